@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Vigil",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vigil", targets: ["vigil"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    ],
+    targets: [
+        // C libraries from Debian packages. Only Kafka/ and Redis/ import these.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+
+        // Thin wrappers that own every C call.
+        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "Redis", dependencies: ["CHiredis"]),
+
+        // Pure logic, no I/O: decoding, validation, windows, features, model, scoring.
+        .target(name: "VigilCore"),
+
+        // Synthetic card traffic with ground truth (demo, tests, load test).
+        .target(name: "VigilTraffic", dependencies: ["VigilCore"]),
+
+        // The pipeline: consume -> state -> score -> produce.
+        .target(
+            name: "VigilService",
+            dependencies: [
+                "VigilCore", "Kafka", "Redis", "VigilTraffic",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "vigil",
+            dependencies: [
+                "VigilService", "VigilCore", "VigilTraffic",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis"]),
+        .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
+        .testTarget(name: "VigilTrafficTests", dependencies: ["VigilTraffic", "VigilCore"]),
+        .testTarget(name: "VigilServiceTests", dependencies: ["VigilService", "VigilCore", "VigilTraffic", "Kafka", "Redis"]),
+    ]
+)

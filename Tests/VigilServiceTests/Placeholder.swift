@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderVigilServiceTests: XCTestCase { func testNothing() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderVigilTrafficTests: XCTestCase { func testNothing() {} }
