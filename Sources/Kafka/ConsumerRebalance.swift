@@ -1,0 +1,97 @@
+import CRdKafka
+
+/// The consumer's rebalance callback target and the bookkeeping `pollBatch` needs about revocations.
+///
+/// It is the `opaque` of the consumer's `rd_kafka_t`, passed unretained: the consumer owns it and destroys
+/// the handle before releasing it.
+final class ConsumerRebalance: Sendable {
+    private struct State {
+        var handler: RebalanceHandler?
+        /// Partitions revoked since `pollBatch` last called `startBatch`.
+        var revoked: Set<TopicPartition> = []
+        /// A failed (incremental) assign/unassign, thrown by the next `pollBatch`.
+        var pendingError: KafkaError?
+    }
+
+    private let state: Locked<State>
+
+    init(handler: RebalanceHandler?) {
+        state = Locked(State(handler: handler))
+    }
+
+    var handler: RebalanceHandler? {
+        get { state.withLock { $0.handler } }
+        set { state.withLock { $0.handler = newValue } }
+    }
+
+    /// Forgets earlier revocations; returns (and clears) a pending assignment error.
+    func startBatch() -> KafkaError? {
+        state.withLock { state in
+            state.revoked.removeAll(keepingCapacity: true)
+            defer { state.pendingError = nil }
+            return state.pendingError
+        }
+    }
+
+    /// Partitions revoked since `startBatch`, or nil if none.
+    func revokedSinceStart() -> Set<TopicPartition>? {
+        state.withLock { $0.revoked.isEmpty ? nil : $0.revoked }
+    }
+
+    private func handle(_ rk: OpaquePointer, _ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) {
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        let partitions = PartitionList.partitions(in: list)
+        let handler = self.handler
+
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            if let handler {
+                let overrides = handler.onAssign(partitions)
+                if !overrides.isEmpty {
+                    // Changing offsets in this list is the documented way to choose starting positions.
+                    let elements = PartitionList.elements(of: list)
+                    for index in elements.indices {
+                        if let offset = overrides[TopicPartition(elements[index])] { elements[index].offset = offset }
+                    }
+                }
+            }
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(rk, list) {
+                    record(KafkaError(consuming: error, "incremental assign of \(partitions) failed"))
+                }
+            } else {
+                let result = rd_kafka_assign(rk, list)
+                if result != RD_KAFKA_RESP_ERR_NO_ERROR { record(KafkaError(result, "assign of \(partitions) failed")) }
+            }
+
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            state.withLock { $0.revoked.formUnion(partitions) }
+            handler?.onRevoke(partitions)
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(rk, list) {
+                    record(KafkaError(consuming: error, "incremental unassign of \(partitions) failed"))
+                }
+            } else {
+                let result = rd_kafka_assign(rk, nil)
+                if result != RD_KAFKA_RESP_ERR_NO_ERROR { record(KafkaError(result, "unassign failed")) }
+            }
+
+        default:
+            // Rebalance error: drop the assignment to stay in sync with the group, as librdkafka recommends.
+            record(KafkaError(err, "rebalance failed"))
+            state.withLock { $0.revoked.formUnion(partitions) }
+            _ = rd_kafka_assign(rk, nil)
+        }
+    }
+
+    private func record(_ error: KafkaError) {
+        state.withLock { if $0.pendingError == nil { $0.pendingError = error } }
+    }
+
+    static let callback: @convention(c) (
+        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+    ) -> Void = { rk, err, list, opaque in
+        guard let rk, let list, let opaque else { return }
+        Unmanaged<ConsumerRebalance>.fromOpaque(opaque).takeUnretainedValue().handle(rk, err, list)
+    }
+}

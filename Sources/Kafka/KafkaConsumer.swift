@@ -1,0 +1,285 @@
+import CRdKafka
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A high-level (consumer group) Kafka consumer, also usable without a group via `assign`.
+///
+/// `config` holds librdkafka properties. Unless given, `enable.auto.commit` and `enable.auto.offset.store`
+/// are set to `false`: the owner commits explicitly what it has processed. Rebalances support both the
+/// eager and the cooperative (`partition.assignment.strategy=cooperative-sticky`) protocols and are
+/// reported to the `RebalanceHandler`.
+///
+/// All methods block the calling thread (some for up to their timeout): call them from a dedicated
+/// thread, not from Swift's cooperative pool. Poll from one thread at a time.
+public final class KafkaConsumer: @unchecked Sendable {
+    // @unchecked Sendable is safe: librdkafka's rd_kafka_t is thread-safe for every call made here, and the
+    // Swift state (`rebalance`, `counters`, `closed`) is behind locks.
+    let handle: OpaquePointer
+    private let rebalance: ConsumerRebalance
+    private let counters = Locked(Counters())
+    private let closed = Locked(false)
+
+    private struct Counters {
+        var consumeErrors = 0
+        var lastConsumeError: KafkaError?
+    }
+
+    /// Creates the consumer. Throws a `KafkaError` naming the property if any property is unknown or invalid.
+    public init(config: [String: String], rebalance handler: RebalanceHandler? = nil) throws(KafkaError) {
+        var config = config
+        if config["enable.auto.commit"] == nil { config["enable.auto.commit"] = "false" }
+        if config["enable.auto.offset.store"] == nil { config["enable.auto.offset.store"] = "false" }
+        let conf = try KafkaConfiguration.make(config)
+        let rebalance = ConsumerRebalance(handler: handler)
+        rd_kafka_conf_set_rebalance_cb(conf, ConsumerRebalance.callback)
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(rebalance).toOpaque())
+        let handle = try KafkaConfiguration.newClient(RD_KAFKA_CONSUMER, conf, what: "Kafka consumer")
+        // Route all events (errors, rebalances) to the consumer queue served by rd_kafka_consumer_poll.
+        let err = rd_kafka_poll_set_consumer(handle)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            rd_kafka_destroy(handle)
+            throw KafkaError(err, "redirecting the consumer's main queue failed")
+        }
+        self.handle = handle
+        self.rebalance = rebalance
+    }
+
+    deinit {
+        if !closed.withLock({ $0 }) { _ = rd_kafka_consumer_close(handle) }
+        rd_kafka_destroy(handle)
+    }
+
+    /// The handler told about assignments and revocations; may be replaced at any time (e.g. right after
+    /// init, to capture the consumer itself). Takes effect from the next rebalance callback.
+    public var rebalanceHandler: RebalanceHandler? {
+        get { rebalance.handler }
+        set { rebalance.handler = newValue }
+    }
+
+    /// Joins the group (`group.id`) and subscribes to `topics`, replacing any earlier subscription.
+    /// Partitions arrive through the rebalance handler during `pollBatch`.
+    public func subscribe(topics: [String]) throws(KafkaError) {
+        let list = PartitionList(capacity: topics.count)
+        for topic in topics { list.add(TopicPartition(topic: topic, partition: -1), offset: KafkaOffset.invalid) }
+        try KafkaError.check(rd_kafka_subscribe(handle, list.pointer), "subscribe to \(topics) failed")
+    }
+
+    /// Reads these partitions without a group, starting at the given offsets (`KafkaOffset.beginning`,
+    /// `.end`, `.stored` or a concrete offset). Replaces any earlier assignment.
+    public func assign(_ partitions: [TopicPartition: Int64]) throws(KafkaError) {
+        let list = PartitionList(partitions)
+        try KafkaError.check(rd_kafka_assign(handle, list.pointer), "assign \(partitions.keys.sorted()) failed")
+    }
+
+    /// Collects up to `maxMessages` messages: waits up to `timeoutMs` for the first, then takes whatever is
+    /// already fetched without waiting. Rebalance callbacks run inside this call. If partitions are revoked
+    /// while collecting, messages already collected from them are dropped (their new owner will read them
+    /// again from the committed offsets) and the call returns early with the rest.
+    ///
+    /// Partition EOF events are skipped; non-fatal consume errors are skipped and counted in
+    /// `consumeErrorCount` / `lastConsumeError`. Fatal errors, and a failed assign during a rebalance, throw.
+    public func pollBatch(maxMessages: Int, timeoutMs: Int) throws(KafkaError) -> [KafkaMessage] {
+        if let error = rebalance.startBatch() { throw error }
+        var messages: [KafkaMessage] = []
+        messages.reserveCapacity(min(maxMessages, 4096))
+        let deadline = Monotonic.nowMs() + Int64(timeoutMs)
+        var topicNames = TopicNameCache()
+
+        while messages.count < maxMessages {
+            let wait = messages.isEmpty ? max(0, deadline - Monotonic.nowMs()) : 0
+            let raw = rd_kafka_consumer_poll(handle, Int32(clamping: wait))
+            defer { if let raw { rd_kafka_message_destroy(raw) } }
+
+            if let revoked = rebalance.revokedSinceStart() {
+                messages.removeAll { revoked.contains($0.topicPartition) }
+                if let raw, let message = try convert(raw, &topicNames), !revoked.contains(message.topicPartition) {
+                    messages.append(message)
+                }
+                break
+            }
+            guard let raw else {
+                if messages.isEmpty && Monotonic.nowMs() < deadline { continue }
+                break
+            }
+            if let message = try convert(raw, &topicNames) { messages.append(message) }
+        }
+        if let error = rebalance.startBatch() { throw error }
+        return messages
+    }
+
+    /// Non-fatal consume errors skipped by `pollBatch` since the consumer was created.
+    public var consumeErrorCount: Int { counters.withLock { $0.consumeErrors } }
+
+    /// The most recent non-fatal consume error skipped by `pollBatch`.
+    public var lastConsumeError: KafkaError? { counters.withLock { $0.lastConsumeError } }
+
+    /// Commits, for each partition, the offset of the next message to consume (last processed + 1).
+    /// `async: false` waits for the broker and throws on any partition's failure.
+    public func commit(_ offsets: [TopicPartition: Int64], async: Bool) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }  // an empty list would mean "commit the current assignment"
+        let list = PartitionList(offsets)
+        try KafkaError.check(rd_kafka_commit(handle, list.pointer, async ? 1 : 0), "commit of \(offsets.count) offsets failed", handle: handle)
+        if !async { try list.checkElements("commit failed") }
+    }
+
+    /// The group's committed offsets; partitions without one are left out.
+    public func committed(_ partitions: [TopicPartition], timeoutMs: Int) throws(KafkaError) -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        let list = PartitionList(partitions)
+        try KafkaError.check(rd_kafka_committed(handle, list.pointer, Int32(clamping: timeoutMs)), "fetching committed offsets failed", handle: handle)
+        try list.checkElements("fetching committed offset failed")
+        return list.offsets.filter { $0.value >= 0 }
+    }
+
+    /// Moves the fetch position of an assigned partition; the next messages from it start at `offset`.
+    public func seek(_ partition: TopicPartition, to offset: Int64, timeoutMs: Int) throws(KafkaError) {
+        let list = PartitionList([partition: offset])
+        try KafkaError.check(rd_kafka_seek_partitions(handle, list.pointer, Int32(clamping: timeoutMs)), "seek \(partition) to \(offset) failed")
+        try list.checkElements("seek to \(offset) failed")
+    }
+
+    /// Stops fetching from these partitions (they stay assigned; e.g. for back-pressure).
+    public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
+        let list = PartitionList(partitions)
+        try KafkaError.check(rd_kafka_pause_partitions(handle, list.pointer), "pause failed")
+        try list.checkElements("pause failed")
+    }
+
+    /// Resumes fetching from paused partitions.
+    public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
+        let list = PartitionList(partitions)
+        try KafkaError.check(rd_kafka_resume_partitions(handle, list.pointer), "resume failed")
+        try list.checkElements("resume failed")
+    }
+
+    /// The partitions currently assigned to this consumer, sorted.
+    public func assignment() throws(KafkaError) -> [TopicPartition] {
+        var pointer: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        try KafkaError.check(rd_kafka_assignment(handle, &pointer), "reading the assignment failed")
+        guard let pointer else { return [] }
+        return PartitionList(adopting: pointer).partitions.sorted()
+    }
+
+    /// The offset of the next message to be fetched per partition (last consumed + 1), where known.
+    public func positions(_ partitions: [TopicPartition]) throws(KafkaError) -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        let list = PartitionList(partitions)
+        try KafkaError.check(rd_kafka_position(handle, list.pointer), "reading positions failed")
+        return list.offsets.filter { $0.value >= 0 }
+    }
+
+    /// Asks the partition leader for the low (oldest) and high (next to be written) offsets.
+    public func watermarks(_ partition: TopicPartition, timeoutMs: Int) throws(KafkaError) -> (low: Int64, high: Int64) {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let err = rd_kafka_query_watermark_offsets(handle, partition.topic, partition.partition, &low, &high, Int32(clamping: timeoutMs))
+        try KafkaError.check(err, "querying watermarks of \(partition) failed")
+        return (low, high)
+    }
+
+    /// The watermarks last seen in fetch responses, without a broker round trip (nil if none seen yet).
+    /// The high watermark is what a lag metric needs; the low one is only known with `statistics.interval.ms`.
+    public func cachedWatermarks(_ partition: TopicPartition) -> (low: Int64, high: Int64)? {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let err = rd_kafka_get_watermark_offsets(handle, partition.topic, partition.partition, &low, &high)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+        return (low, high)
+    }
+
+    /// The consumer's current group metadata, for `KafkaProducer.sendOffsetsToTransaction`.
+    public func groupMetadata() throws(KafkaError) -> ConsumerGroupMetadata {
+        guard let pointer = rd_kafka_consumer_group_metadata(handle) else {
+            throw KafkaError(RD_KAFKA_RESP_ERR__STATE, "reading consumer group metadata failed (no group.id?)")
+        }
+        return ConsumerGroupMetadata(adopting: pointer)
+    }
+
+    /// Leaves the group, calling the rebalance handler's `onRevoke` for the current assignment first.
+    /// Idempotent; `deinit` closes too if this was never called. Other methods fail after close.
+    public func close() throws(KafkaError) {
+        let wasClosed = closed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !wasClosed else { return }
+        try KafkaError.check(rd_kafka_consumer_close(handle), "closing the consumer failed", handle: handle)
+    }
+
+    // MARK: - Messages
+
+    /// Converts a polled event into a message; nil for events that are skipped (EOF, non-fatal errors).
+    private func convert(_ raw: UnsafeMutablePointer<rd_kafka_message_t>, _ topicNames: inout TopicNameCache) throws(KafkaError) -> KafkaMessage? {
+        let m = raw.pointee
+        guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return nil }
+            let topic = m.rkt.map { topicNames.name(of: $0) }
+            let what = topic.map { "consume from \($0)[\(m.partition)] failed" } ?? "consume failed"
+            if m.err == RD_KAFKA_RESP_ERR__FATAL { throw KafkaError(m.err, what, handle: handle) }
+            var error = KafkaError(m.err, what)
+            if let detail = rd_kafka_message_errstr(raw) { error.message = "\(what): \(String(cString: detail))" }
+            counters.withLock {
+                $0.consumeErrors += 1
+                $0.lastConsumeError = error
+            }
+            return nil
+        }
+
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(raw, &timestampType)
+        return KafkaMessage(
+            topic: m.rkt.map { topicNames.name(of: $0) } ?? "",
+            partition: m.partition,
+            offset: m.offset,
+            key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
+            value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? [],
+            timestampMs: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp,
+            headers: KafkaConsumer.headers(of: raw)
+        )
+    }
+
+    /// Headers are parsed by librdkafka on first access; a message without any costs one size check.
+    private static func headers(of raw: UnsafeMutablePointer<rd_kafka_message_t>) -> [(String, [UInt8])] {
+        var list: OpaquePointer?
+        guard rd_kafka_message_headers(raw, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [] }
+        let count = rd_kafka_header_cnt(list)
+        var headers: [(String, [UInt8])] = []
+        headers.reserveCapacity(count)
+        for index in 0..<count {
+            var name: UnsafePointer<CChar>?
+            var value: UnsafeRawPointer?
+            var size = 0
+            guard rd_kafka_header_get_all(list, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR, let name else { continue }
+            headers.append((String(cString: name), value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
+        }
+        return headers
+    }
+}
+
+/// Remembers topic names per `rd_kafka_topic_t` for one batch, to build each name String once.
+struct TopicNameCache {
+    private var handle: OpaquePointer?
+    private var cached = ""
+
+    mutating func name(of topic: OpaquePointer) -> String {
+        if topic != handle {
+            handle = topic
+            cached = String(cString: rd_kafka_topic_name(topic))
+        }
+        return cached
+    }
+}
+
+enum Monotonic {
+    static func nowMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}
