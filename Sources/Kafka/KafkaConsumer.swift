@@ -10,7 +10,8 @@ import Darwin
 
 /// A high-level (consumer group) Kafka consumer, also usable without a group via `assign`.
 ///
-/// `config` holds librdkafka properties. Unless given, `enable.auto.commit` and `enable.auto.offset.store`
+/// `config` holds librdkafka properties. Without `group.id` the consumer is for `assign` only (a private
+/// placeholder group id is set, because librdkafka's consumer API needs one). Unless given, `enable.auto.commit` and `enable.auto.offset.store`
 /// are set to `false`: the owner commits explicitly what it has processed. Rebalances support both the
 /// eager and the cooperative (`partition.assignment.strategy=cooperative-sticky`) protocols and are
 /// reported to the `RebalanceHandler`.
@@ -35,6 +36,11 @@ public final class KafkaConsumer: @unchecked Sendable {
         var config = config
         if config["enable.auto.commit"] == nil { config["enable.auto.commit"] = "false" }
         if config["enable.auto.offset.store"] == nil { config["enable.auto.offset.store"] = "false" }
+        if config["group.id"] == nil {
+            // librdkafka's consumer API (assign, consumer_poll) needs a group object even without a group;
+            // a private id gives it one. It never joins (no subscribe) and nothing else uses it.
+            config["group.id"] = "vigil-ungrouped-\(UInt64.random(in: 0...UInt64.max))"
+        }
         let conf = try KafkaConfiguration.make(config)
         let rebalance = ConsumerRebalance(handler: handler)
         rd_kafka_conf_set_rebalance_cb(conf, ConsumerRebalance.callback)
