@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension CardState {
+    /// The catalog's features for `tx`, whose `P` is this state. Pure: the state is not changed.
+    public func features(for tx: Transaction, amount: Double, config: FeatureConfig) -> FeatureVector {
+        let t = tx.eventTimeMs
+        var f = FeatureVector()
+        f[.amount] = amount
+
+        var count1m = 0.0, count10m = 0.0, count1h = 0.0, count24h = 0.0
+        var sum1h = 0.0, sum24h = 0.0
+        var latestAtOrBefore = Int64.min
+        var any30d = false
+        var merchantSeen24h = false
+        let merchant = fnv1a64(tx.merchantId)
+        // Distinct merchants (1 h) and countries (24 h): small inline sets would be nicer; cards rarely hold more than a
+        // few dozen events, so a scan of the earlier events is cheap and allocation-free.
+        var distinctMerchants1h = 0.0, distinctCountries24h = 0.0
+
+        let tau = Double(Windows.meanTimeConstant)
+        var meanNumerator = 0.0, meanDenominator = 0.0
+
+        for i in events.indices {
+            let e = events[i]
+            guard e.timeMs <= t else { continue }
+            let age = t - e.timeMs
+            if e.timeMs > latestAtOrBefore { latestAtOrBefore = e.timeMs }
+            let w = exp(-Double(age) / tau)
+            meanNumerator += e.amount * w
+            meanDenominator += w
+            if age < Windows.thirtyDays { any30d = true }
+            guard age < Windows.day else { continue }
+            count24h += 1
+            sum24h += e.amount
+            if e.merchantHash == merchant { merchantSeen24h = true }
+            if !events[..<i].contains(where: { $0.country == e.country && $0.timeMs <= t && t - $0.timeMs < Windows.day }) {
+                distinctCountries24h += 1
+            }
+            guard age < Windows.hour else { continue }
+            count1h += 1
+            sum1h += e.amount
+            if !events[..<i].contains(where: {
+                $0.merchantHash == e.merchantHash && $0.timeMs <= t && t - $0.timeMs < Windows.hour
+            }) {
+                distinctMerchants1h += 1
+            }
+            guard age < Windows.tenMinutes else { continue }
+            count10m += 1
+            guard age < Windows.minute else { continue }
+            count1m += 1
+        }
+        if let agg = aggregate {
+            // Every folded event is older than any admissible transaction (see docs/state.md).
+            if agg.latestMs > latestAtOrBefore { latestAtOrBefore = agg.latestMs }
+            if t - agg.latestMs < Windows.thirtyDays { any30d = true }
+            let scale = exp(Double(agg.refMs - t) / tau)
+            meanNumerator += agg.weightedSum * scale
+            meanDenominator += agg.weight * scale
+        }
+
+        f[.count1m] = count1m
+        f[.count10m] = count10m
+        f[.count1h] = count1h
+        f[.count24h] = count24h
+        f[.sum1h] = sum1h
+        f[.sum24h] = sum24h
+        f[.distinctMerchants1h] = distinctMerchants1h
+        f[.distinctCountries24h] = distinctCountries24h
+        f[.newMerchant24h] = merchantSeen24h ? 0 : 1
+        if latestAtOrBefore == Int64.min {
+            f[.secondsSinceLast] = Windows.secondsSinceLastCap
+        } else {
+            f[.secondsSinceLast] = min(Windows.secondsSinceLastCap, Double(t - latestAtOrBefore) / 1000)
+        }
+        if let last = lastCountry, last != tx.country.rawValue { f[.countryChanged] = 1 }
+        if let here = tx.location, let previous = lastGeo {
+            let km = haversineKm(lat1: previous.lat, lon1: previous.lon, lat2: here.lat, lon2: here.lon)
+            let hours = max(Double(abs(t - previous.timeMs)), Double(Windows.minute)) / 3_600_000
+            f[.geoVelocityKmh] = km / hours
+        }
+        if any30d, meanDenominator > 0 {
+            let mean = meanNumerator / meanDenominator
+            f[.amountVsAvg] = mean > 0 ? amount / mean : 1
+        } else {
+            f[.amountVsAvg] = 1
+        }
+        f[.cardNotPresent] = tx.channel == .ecom ? 1 : 0
+        f[.highRiskMcc] = config.highRiskMccs.contains(tx.mcc) ? 1 : 0
+        return f
+    }
+}

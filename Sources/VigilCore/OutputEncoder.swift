@@ -1,0 +1,56 @@
+/// Encodes Vigil's output messages exactly as the contract lays them out. Reuses one buffer; not thread-safe.
+public struct OutputEncoder {
+    public static let schemaVersion: Int64 = 1
+    var writer = JSONWriter(capacity: 1024)
+
+    public init() {}
+
+    /// `fraud.decisions` message; `fraud.alerts` carries the same fields.
+    public mutating func decision(_ d: Decision) -> [UInt8] {
+        writer.reset()
+        writer.beginObject()
+        writer.key("schema_version"); writer.int(Self.schemaVersion)
+        writer.key("transaction_id"); writer.string(d.transaction.transactionId)
+        writer.key("card_id"); writer.string(d.transaction.cardId)
+        writer.key("verdict"); writer.string(d.verdict.name)
+        writer.key("score"); writer.double(d.score.value)
+        writer.key("model_version"); writer.string(d.modelVersion)
+        writer.key("reasons")
+        writer.beginArray()
+        for i in 0..<d.score.reasons.count {
+            let reason = d.score.reasons[i]
+            writer.beginObject()
+            writer.key("feature"); writer.string(reason.feature.name)
+            writer.key("contribution"); writer.double(reason.contribution)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("event_time_ms"); writer.int(d.transaction.eventTimeMs)
+        writer.key("decided_at_ms"); writer.int(d.decidedAtMs)
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// `fraud.features` message: every catalog feature, exactly the values that were scored.
+    public mutating func featureRecord(_ d: Decision) -> [UInt8] {
+        writer.reset()
+        writer.beginObject()
+        writer.key("schema_version"); writer.int(Self.schemaVersion)
+        writer.key("transaction_id"); writer.string(d.transaction.transactionId)
+        writer.key("card_id"); writer.string(d.transaction.cardId)
+        writer.key("event_time_ms"); writer.int(d.transaction.eventTimeMs)
+        writer.key("model_version"); writer.string(d.modelVersion)
+        writer.key("score"); writer.double(d.score.value)
+        writer.key("verdict"); writer.string(d.verdict.name)
+        writer.key("features")
+        writer.beginObject()
+        for feature in Feature.allCases {
+            writer.key(feature.staticName)
+            writer.double(d.features[feature])
+        }
+        writer.endObject()
+        writer.endObject()
+        return writer.bytes
+    }
+}
+

@@ -1,0 +1,56 @@
+import Dispatch
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Reloads the model when its file changes (polled) or on SIGHUP, without stopping consumption.
+public struct ModelWatcher: Service {
+    let holder: ModelHolder
+    let pollInterval: Duration
+    let logger: Logger
+
+    public init(holder: ModelHolder, pollIntervalMs: Int, logger: Logger) {
+        self.holder = holder
+        pollInterval = .milliseconds(pollIntervalMs)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let hangups = SignalCounter(signal: SIGHUP)
+        defer { hangups.cancel() }
+        var seen = 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: pollInterval)
+            let count = hangups.count
+            let forced = count != seen
+            seen = count
+            if forced { logger.info("SIGHUP received, reloading the model") }
+            holder.reloadIfChanged(force: forced, logger: logger)
+        }
+    }
+}
+
+/// Counts deliveries of a signal through a dispatch source (the signal's default action is disabled).
+final class SignalCounter: @unchecked Sendable {
+    private let source: DispatchSourceSignal
+    private let counter = Counter()
+
+    init(signal number: Int32) {
+        signal(number, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        let counter = counter
+        source.setEventHandler { counter.increment() }
+        source.resume()
+    }
+
+    var count: Int { counter.value }
+
+    func cancel() { source.cancel() }
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var n = 0
+        func increment() { lock.lock(); n += 1; lock.unlock() }
+        var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+    }
+}

@@ -1,0 +1,66 @@
+import Synchronization
+import VigilCore
+
+/// Counters the pipeline keeps for the demo, logs and metrics. Bounded: no per-card or per-transaction keys.
+public final class PipelineStats: Sendable {
+    public struct Snapshot: Sendable {
+        public var decided = 0
+        public var verdicts: [Verdict: Int] = [:]
+        public var late = 0
+        public var rejected = 0
+        public var skippedAlreadyApplied = 0
+        public var batches = 0
+        public var retriedBatches = 0
+        public var fencedBatches = 0
+        /// Publish (message timestamp) to outputs acknowledged, in milliseconds.
+        public var latency = LatencyHistogram()
+        public var modelVersion = ""
+        public var assignedPartitions = 0
+        public var lastError: String?
+
+        /// Every input record Vigil has finished with.
+        public var processed: Int { decided + late + rejected }
+    }
+
+    let state = Mutex(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    func update(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
+}
+
+/// Latency in whole milliseconds: exact counts up to 10 s, one overflow bucket beyond.
+public struct LatencyHistogram: Sendable {
+    var buckets = [Int](repeating: 0, count: 10_002)
+    public private(set) var count = 0
+
+    public init() {}
+
+    public mutating func record(ms: Int64) {
+        let i = Int(max(0, min(ms, 10_001)))
+        buckets[i] += 1
+        count += 1
+    }
+
+    /// The smallest latency (ms) at or below which `q` of the samples lie; nil if empty. 10001 means "over 10 s".
+    public func percentile(_ q: Double) -> Int? {
+        guard count > 0 else { return nil }
+        let target = max(1, Int((q * Double(count)).rounded(.up)))
+        var seen = 0
+        for (ms, n) in buckets.enumerated() {
+            seen += n
+            if seen >= target { return ms }
+        }
+        return buckets.count - 1
+    }
+
+    /// Samples added since `earlier`.
+    public func subtracting(_ earlier: LatencyHistogram) -> LatencyHistogram {
+        var d = self
+        for i in d.buckets.indices { d.buckets[i] -= earlier.buckets[i] }
+        d.count -= earlier.count
+        return d
+    }
+}

@@ -1,0 +1,14 @@
+/// Kafka topic names; defaults from the contract, every one configurable.
+public struct Topics: Sendable, Equatable {
+    public var transactions = "transactions"
+    public var decisions = "fraud.decisions"
+    public var alerts = "fraud.alerts"
+    public var features = "fraud.features"
+    public var late = "fraud.late"
+    public var dlq = "fraud.dlq"
+
+    public init() {}
+
+    /// Every topic Vigil writes to.
+    public var outputs: [String] { [decisions, alerts, features, late, dlq] }
+}

@@ -1,0 +1,81 @@
+import VigilCore
+
+/// Everything `vigil serve` needs, with documented defaults. Built from flags and environment by the CLI and
+/// validated once at start (`validate()`), so a bad setting stops Vigil with a clear message before it connects.
+public struct VigilConfig: Sendable {
+    /// Kafka bootstrap servers, `HOST:PORT[,HOST:PORT...]`.
+    public var brokers = "127.0.0.1:9092"
+    public var redisHost = "127.0.0.1"
+    public var redisPort = 6379
+    /// Key prefix in Redis; separate deployments sharing a Redis need separate prefixes.
+    public var redisPrefix = "vigil"
+    public var group = "vigil"
+    public var topics = Topics()
+    public var modelPath = "models/baseline.json"
+    /// How often the model file is checked for changes.
+    public var modelPollMs = 1000
+    public var features = FeatureConfig()
+    /// Most records per batch.
+    public var batchSize = 2000
+    /// Longest wait for the first record of a batch.
+    public var batchWaitMs = 20
+    /// Consumer group session timeout; the broker's minimum is usually 6000.
+    public var sessionTimeoutMs = 10_000
+    /// How long to wait for the broker to acknowledge a batch's outputs before the batch is retried.
+    public var produceTimeoutMs = 30_000
+    /// Extra librdkafka properties (`--kafka-property key=value`), applied to the consumer and producer.
+    public var kafkaProperties: [String: String] = [:]
+    public var clientId = "vigil"
+
+    public init() {}
+
+    /// Checks every setting; the error lists all problems found, one per line.
+    public func validate() throws(ConfigError) {
+        var problems: [String] = []
+        let brokerList = brokers.split(separator: ",", omittingEmptySubsequences: false)
+        if brokers.isEmpty || brokerList.contains(where: { !Self.isHostPort($0) }) {
+            problems.append("brokers must be HOST:PORT[,HOST:PORT...], got '\(brokers)'")
+        }
+        if redisHost.isEmpty { problems.append("redis host is empty") }
+        if !(1...65535).contains(redisPort) { problems.append("redis port must be 1-65535, got \(redisPort)") }
+        if redisPrefix.isEmpty || redisPrefix.contains(" ") { problems.append("redis prefix must be non-empty without spaces") }
+        if group.isEmpty { problems.append("group is empty") }
+        let names = [topics.transactions] + topics.outputs
+        for name in names where !Self.isTopicName(name) {
+            problems.append("'\(name)' is not a valid Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)")
+        }
+        if Set(names).count != names.count { problems.append("topic names must all differ: \(names.joined(separator: ", "))") }
+        if !(1...100_000).contains(batchSize) { problems.append("batch size must be 1-100000, got \(batchSize)") }
+        if !(0...10_000).contains(batchWaitMs) { problems.append("batch wait must be 0-10000 ms, got \(batchWaitMs)") }
+        if features.outOfOrdernessMs < 0 { problems.append("out-of-orderness must be >= 0") }
+        if features.latenessMs < 0 { problems.append("lateness must be >= 0") }
+        if features.outOfOrdernessMs + features.latenessMs > 7 * Windows.day {
+            problems.append("out-of-orderness plus lateness must be at most 7 days")
+        }
+        if features.highRiskMccs.contains(where: { $0 > 9999 }) { problems.append("risky MCCs must be 4-digit codes") }
+        if modelPath.isEmpty { problems.append("model path is empty") }
+        if !(100...600_000).contains(modelPollMs) { problems.append("model poll interval must be 100-600000 ms") }
+        if !(1000...3_600_000).contains(sessionTimeoutMs) { problems.append("session timeout must be 1000-3600000 ms") }
+        if !(1000...3_600_000).contains(produceTimeoutMs) { problems.append("produce timeout must be 1000-3600000 ms") }
+        if !problems.isEmpty { throw ConfigError(problems: problems) }
+    }
+
+    static func isHostPort(_ s: Substring) -> Bool {
+        guard let colon = s.lastIndex(of: ":"), colon != s.startIndex,
+              let port = Int(s[s.index(after: colon)...]), (1...65535).contains(port) else { return false }
+        return true
+    }
+
+    static func isTopicName(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 249 && s != "." && s != ".."
+            && s.utf8.allSatisfy { c in
+                (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 46 || c == 95 || c == 45
+            }
+    }
+}
+
+/// A configuration that cannot work; `problems` says what and why.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public var problems: [String]
+    public var description: String { "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n") }
+}
