@@ -1,0 +1,146 @@
+/// One synchronous connection to a Redis server.
+///
+/// Calls block the calling thread until the reply arrives or the command timeout passes, so call them from a
+/// dedicated thread or queue, never from Swift's cooperative pool. Not thread-safe: use from one thread at a
+/// time (hence `@unchecked Sendable`: it may move between threads, it may not be shared by them).
+///
+/// A connection-level failure (I/O error, server closed the connection, timeout, protocol error) marks the
+/// connection broken; later calls throw at once without touching the network until ``reconnect()`` succeeds.
+/// Nothing retries or reconnects behind the caller's back, because only the caller knows whether a command
+/// that may or may not have run is safe to send again.
+public final class RedisConnection: @unchecked Sendable {
+    /// The host given at creation.
+    public let host: String
+    /// The port given at creation.
+    public let port: Int
+    /// How long opening the connection may take; `0` or less waits as long as the OS does.
+    public let connectTimeoutMs: Int
+    /// How long a single socket read or write may wait; `0` or less waits forever. It bounds each wait, not a
+    /// whole pipeline: a long pipeline is fine as long as replies keep arriving.
+    public let commandTimeoutMs: Int
+
+    /// `nil` after ``close()`` or once broken.
+    private var context: HiredisContext?
+    /// Why the connection is broken, until ``reconnect()`` succeeds.
+    private var brokenBy: RedisError?
+    /// SHA-1s of scripts this connection has loaded since it last connected.
+    var loadedScripts: Set<String> = []
+
+    /// Connects with `redisConnectWithTimeout`, then sets the command timeout on the socket.
+    ///
+    /// - Throws: ``RedisError`` of kind ``RedisError/Kind/connect`` naming host:port and the reason.
+    public init(host: String, port: Int, connectTimeoutMs: Int = 2000, commandTimeoutMs: Int = 5000) throws(RedisError) {
+        self.host = host
+        self.port = port
+        self.connectTimeoutMs = connectTimeoutMs
+        self.commandTimeoutMs = commandTimeoutMs
+        self.context = try HiredisContext(
+            host: host, port: port, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs
+        )
+    }
+
+    /// `true` after a connection-level failure, until ``reconnect()`` succeeds.
+    public var isBroken: Bool { brokenBy != nil }
+
+    /// `true` after ``close()``, until ``reconnect()`` succeeds.
+    public private(set) var isClosed = false
+
+    /// Sends one command and waits for its reply. Server errors come back as ``RedisReply/error(_:)``.
+    public func send(_ command: RedisCommand) throws(RedisError) -> RedisReply {
+        let context = try usableContext()
+        try Self.validate(command)
+        do {
+            return try context.command(command)
+        } catch {
+            throw markBroken(error)
+        }
+    }
+
+    /// Sends a command given as text parts, the first being its name: `send("GET", "key")`.
+    public func send(_ parts: String...) throws(RedisError) -> RedisReply {
+        try send(RedisCommand(parts))
+    }
+
+    /// Sends all commands in one round trip and returns their replies in order.
+    ///
+    /// Every command is appended to hiredis's output buffer (`redisAppendCommandArgv`), then the replies are
+    /// read (`redisGetReply`), the first read flushing the whole buffer. A command the server rejects yields
+    /// an ``RedisReply/error(_:)`` in its slot and the others still run. An I/O failure throws and marks the
+    /// connection broken; which commands ran is then unknown.
+    public func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
+        if commands.isEmpty { return [] }
+        let context = try usableContext()
+        for command in commands { try Self.validate(command) }
+        do {
+            for command in commands { try context.append(command) }
+            var replies: [RedisReply] = []
+            replies.reserveCapacity(commands.count)
+            for index in commands.indices {
+                replies.append(try context.nextReply(
+                    doing: "reading reply \(index + 1) of \(commands.count) (\(commands[index].name)) in a pipeline"
+                ))
+            }
+            return replies
+        } catch {
+            throw markBroken(error)
+        }
+    }
+
+    /// Drops the current connection, if any, and opens a fresh one to the same host and port with the same
+    /// timeouts. Clears the broken and closed states on success; scripts are loaded again on next use.
+    ///
+    /// A fresh context (rather than hiredis's `redisReconnect`) re-applies the command timeout exactly as the
+    /// first connect did.
+    public func reconnect() throws(RedisError) {
+        context = nil
+        loadedScripts.removeAll()
+        do {
+            context = try HiredisContext(
+                host: host, port: port, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs
+            )
+            brokenBy = nil
+            isClosed = false
+        } catch {
+            brokenBy = error
+            throw error
+        }
+    }
+
+    /// Closes the socket and frees the hiredis context. Later calls throw until ``reconnect()``.
+    /// Also happens on deinit.
+    public func close() {
+        context = nil
+        loadedScripts.removeAll()
+        isClosed = true
+    }
+
+    // MARK: - Internals
+
+    private func usableContext() throws(RedisError) -> HiredisContext {
+        if let brokenBy {
+            throw RedisError(
+                kind: brokenBy.kind == .timeout ? .io : brokenBy.kind,
+                message: "redis connection to \(host):\(port) is broken (\(brokenBy.message)); reconnect first"
+            )
+        }
+        guard let context else {
+            throw RedisError(kind: .io, message: "redis connection to \(host):\(port) is closed; reconnect first")
+        }
+        return context
+    }
+
+    private static func validate(_ command: RedisCommand) throws(RedisError) {
+        if command.count == 0 {
+            throw RedisError(kind: .protocolError, message: "cannot send an empty redis command (no name)")
+        }
+    }
+
+    /// Every error from hiredis leaves the socket in an unknown state (a reply may still be in flight), so the
+    /// context is dropped at once, closing its socket.
+    private func markBroken(_ error: RedisError) -> RedisError {
+        brokenBy = error
+        context = nil
+        loadedScripts.removeAll()
+        return error
+    }
+}

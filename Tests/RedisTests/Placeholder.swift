@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderRedisTests: XCTestCase { func testNothing() {} }
