@@ -48,7 +48,9 @@ final class HiredisContext {
             redisFree(connected)
             throw RedisError(kind: .connect, message: "cannot connect to redis at \(endpoint): \(reason)")
         }
-        if commandTimeoutMs > 0, redisSetTimeout(connected, timeval(milliseconds: commandTimeoutMs)) != REDIS_OK {
+        // Set even when disabled (0 means "no timeout" for SO_RCVTIMEO/SO_SNDTIMEO), so the socket's timeout is
+        // exactly the configured one whatever the connect path left on it (0.14 leaves none; later versions differ).
+        if redisSetTimeout(connected, timeval(milliseconds: max(0, commandTimeoutMs))) != REDIS_OK {
             let reason = Self.errorString(connected)
             redisFree(connected)
             throw RedisError(kind: .connect, message: "cannot set a \(commandTimeoutMs) ms command timeout on redis connection to \(endpoint): \(reason)")

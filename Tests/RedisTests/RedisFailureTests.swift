@@ -8,10 +8,15 @@ final class RedisFailureTests: XCTestCase {
         let server = try RedisServerProcess.start()
         defer { server.stop() }
         let connection = try RedisConnection(host: server.host, port: server.port)
+        let pipelined = try RedisConnection(host: server.host, port: server.port)
         XCTAssertEqual(try connection.send("SET", "k", "v"), .status("OK"))
 
         server.kill()
         XCTAssertFalse(server.isRunning)
+        XCTAssertThrowsError(try pipelined.pipeline(Array(repeating: ["INCR", "n"], count: 1_000))) { error in
+            XCTAssertTrue([.io, .eof].contains((error as? RedisError)?.kind), "\(error)")
+        }
+        XCTAssertTrue(pipelined.isBroken)
         XCTAssertThrowsError(try connection.send("GET", "k")) { error in
             guard let error = error as? RedisError else { return XCTFail("\(error)") }
             XCTAssertTrue([.io, .eof].contains(error.kind), "\(error)")
@@ -82,5 +87,13 @@ final class RedisFailureTests: XCTestCase {
         try connection.reconnect()
         Thread.sleep(until: started.addingTimeInterval(1.1))
         XCTAssertEqual(try connection.send("ECHO", "after"), .bulk(Array("after".utf8)))
+    }
+
+    func testZeroCommandTimeoutWaitsForSlowReplies() throws {
+        let server = try RedisServerProcess.start(extraArguments: ["--enable-debug-command", "local"])
+        defer { server.stop() }
+        let connection = try RedisConnection(host: server.host, port: server.port, connectTimeoutMs: 100, commandTimeoutMs: 0)
+        XCTAssertEqual(try connection.send("DEBUG", "SLEEP", "0.4"), .status("OK"))
+        XCTAssertFalse(connection.isBroken)
     }
 }
