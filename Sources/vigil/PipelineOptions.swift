@@ -1,0 +1,125 @@
+import ArgumentParser
+import Logging
+import VigilCore
+import VigilService
+
+/// Options shared by `serve` and `demo`. Each default can be set by the environment variable named in its help.
+struct PipelineOptions: ParsableArguments {
+    @Option(help: "Kafka bootstrap servers HOST:PORT[,...] (env VIGIL_BROKERS).")
+    var brokers = Environment.string("VIGIL_BROKERS", "127.0.0.1:9092")
+
+    @Option(help: "Redis HOST:PORT (env VIGIL_REDIS).")
+    var redis = Environment.string("VIGIL_REDIS", "127.0.0.1:6379")
+
+    @Option(help: "Key prefix in Redis (env VIGIL_REDIS_PREFIX).")
+    var redisPrefix = Environment.string("VIGIL_REDIS_PREFIX", "vigil")
+
+    @Option(help: "Consumer group id (env VIGIL_GROUP).")
+    var group = Environment.string("VIGIL_GROUP", "vigil")
+
+    @Option(help: "Model file; reloaded when it changes and on SIGHUP (env VIGIL_MODEL).")
+    var model = Environment.string("VIGIL_MODEL", "models/baseline.json")
+
+    @Option(help: "Input topic (env VIGIL_TOPIC_TRANSACTIONS).")
+    var topicTransactions = Environment.string("VIGIL_TOPIC_TRANSACTIONS", "transactions")
+    @Option(help: "Decisions topic (env VIGIL_TOPIC_DECISIONS).")
+    var topicDecisions = Environment.string("VIGIL_TOPIC_DECISIONS", "fraud.decisions")
+    @Option(help: "Alerts topic (env VIGIL_TOPIC_ALERTS).")
+    var topicAlerts = Environment.string("VIGIL_TOPIC_ALERTS", "fraud.alerts")
+    @Option(help: "Feature records topic (env VIGIL_TOPIC_FEATURES).")
+    var topicFeatures = Environment.string("VIGIL_TOPIC_FEATURES", "fraud.features")
+    @Option(help: "Late transactions topic (env VIGIL_TOPIC_LATE).")
+    var topicLate = Environment.string("VIGIL_TOPIC_LATE", "fraud.late")
+    @Option(help: "Dead-letter topic (env VIGIL_TOPIC_DLQ).")
+    var topicDlq = Environment.string("VIGIL_TOPIC_DLQ", "fraud.dlq")
+
+    @Option(help: "Allowed out-of-orderness in ms: the watermark trails the highest event time by this (env VIGIL_OUT_OF_ORDERNESS_MS).")
+    var outOfOrdernessMs = Environment.int("VIGIL_OUT_OF_ORDERNESS_MS", 300_000)
+
+    @Option(help: "Allowed lateness in ms behind the watermark before a transaction goes to the late topic (env VIGIL_LATENESS_MS).")
+    var latenessMs = Environment.int("VIGIL_LATENESS_MS", 3_600_000)
+
+    @Option(help: "Comma-separated high-risk MCCs (env VIGIL_RISKY_MCCS).")
+    var riskyMccs = Environment.string("VIGIL_RISKY_MCCS", "4829,5967,6051,7995")
+
+    @Option(help: "Most records per batch (env VIGIL_BATCH_SIZE).")
+    var batchSize = Environment.int("VIGIL_BATCH_SIZE", 2000)
+
+    @Option(help: "Longest wait in ms for the first record of a batch (env VIGIL_BATCH_WAIT_MS).")
+    var batchWaitMs = Environment.int("VIGIL_BATCH_WAIT_MS", 20)
+
+    @Option(help: "Consumer group session timeout in ms (env VIGIL_SESSION_TIMEOUT_MS).")
+    var sessionTimeoutMs = Environment.int("VIGIL_SESSION_TIMEOUT_MS", 10_000)
+
+    @Option(name: .customLong("kafka-property"), help: "Extra librdkafka property KEY=VALUE, repeatable.")
+    var kafkaProperties: [String] = []
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env VIGIL_LOG_LEVEL).")
+    var logLevel = Environment.string("VIGIL_LOG_LEVEL", "info")
+
+    /// The validated configuration, or a `ValidationError` listing every problem.
+    func config() throws -> VigilConfig {
+        var c = VigilConfig()
+        var problems: [String] = []
+        c.brokers = brokers
+        let redisParts = redis.split(separator: ":")
+        if redisParts.count == 2, let port = Int(redisParts[1]) {
+            c.redisHost = String(redisParts[0])
+            c.redisPort = port
+        } else {
+            problems.append("--redis must be HOST:PORT, got '\(redis)'")
+        }
+        c.redisPrefix = redisPrefix
+        c.group = group
+        c.modelPath = model
+        c.topics.transactions = topicTransactions
+        c.topics.decisions = topicDecisions
+        c.topics.alerts = topicAlerts
+        c.topics.features = topicFeatures
+        c.topics.late = topicLate
+        c.topics.dlq = topicDlq
+        var mccs = Set<UInt16>()
+        for item in riskyMccs.split(separator: ",") {
+            let text = item.trimmingCharacters(in: .whitespaces)
+            if text.count == 4, let code = UInt16(text) { mccs.insert(code) } else {
+                problems.append("--risky-mccs: '\(text)' is not a 4-digit MCC")
+            }
+        }
+        c.features = FeatureConfig(
+            outOfOrdernessMs: Int64(outOfOrdernessMs), latenessMs: Int64(latenessMs), highRiskMccs: mccs)
+        c.batchSize = batchSize
+        c.batchWaitMs = batchWaitMs
+        c.sessionTimeoutMs = sessionTimeoutMs
+        for property in kafkaProperties {
+            guard let eq = property.firstIndex(of: "="), eq != property.startIndex else {
+                problems.append("--kafka-property must be KEY=VALUE, got '\(property)'")
+                continue
+            }
+            c.kafkaProperties[String(property[..<eq])] = String(property[property.index(after: eq)...])
+        }
+        if Logger.Level(rawValue: logLevel) == nil { problems.append("--log-level '\(logLevel)' is not a level") }
+        do {
+            try c.validate()
+        } catch {
+            problems += error.problems
+        }
+        if !problems.isEmpty {
+            throw ValidationError("invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n"))
+        }
+        return c
+    }
+
+    func makeLogger(_ label: String) -> Logger {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
+
+import Foundation

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Logging
+import ServiceLifecycle
+import VigilService
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Consume transactions, score them and publish decisions, alerts and feature records."
+    )
+
+    @OptionGroup var options: PipelineOptions
+
+    func run() async throws {
+        let config = try options.config()
+        let logger = options.makeLogger("vigil")
+        let models: ModelHolder
+        do {
+            models = try ModelHolder(path: config.modelPath)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let pipeline = try Pipeline(config: config, models: models, logger: logger)
+        let group = ServiceGroup(
+            services: [
+                PipelineService(pipeline: pipeline),
+                ModelWatcher(holder: models, pollIntervalMs: config.modelPollMs, logger: logger),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        try await group.run()
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Vigil: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil",
+        abstract: "Real-time card-fraud scoring: Kafka in, Redis-backed rolling features, decisions and alerts out.",
+        subcommands: [Serve.self, Demo.self]
+    )
+}
