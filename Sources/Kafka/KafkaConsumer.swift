@@ -28,6 +28,7 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     private struct Counters {
         var consumeErrors = 0
+        var droppedOnRevoke = 0
         var lastConsumeError: KafkaError?
     }
 
@@ -103,10 +104,11 @@ public final class KafkaConsumer: @unchecked Sendable {
             defer { if let raw { rd_kafka_message_destroy(raw) } }
 
             if let revoked = rebalance.revokedSinceStart() {
-                messages.removeAll { revoked.contains($0.topicPartition) }
-                if let raw, let message = try convert(raw, &topicNames), !revoked.contains(message.topicPartition) {
-                    messages.append(message)
-                }
+                // librdkafka already discards fetched-but-unpolled messages of revoked partitions; these are
+                // the ones this batch took before the revocation was served.
+                if let raw, let message = try convert(raw, &topicNames) { messages.append(message) }
+                let dropped = KafkaConsumer.removeMessages(of: revoked, from: &messages)
+                if dropped > 0 { counters.withLock { $0.droppedOnRevoke += dropped } }
                 break
             }
             guard let raw else {
@@ -121,6 +123,10 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// Non-fatal consume errors skipped by `pollBatch` since the consumer was created.
     public var consumeErrorCount: Int { counters.withLock { $0.consumeErrors } }
+
+    /// Messages `pollBatch` collected and then dropped because their partitions were revoked mid-batch
+    /// (they are redelivered to the partitions' next owner from the committed offsets).
+    public var droppedOnRevokeCount: Int { counters.withLock { $0.droppedOnRevoke } }
 
     /// The most recent non-fatal consume error skipped by `pollBatch`.
     public var lastConsumeError: KafkaError? { counters.withLock { $0.lastConsumeError } }
@@ -219,6 +225,13 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     // MARK: - Messages
+
+    /// Removes messages of `revoked` partitions; returns how many were removed.
+    static func removeMessages(of revoked: Set<TopicPartition>, from messages: inout [KafkaMessage]) -> Int {
+        let before = messages.count
+        messages.removeAll { revoked.contains($0.topicPartition) }
+        return before - messages.count
+    }
 
     /// Converts a polled event into a message; nil for events that are skipped (EOF, non-fatal errors).
     private func convert(_ raw: UnsafeMutablePointer<rd_kafka_message_t>, _ topicNames: inout TopicNameCache) throws(KafkaError) -> KafkaMessage? {
