@@ -20,9 +20,9 @@ import Darwin
 /// thread, not from Swift's cooperative pool. Poll from one thread at a time.
 public final class KafkaConsumer: @unchecked Sendable {
     // @unchecked Sendable is safe: librdkafka's rd_kafka_t is thread-safe for every call made here, and the
-    // Swift state (`rebalance`, `counters`, `closed`) is behind locks.
+    // Swift state (`callbacks`, `counters`, `closed`) is behind locks.
     let handle: OpaquePointer
-    private let rebalance: ConsumerRebalance
+    private let callbacks: ConsumerCallbacks
     private let counters = Locked(Counters())
     private let closed = Locked(false)
 
@@ -43,9 +43,10 @@ public final class KafkaConsumer: @unchecked Sendable {
             config["group.id"] = "vigil-ungrouped-\(UInt64.random(in: 0...UInt64.max))"
         }
         let conf = try KafkaConfiguration.make(config)
-        let rebalance = ConsumerRebalance(handler: handler)
-        rd_kafka_conf_set_rebalance_cb(conf, ConsumerRebalance.callback)
-        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(rebalance).toOpaque())
+        let callbacks = ConsumerCallbacks(handler: handler)
+        rd_kafka_conf_set_rebalance_cb(conf, ConsumerCallbacks.rebalanceCallback)
+        rd_kafka_conf_set_offset_commit_cb(conf, ConsumerCallbacks.offsetCommitCallback)
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
         let handle = try KafkaConfiguration.newClient(RD_KAFKA_CONSUMER, conf, what: "Kafka consumer")
         // Route all events (errors, rebalances) to the consumer queue served by rd_kafka_consumer_poll.
         let err = rd_kafka_poll_set_consumer(handle)
@@ -54,7 +55,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             throw KafkaError(err, "redirecting the consumer's main queue failed")
         }
         self.handle = handle
-        self.rebalance = rebalance
+        self.callbacks = callbacks
     }
 
     deinit {
@@ -65,8 +66,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// The handler told about assignments and revocations; may be replaced at any time (e.g. right after
     /// init, to capture the consumer itself). Takes effect from the next rebalance callback.
     public var rebalanceHandler: RebalanceHandler? {
-        get { rebalance.handler }
-        set { rebalance.handler = newValue }
+        get { callbacks.handler }
+        set { callbacks.handler = newValue }
     }
 
     /// Joins the group (`group.id`) and subscribes to `topics`, replacing any earlier subscription.
@@ -92,7 +93,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Partition EOF events are skipped; non-fatal consume errors are skipped and counted in
     /// `consumeErrorCount` / `lastConsumeError`. Fatal errors, and a failed assign during a rebalance, throw.
     public func pollBatch(maxMessages: Int, timeoutMs: Int) throws(KafkaError) -> [KafkaMessage] {
-        if let error = rebalance.startBatch() { throw error }
+        if let error = callbacks.startBatch() { throw error }
         var messages: [KafkaMessage] = []
         messages.reserveCapacity(min(maxMessages, 4096))
         let deadline = Monotonic.nowMs() + Int64(timeoutMs)
@@ -103,7 +104,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             let raw = rd_kafka_consumer_poll(handle, Int32(clamping: wait))
             defer { if let raw { rd_kafka_message_destroy(raw) } }
 
-            if let revoked = rebalance.revokedSinceStart() {
+            if let revoked = callbacks.revokedSinceStart() {
                 // librdkafka already discards fetched-but-unpolled messages of revoked partitions; these are
                 // the ones this batch took before the revocation was served.
                 if let raw, let message = try convert(raw, &topicNames) { messages.append(message) }
@@ -117,8 +118,7 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
             if let message = try convert(raw, &topicNames) { messages.append(message) }
         }
-        if let error = rebalance.startBatch() { throw error }
-        return messages
+        return messages  // an assign error recorded during this call is thrown by the next one
     }
 
     /// Non-fatal consume errors skipped by `pollBatch` since the consumer was created.
@@ -132,13 +132,20 @@ public final class KafkaConsumer: @unchecked Sendable {
     public var lastConsumeError: KafkaError? { counters.withLock { $0.lastConsumeError } }
 
     /// Commits, for each partition, the offset of the next message to consume (last processed + 1).
-    /// `async: false` waits for the broker and throws on any partition's failure.
+    /// `async: false` waits for the broker and throws on any partition's failure. `async: true` returns at
+    /// once; its outcome arrives during a later `pollBatch` and failures show in `commitFailureCount`.
     public func commit(_ offsets: [TopicPartition: Int64], async: Bool) throws(KafkaError) {
         guard !offsets.isEmpty else { return }  // an empty list would mean "commit the current assignment"
         let list = PartitionList(offsets)
         try KafkaError.check(rd_kafka_commit(handle, list.pointer, async ? 1 : 0), "commit of \(offsets.count) offsets failed", handle: handle)
         if !async { try list.checkElements("commit failed") }
     }
+
+    /// Offset commits reported as failed (async ones, and sync ones that also threw), since creation.
+    public var commitFailureCount: Int { callbacks.commitFailures.count }
+
+    /// The most recent failed offset commit.
+    public var lastCommitError: KafkaError? { callbacks.commitFailures.last }
 
     /// The group's committed offsets; partitions without one are left out.
     public func committed(_ partitions: [TopicPartition], timeoutMs: Int) throws(KafkaError) -> [TopicPartition: Int64] {
@@ -214,7 +221,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     /// Leaves the group, calling the rebalance handler's `onRevoke` for the current assignment first.
-    /// Idempotent; `deinit` closes too if this was never called. Other methods fail after close.
+    /// Call it from the polling thread once polling has stopped. Idempotent; `deinit` closes too if this
+    /// was never called. Other methods fail after close.
     public func close() throws(KafkaError) {
         let wasClosed = closed.withLock { closed in
             defer { closed = true }

@@ -83,7 +83,7 @@ extension KafkaError {
                 let underlying = rd_kafka_fatal_error(handle, &buffer, buffer.count)
                 if underlying != RD_KAFKA_RESP_ERR_NO_ERROR {
                     err = underlying
-                    reason = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    reason = KafkaConfiguration.cString(buffer)
                 }
             }
         }

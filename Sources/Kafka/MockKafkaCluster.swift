@@ -60,6 +60,9 @@ public final class MockKafkaCluster: @unchecked Sendable {
     /// Makes the next `errors.count` requests with this API key fail with these error codes, in order
     /// (e.g. Produce=0, Fetch=1, OffsetCommit=8; `KafkaError.Code.transport` disconnects the client).
     public func pushRequestErrors(apiKey: Int16, errors: [Int32]) throws(KafkaError) {
+        guard apiKey >= 0 else {
+            throw KafkaError(RD_KAFKA_RESP_ERR__INVALID_ARG, "pushing mock request errors failed: API key \(apiKey) < 0")
+        }
         guard !errors.isEmpty else { return }
         let codes = errors.map { rd_kafka_resp_err_t(rawValue: $0) }
         rd_kafka_mock_push_request_errors_array(cluster, apiKey, codes.count, codes)

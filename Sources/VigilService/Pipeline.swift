@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Kafka
 import Logging
@@ -107,7 +108,12 @@ public final class Pipeline: @unchecked Sendable {
         while !isStopRequested {
             let messages: [KafkaMessage]
             do {
+                let pollStart = DispatchTime.now().uptimeNanoseconds
                 messages = try consumer.pollBatch(maxMessages: config.batchSize, timeoutMs: config.batchWaitMs)
+                if !messages.isEmpty {
+                    let pollNanos = DispatchTime.now().uptimeNanoseconds - pollStart
+                    stats.update { $0.stageNanos[.poll, default: 0] += pollNanos }
+                }
             } catch {
                 logger.error("consumer poll failed", metadata: ["error": "\(error)"])
                 backOff()
@@ -130,6 +136,7 @@ public final class Pipeline: @unchecked Sendable {
     func process(_ messages: [KafkaMessage]) throws {
         let model = models.model
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        var timer = StageTimer()
 
         // Partition records (normally cached since assignment).
         var records: [TopicPartition: PartitionRecord] = [:]
@@ -155,6 +162,7 @@ public final class Pipeline: @unchecked Sendable {
             }
             work.append((message, TransactionDecoder.decode(value: message.value, key: message.key)))
         }
+        timer.lap(.decode)
 
         // Load the cards' state: one MGET.
         var cardIndex: [String: Int] = [:]
@@ -175,6 +183,7 @@ public final class Pipeline: @unchecked Sendable {
                 logger.error("unreadable card state, starting the card afresh", metadata: ["error": "\(error)"])
             }
         }
+        timer.lap(.load)
         var touched = [Bool](repeating: false, count: cardIds.count)
 
         // Compute, per partition in offset order.
@@ -194,6 +203,7 @@ public final class Pipeline: @unchecked Sendable {
                 outcomes.append(outcome)
             }
         }
+        timer.lap(.compute)
 
         // Produce and wait for the broker's acknowledgement of every output.
         for (item, outcome) in zip(work, outcomes) {
@@ -205,6 +215,7 @@ public final class Pipeline: @unchecked Sendable {
                 "\(delivery.failed) outputs not delivered: \(delivery.errors.map(\.description).joined(separator: "; "))")
         }
         let ackedMs = Int64(Date().timeIntervalSince1970 * 1000)
+        timer.lap(.produce)
 
         // Store the cards and the partitions' offsets atomically.
         var lastOffsets: [TopicPartition: Int64] = [:]
@@ -222,6 +233,7 @@ public final class Pipeline: @unchecked Sendable {
             try store.write(partitions: updates, cards: cards, ttlMs: config.features.stateTTLMs)
         }
         for update in updates { partitions[update.partition] = update.updated }
+        timer.lap(.store)
 
         // Offsets to Kafka, asynchronously: Redis is where Vigil restarts from.
         if !lastOffsets.isEmpty {
@@ -231,8 +243,10 @@ public final class Pipeline: @unchecked Sendable {
                 logger.warning("offset commit failed", metadata: ["error": "\(error)"])
             }
         }
+        timer.lap(.commit)
 
         stats.update { s in
+            for (stage, nanos) in timer.nanos { s.stageNanos[stage, default: 0] += nanos }
             s.batches += 1
             s.skippedAlreadyApplied += skipped
             s.modelVersion = model.version
@@ -310,6 +324,18 @@ public final class Pipeline: @unchecked Sendable {
         let ms = min(5000, 100 << min(consecutiveFailures, 6))
         let deadline = Date().addingTimeInterval(Double(ms) / 1000)
         while Date() < deadline, !isStopRequested { Thread.sleep(forTimeInterval: 0.05) }
+    }
+}
+
+/// Measures consecutive stages of a batch.
+struct StageTimer {
+    var last = DispatchTime.now().uptimeNanoseconds
+    var nanos: [(PipelineStage, UInt64)] = []
+
+    mutating func lap(_ stage: PipelineStage) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        nanos.append((stage, now - last))
+        last = now
     }
 }
 

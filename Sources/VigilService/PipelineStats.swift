@@ -17,6 +17,8 @@ public final class PipelineStats: Sendable {
         public var modelVersion = ""
         public var assignedPartitions = 0
         public var lastError: String?
+        /// Wall time spent in each stage of the hot path, summed over all batches.
+        public var stageNanos: [PipelineStage: UInt64] = [:]
 
         /// Every input record Vigil has finished with.
         public var processed: Int { decided + late + rejected }
@@ -29,6 +31,11 @@ public final class PipelineStats: Sendable {
     public var snapshot: Snapshot { state.withLock { $0 } }
 
     func update(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
+}
+
+/// The stages of one batch, in order.
+public enum PipelineStage: String, Sendable, CaseIterable {
+    case poll, decode, load, compute, produce, store, commit
 }
 
 /// Latency in whole milliseconds: exact counts up to 10 s, one overflow bucket beyond.

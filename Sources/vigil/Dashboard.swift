@@ -68,7 +68,15 @@ final class Dashboard: Service, @unchecked Sendable {
               alerts read back \(alerts.total.load(ordering: .relaxed)) from fraud.alerts
               latency          p50 \(ms(s.latency.percentile(0.5))), p99 \(ms(s.latency.percentile(0.99))), \
             max \(ms(s.latency.percentile(1.0))) (publish to outputs acknowledged)
-              batches          \(s.batches) (\(s.retriedBatches) retried)
+              batches          \(s.batches) (\(s.retriedBatches) retried), \(s.batches > 0 ? s.processed / s.batches : 0) records each
+              time per batch   \(stageText(s))
             """)
+    }
+
+    private func stageText(_ s: PipelineStats.Snapshot) -> String {
+        guard s.batches > 0 else { return "-" }
+        return PipelineStage.allCases.map { stage in
+            String(format: "%@ %.1f ms", stage.rawValue, Double(s.stageNanos[stage] ?? 0) / Double(s.batches) / 1e6)
+        }.joined(separator: ", ")
     }
 }

@@ -1,16 +1,20 @@
 import CRdKafka
 
-/// The consumer's rebalance callback target and the bookkeeping `pollBatch` needs about revocations.
+/// The target of the consumer's librdkafka callbacks (rebalance, offset commit results) and the bookkeeping
+/// `pollBatch` needs about revocations.
 ///
 /// It is the `opaque` of the consumer's `rd_kafka_t`, passed unretained: the consumer owns it and destroys
-/// the handle before releasing it.
-final class ConsumerRebalance: Sendable {
+/// the handle before releasing it, so the pointer is valid whenever librdkafka can call back.
+final class ConsumerCallbacks: Sendable {
     private struct State {
         var handler: RebalanceHandler?
         /// Partitions revoked since `pollBatch` last called `startBatch`.
         var revoked: Set<TopicPartition> = []
         /// A failed (incremental) assign/unassign, thrown by the next `pollBatch`.
         var pendingError: KafkaError?
+        /// Offset commits (sync or async) the broker or client reported as failed.
+        var commitFailures = 0
+        var lastCommitError: KafkaError?
     }
 
     private let state: Locked<State>
@@ -31,6 +35,10 @@ final class ConsumerRebalance: Sendable {
             defer { state.pendingError = nil }
             return state.pendingError
         }
+    }
+
+    var commitFailures: (count: Int, last: KafkaError?) {
+        state.withLock { ($0.commitFailures, $0.lastCommitError) }
     }
 
     /// Partitions revoked since `startBatch`, or nil if none.
@@ -84,14 +92,35 @@ final class ConsumerRebalance: Sendable {
         }
     }
 
+    private func committed(_ err: rd_kafka_resp_err_t, _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) {
+        var error: KafkaError?
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            error = KafkaError(err, "offset commit failed")
+        } else if let list, let failed = PartitionList.elements(of: list).first(where: { $0.err != RD_KAFKA_RESP_ERR_NO_ERROR }) {
+            error = KafkaError(failed.err, "offset commit failed (\(TopicPartition(failed)))")
+        }
+        guard let error else { return }
+        state.withLock {
+            $0.commitFailures += 1
+            $0.lastCommitError = error
+        }
+    }
+
     private func record(_ error: KafkaError) {
         state.withLock { if $0.pendingError == nil { $0.pendingError = error } }
     }
 
-    static let callback: @convention(c) (
+    static let rebalanceCallback: @convention(c) (
         OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
     ) -> Void = { rk, err, list, opaque in
         guard let rk, let list, let opaque else { return }
-        Unmanaged<ConsumerRebalance>.fromOpaque(opaque).takeUnretainedValue().handle(rk, err, list)
+        Unmanaged<ConsumerCallbacks>.fromOpaque(opaque).takeUnretainedValue().handle(rk, err, list)
+    }
+
+    static let offsetCommitCallback: @convention(c) (
+        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+    ) -> Void = { _, err, list, opaque in
+        guard let opaque else { return }
+        Unmanaged<ConsumerCallbacks>.fromOpaque(opaque).takeUnretainedValue().committed(err, list)
     }
 }

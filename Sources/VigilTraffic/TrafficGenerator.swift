@@ -1,0 +1,91 @@
+/// Deterministic synthetic card traffic with ground truth, for the demo, the integration and load tests and the
+/// retraining tests.
+///
+/// Deterministic for a given profile (seed): the same sequence of calls gives the same messages byte for byte.
+/// Memory stays constant in the number of cards: a card's habits are derived from (seed, card index) when needed;
+/// only the fraud episodes in progress are stored.
+public struct TrafficGenerator: Sendable {
+    public let profile: TrafficProfile
+    /// How many messages `next(nowMs:)` has returned.
+    public private(set) var generatedCount = 0
+
+    var random: Xoshiro256StarStar
+    let population: CardPopulation
+    let transactionPrefix: UInt32
+    var fraud: FraudSchedule
+    var malformedCount = 0
+    var writer = JSONByteWriter(capacity: 1024)
+
+    /// Creates a generator. Traps if the profile is invalid: `cards` in 1...2^32, fractions in 0...1, and
+    /// `homeCountries` non-empty and all in `TrafficProfile.supportedHomeCountries`.
+    public init(profile: TrafficProfile) {
+        precondition(profile.cards >= 1 && UInt64(profile.cards) <= 1 << 32, "TrafficProfile.cards must be in 1...2^32")
+        for (name, value) in [
+            ("fraudCardFraction", profile.fraudCardFraction), ("outOfOrderFraction", profile.outOfOrderFraction),
+            ("lateFraction", profile.lateFraction), ("malformedFraction", profile.malformedFraction),
+        ] {
+            precondition(value >= 0 && value <= 1, "TrafficProfile.\(name) must be in 0...1, got \(value)")
+        }
+        precondition(!profile.homeCountries.isEmpty, "TrafficProfile.homeCountries must not be empty")
+        let homeCountries = profile.homeCountries.map { code in
+            guard let index = Geography.index(of: code) else {
+                preconditionFailure(
+                    "TrafficProfile.homeCountries: unsupported country \(code); supported: "
+                        + TrafficProfile.supportedHomeCountries.joined(separator: " "))
+            }
+            return index
+        }
+        self.profile = profile
+        random = Xoshiro256StarStar(seed: profile.seed)
+        population = CardPopulation(profile: profile, homeCountries: homeCountries)
+        transactionPrefix = UInt32(truncatingIfNeeded: SplitMix64.hash(profile.seed, 0x7478) >> 32)
+        fraud = FraudSchedule(profile: profile, random: &random)
+    }
+
+    /// The next message, with an event time around `nowMs` (the caller's clock: wall clock in the demo, a simulated
+    /// clock in tests).
+    ///
+    /// A message is, in this order of precedence: malformed (`malformedFraction`); the next step of a fraud episode
+    /// that is due; the first step of a new episode; or a normal payment of a card picked by its activity. Normal
+    /// payments are occasionally out of order or late; episode steps never are, so episodes keep their shape.
+    public mutating func next(nowMs: Int64) -> GeneratedMessage {
+        generatedCount += 1
+        if profile.malformedFraction > 0, random.unit() < profile.malformedFraction {
+            return malformedMessage(nowMs: nowMs)
+        }
+        if nowMs >= fraud.earliestDueMs, let index = fraud.dueEpisode(nowMs: nowMs) {
+            return episodeStep(index, nowMs: nowMs)
+        }
+        if fraud.startProbability > 0, random.unit() < fraud.startProbability, let index = startEpisode(nowMs: nowMs) {
+            return episodeStep(index, nowMs: nowMs)
+        }
+        return normalMessage(nowMs: nowMs)
+    }
+
+    /// Writes `draft` (changed by `defect`) and packages it with its key and label.
+    mutating func message(
+        _ draft: TransactionDraft, defect: Defect = .none, label: (isFraud: Bool, pattern: FraudPattern?)?,
+        malformed: MalformedKind? = nil, isLate: Bool = false, key: [UInt8]? = nil
+    ) -> GeneratedMessage {
+        writer.reset()
+        let idRange = writer.transaction(draft, idPrefix: transactionPrefix, defect: defect)
+        let cardId = JSONByteWriter.cardId(draft.cardToken)
+        var truth: GroundTruth?
+        if let label, let idRange {
+            truth = GroundTruth(
+                transactionId: String(decoding: writer.bytes[idRange], as: UTF8.self),
+                cardId: String(decoding: cardId, as: UTF8.self),
+                isFraud: label.isFraud,
+                pattern: label.pattern,
+                eventTimeMs: draft.eventTimeMs
+            )
+        }
+        return GeneratedMessage(
+            key: key ?? cardId, value: Array(writer.bytes), truth: truth, malformed: malformed, isLate: isLate)
+    }
+
+    /// Event time of a message produced now: payments reach Kafka a fraction of a second after they happen.
+    mutating func freshEventTime(nowMs: Int64) -> Int64 {
+        nowMs - Int64(random.below(250))
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Kafka
+import VigilCore
+import XCTest
+
+/// What the contract says Vigil must emit for an input topic, computed independently of the pipeline: replays each
+/// partition in offset order with `ReferenceFeatures` (the catalog's definitions over the full history) and its own
+/// lateness bookkeeping.
+struct ContractOracle {
+    enum Expected {
+        case decision(Transaction, FeatureVector, Score)
+        case late(Transaction)
+        case dlq(RejectReason)
+    }
+
+    var expected: [(message: KafkaMessage, outcome: Expected)] = []
+
+    init(input: [KafkaMessage], model: CompiledModel, config: FeatureConfig) {
+        var histories: [String: [Transaction]] = [:]
+        var maxEvent: [Int32: Int64] = [:]
+        for message in input {
+            switch TransactionDecoder.decode(value: message.value, key: message.key) {
+            case .failure(let reason):
+                expected.append((message, .dlq(reason)))
+            case .success(let tx):
+                if let m = maxEvent[message.partition], tx.eventTimeMs < m - config.outOfOrdernessMs - config.latenessMs {
+                    expected.append((message, .late(tx)))
+                    continue
+                }
+                let features = ReferenceFeatures.compute(tx, history: histories[tx.cardId, default: []], config: config)
+                expected.append((message, .decision(tx, features, model.score(features))))
+                histories[tx.cardId, default: []].append(tx)
+                maxEvent[message.partition] = max(maxEvent[message.partition] ?? .min, tx.eventTimeMs)
+            }
+        }
+    }
+
+    /// Checks every output topic against the expectation. Returns the number of decisions checked.
+    @discardableResult
+    func check(
+        decisions: [KafkaMessage], alerts: [KafkaMessage], features: [KafkaMessage], late: [KafkaMessage],
+        dlq: [KafkaMessage], model: CompiledModel, file: StaticString = #filePath, line: UInt = #line
+    ) -> Int {
+        func byTransaction(_ messages: [KafkaMessage]) -> [String: [KafkaMessage]] {
+            Dictionary(grouping: messages) { json($0.value)["transaction_id"] as? String ?? "?" }
+        }
+        let decisionsById = byTransaction(decisions)
+        let alertsById = byTransaction(alerts)
+        let featuresById = byTransaction(features)
+        let lateBySource = Dictionary(grouping: late) { header($0, "vigil.source") ?? "?" }
+        let dlqBySource = Dictionary(grouping: dlq) { header($0, "vigil.source") ?? "?" }
+        var decided = 0, lateCount = 0, dlqCount = 0, alertCount = 0
+
+        for (message, outcome) in expected {
+            let source = "\(message.topic)/\(message.partition)/\(message.offset)"
+            switch outcome {
+            case .dlq(let reason):
+                dlqCount += 1
+                guard let out = dlqBySource[source], out.count == 1 else {
+                    XCTFail("\(source): expected one DLQ message, got \(dlqBySource[source]?.count ?? 0)", file: file, line: line)
+                    continue
+                }
+                XCTAssertEqual(out[0].value, message.value, "DLQ keeps the original bytes", file: file, line: line)
+                XCTAssertEqual(out[0].key, message.key, "DLQ keeps the original key", file: file, line: line)
+                XCTAssertEqual(header(out[0], "vigil.error"), reason.code, file: file, line: line)
+            case .late(let tx):
+                lateCount += 1
+                guard let out = lateBySource[source], out.count == 1 else {
+                    XCTFail("\(source): expected one late message, got \(lateBySource[source]?.count ?? 0)", file: file, line: line)
+                    continue
+                }
+                XCTAssertEqual(out[0].value, message.value, file: file, line: line)
+                XCTAssertEqual(out[0].key.map { String(decoding: $0, as: UTF8.self) }, tx.cardId, file: file, line: line)
+                XCTAssertNil(decisionsById[tx.transactionId], "a late transaction is not scored", file: file, line: line)
+            case .decision(let tx, let f, let score):
+                decided += 1
+                guard let d = decisionsById[tx.transactionId], d.count == 1,
+                      let r = featuresById[tx.transactionId], r.count == 1 else {
+                    XCTFail("\(tx.transactionId): expected one decision and one feature record, got "
+                        + "\(decisionsById[tx.transactionId]?.count ?? 0) and \(featuresById[tx.transactionId]?.count ?? 0)",
+                        file: file, line: line)
+                    continue
+                }
+                let decision = json(d[0].value)
+                let record = json(r[0].value)
+                XCTAssertEqual(d[0].key, Array(tx.transactionId.utf8), file: file, line: line)
+                XCTAssertEqual(decision["schema_version"] as? Int, 1, file: file, line: line)
+                XCTAssertEqual(decision["card_id"] as? String, tx.cardId, file: file, line: line)
+                XCTAssertEqual(decision["verdict"] as? String, score.verdict.name, "\(tx.transactionId)", file: file, line: line)
+                XCTAssertEqual(decision["score"] as? Double ?? -1, score.value, accuracy: 1e-9, file: file, line: line)
+                XCTAssertEqual(decision["model_version"] as? String, model.version, file: file, line: line)
+                XCTAssertEqual((decision["event_time_ms"] as? NSNumber)?.int64Value, tx.eventTimeMs, file: file, line: line)
+                XCTAssertNotNil(decision["decided_at_ms"] as? NSNumber, file: file, line: line)
+                let reasons = decision["reasons"] as? [[String: Any]] ?? []
+                XCTAssertEqual(reasons.count, score.reasons.count, file: file, line: line)
+                for (i, reason) in reasons.enumerated() where i < score.reasons.count {
+                    XCTAssertEqual(reason["feature"] as? String, score.reasons[i].feature.name, file: file, line: line)
+                }
+                let values = record["features"] as? [String: Any] ?? [:]
+                XCTAssertEqual(values.count, Feature.count, "every catalog feature is logged", file: file, line: line)
+                for feature in Feature.allCases {
+                    let got = (values[feature.name] as? NSNumber)?.doubleValue ?? .nan
+                    XCTAssertEqual(got, f[feature], accuracy: abs(f[feature]) * 1e-9 + 1e-9,
+                                   "\(tx.transactionId) \(feature.name)", file: file, line: line)
+                }
+                XCTAssertEqual(record["verdict"] as? String, score.verdict.name, file: file, line: line)
+                XCTAssertEqual(record["card_id"] as? String, tx.cardId, file: file, line: line)
+                if score.verdict == .approve {
+                    XCTAssertNil(alertsById[tx.transactionId], "no alert for approve", file: file, line: line)
+                } else {
+                    alertCount += 1
+                    XCTAssertEqual(alertsById[tx.transactionId]?.count, 1, "one alert per review/block", file: file, line: line)
+                    XCTAssertEqual(alertsById[tx.transactionId]?.first?.key, Array(tx.cardId.utf8), file: file, line: line)
+                    XCTAssertEqual(alertsById[tx.transactionId]?.first?.value, d[0].value, file: file, line: line)
+                }
+            }
+        }
+        // Nothing extra anywhere: every output corresponds to exactly one input.
+        XCTAssertEqual(decisions.count, decided, "decisions", file: file, line: line)
+        XCTAssertEqual(features.count, decided, "feature records", file: file, line: line)
+        XCTAssertEqual(alerts.count, alertCount, "alerts", file: file, line: line)
+        XCTAssertEqual(late.count, lateCount, "late", file: file, line: line)
+        XCTAssertEqual(dlq.count, dlqCount, "dlq", file: file, line: line)
+        return decided
+    }
+}

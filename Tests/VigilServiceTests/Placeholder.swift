@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderVigilServiceTests: XCTestCase { func testNothing() {} }

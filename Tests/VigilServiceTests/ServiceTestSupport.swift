@@ -1,0 +1,116 @@
+import Foundation
+import Kafka
+import Logging
+import Redis
+import VigilCore
+import VigilService
+import XCTest
+
+/// The repository's `models/` folder.
+let modelsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models")
+    .standardized
+
+/// A mock Kafka cluster with Vigil's topics and a throwaway Redis, for one test.
+final class Harness {
+    let cluster: MockKafkaCluster
+    let redis: RedisServerProcess
+    let partitions: Int32
+    var config: VigilConfig
+
+    init(partitions: Int32 = 3) throws {
+        self.partitions = partitions
+        cluster = try MockKafkaCluster(brokers: 1)
+        redis = try RedisServerProcess.start()
+        config = VigilConfig()
+        config.brokers = cluster.bootstrapServers
+        config.redisHost = redis.host
+        config.redisPort = redis.port
+        config.group = "vigil-test-\(UInt32.random(in: 0...UInt32.max))"
+        config.sessionTimeoutMs = 6000
+        config.modelPath = modelsDirectory.appendingPathComponent("baseline.json").path
+        config.batchSize = 250
+        config.batchWaitMs = 20
+        try config.topics.create(on: cluster, partitions: partitions)
+    }
+
+    deinit { redis.stop() }
+
+    func publish(_ messages: [(key: [UInt8]?, value: [UInt8])]) throws {
+        let producer = try KafkaProducer(config: [
+            "bootstrap.servers": cluster.bootstrapServers, "enable.idempotence": "true", "linger.ms": "5",
+        ])
+        for m in messages { try producer.produce(topic: config.topics.transactions, key: m.key, value: m.value) }
+        let outcome = try producer.flush(timeoutMs: 20_000)
+        XCTAssertEqual(outcome.failed, 0, "publish failed: \(outcome.errors)")
+    }
+
+    /// Every message of `topic`, per partition in offset order.
+    func readAll(_ topic: String) throws -> [KafkaMessage] {
+        let consumer = try KafkaConsumer(config: [
+            "bootstrap.servers": cluster.bootstrapServers, "group.id": "reader-\(UInt32.random(in: 0...UInt32.max))",
+            "enable.auto.commit": "false", "enable.partition.eof": "false",
+        ])
+        defer { try? consumer.close() }
+        var ends: [TopicPartition: Int64] = [:]
+        var starts: [TopicPartition: Int64] = [:]
+        for p in 0..<partitions {
+            let tp = TopicPartition(topic: topic, partition: p)
+            ends[tp] = try consumer.watermarks(tp, timeoutMs: 5000).high
+            starts[tp] = KafkaOffset.beginning
+        }
+        let total = ends.values.reduce(0, +)
+        try consumer.assign(starts)
+        var messages: [KafkaMessage] = []
+        let deadline = Date().addingTimeInterval(30)
+        while messages.count < total, Date() < deadline {
+            messages += try consumer.pollBatch(maxMessages: 5000, timeoutMs: 200)
+        }
+        XCTAssertEqual(Int64(messages.count), total, "could not read all of \(topic)")
+        return messages.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
+    }
+
+    func makePipeline(logLevel: Logger.Level = .warning) throws -> PipelineRunner {
+        var logger = Logger(label: "vigil.test")
+        logger.logLevel = logLevel
+        return PipelineRunner(try Pipeline(config: config, models: try ModelHolder(path: config.modelPath), logger: logger))
+    }
+}
+
+/// Runs a pipeline on its own thread; `stop()` waits until it has left the group.
+final class PipelineRunner: @unchecked Sendable {
+    let pipeline: Pipeline
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ pipeline: Pipeline) {
+        self.pipeline = pipeline
+        let thread = Thread { [pipeline, finished] in
+            pipeline.run()
+            finished.signal()
+        }
+        thread.start()
+    }
+
+    /// Waits until the pipeline has finished with `count` records (decided, late or rejected).
+    func waitForProcessed(_ count: Int, timeout: TimeInterval = 60) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if pipeline.stats.snapshot.processed >= count { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
+    func stop() {
+        pipeline.requestStop()
+        finished.wait()
+    }
+}
+
+/// JSON object of a message value.
+func json(_ bytes: [UInt8]) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:]
+}
+
+func header(_ message: KafkaMessage, _ name: String) -> String? {
+    message.headers.first { $0.0 == name }.map { String(decoding: $0.1, as: UTF8.self) }
+}
