@@ -31,6 +31,17 @@ final class KafkaConsumerGroupTests: XCTestCase {
         try consumer.commit(next, async: false)
         XCTAssertEqual(try consumer.committed(all, timeoutMs: 5000), next)
 
+        // An async commit's failure surfaces through the commit callback served by pollBatch.
+        let topicAuthorizationFailed: Int32 = 29
+        try cluster.pushRequestErrors(apiKey: 8, errors: [topicAuthorizationFailed])
+        try consumer.commit(next, async: true)
+        let commitDeadline = Date().addingTimeInterval(5)
+        while consumer.commitFailureCount == 0, Date() < commitDeadline {
+            XCTAssertTrue(try consumer.pollBatch(maxMessages: 10, timeoutMs: 100).isEmpty)
+        }
+        XCTAssertEqual(consumer.commitFailureCount, 1)
+        XCTAssertEqual(consumer.lastCommitError?.code, topicAuthorizationFailed)
+
         try consumer.close()
         XCTAssertEqual(log.revoked, [all])
 

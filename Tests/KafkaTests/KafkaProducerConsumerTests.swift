@@ -67,6 +67,46 @@ final class KafkaProducerConsumerTests: XCTestCase {
         try consumer.close()  // idempotent
     }
 
+    /// Seek rewinds a partition; pause holds one back while others flow; resume releases it.
+    func testSeekPauseResumeAndPositions() throws {
+        let cluster = try MockKafkaCluster()
+        let topic = uniqueName("control")
+        try cluster.createTopic(topic, partitions: 2)
+        let producer = try KafkaProducer(config: producerConfig(cluster))
+        for index in 0..<20 {
+            try producer.produce(topic: topic, key: nil, value: bytes("a-\(index)"), partition: Int32(index % 2))
+        }
+        XCTAssertEqual(try producer.flush(timeoutMs: 10_000).delivered, 20)
+
+        let p0 = TopicPartition(topic: topic, partition: 0)
+        let p1 = TopicPartition(topic: topic, partition: 1)
+        let consumer = try KafkaConsumer(config: consumerConfig(cluster))
+        try consumer.assign([p0: KafkaOffset.beginning, p1: 5])
+        let first = try readMessages(consumer, count: 15)
+        XCTAssertEqual(first.filter { $0.partition == 0 }.map(\.offset), Array(0..<10))
+        XCTAssertEqual(first.filter { $0.partition == 1 }.map(\.offset), Array(5..<10))
+        XCTAssertEqual(try consumer.positions([p0, p1]), [p0: 10, p1: 10])
+        XCTAssertEqual(consumer.cachedWatermarks(p0)?.high, 10)
+
+        try consumer.seek(p0, to: 7, timeoutMs: 5000)
+        let replay = try readMessages(consumer, count: 3)
+        XCTAssertEqual(replay.map(\.topicPartition), [p0, p0, p0])
+        XCTAssertEqual(replay.map(\.offset), [7, 8, 9])
+
+        try consumer.pause([p1])
+        for index in 0..<4 {
+            try producer.produce(topic: topic, key: nil, value: bytes("b-\(index)"), partition: Int32(index % 2))
+        }
+        XCTAssertEqual(try producer.flush(timeoutMs: 10_000).delivered, 4)
+        let whilePaused = try readMessages(consumer, count: 2)
+        XCTAssertEqual(whilePaused.map(\.topicPartition), [p0, p0])
+        XCTAssertTrue(try consumer.pollBatch(maxMessages: 10, timeoutMs: 300).isEmpty, "paused partition delivered")
+        try consumer.resume([p1])
+        let resumed = try readMessages(consumer, count: 2)
+        XCTAssertEqual(resumed.map(\.topicPartition), [p1, p1])
+        XCTAssertEqual(resumed.map(\.offset), [10, 11])
+    }
+
     /// A raw-buffer produce with an explicit partition and no key lands where it was sent, with a null key.
     func testRawBufferProduceToExplicitPartition() throws {
         let cluster = try MockKafkaCluster()
