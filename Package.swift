@@ -6,11 +6,13 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
+        .executable(name: "vigil-loadtest", targets: ["vigil-loadtest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         // C libraries from Debian packages. Only Kafka/ and Redis/ import these.
@@ -45,10 +47,24 @@ let package = Package(
             ]
         ),
 
+        // The nightly retraining job as a library: reading history, fitting, evaluating, promoting.
+        .target(name: "VigilTraining", dependencies: ["VigilCore", "Kafka"]),
+
+        // Load generator and measurement tool (loadtest/).
+        .executableTarget(
+            name: "vigil-loadtest",
+            dependencies: [
+                "Kafka", "Redis", "VigilCore", "VigilTraffic",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "loadtest/Sources/vigil-loadtest"
+        ),
+
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilService", "VigilCore", "VigilTraffic",
+                "VigilService", "VigilCore", "VigilTraffic", "VigilTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -58,6 +74,7 @@ let package = Package(
         .testTarget(name: "RedisTests", dependencies: ["Redis"]),
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
         .testTarget(name: "VigilTrafficTests", dependencies: ["VigilTraffic", "VigilCore"]),
+        .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilCore", "VigilTraffic"]),
         .testTarget(name: "VigilServiceTests", dependencies: ["VigilService", "VigilCore", "VigilTraffic", "Kafka", "Redis"]),
     ]
 )

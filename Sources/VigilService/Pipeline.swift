@@ -36,6 +36,7 @@ public final class Pipeline: @unchecked Sendable {
             "client.id": config.clientId,
             "enable.idempotence": "true",
             "linger.ms": "2",
+            "socket.nagle.disable": "true",
             "queue.buffering.max.messages": "1000000",
             "message.timeout.ms": String(config.produceTimeoutMs),
         ]
@@ -50,6 +51,7 @@ public final class Pipeline: @unchecked Sendable {
             "session.timeout.ms": String(config.sessionTimeoutMs),
             "heartbeat.interval.ms": String(max(100, config.sessionTimeoutMs / 6)),
             "fetch.wait.max.ms": "10",
+            "socket.nagle.disable": "true",
             "isolation.level": "read_committed",
         ]
         for (k, v) in config.kafkaProperties {
@@ -209,6 +211,7 @@ public final class Pipeline: @unchecked Sendable {
         for (item, outcome) in zip(work, outcomes) {
             try produce(outcome, for: item.message)
         }
+        timer.lap(.enqueue)
         let delivery = try producer.flush(timeoutMs: config.produceTimeoutMs)
         if delivery.failed > 0 {
             throw PipelineError.delivery(

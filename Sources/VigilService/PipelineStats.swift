@@ -35,7 +35,7 @@ public final class PipelineStats: Sendable {
 
 /// The stages of one batch, in order.
 public enum PipelineStage: String, Sendable, CaseIterable {
-    case poll, decode, load, compute, produce, store, commit
+    case poll, decode, load, compute, enqueue, produce, store, commit
 }
 
 /// Latency in whole milliseconds: exact counts up to 10 s, one overflow bucket beyond.

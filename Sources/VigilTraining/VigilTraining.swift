@@ -1,0 +1,1 @@
+// The retraining library; see docs/retraining.md.

@@ -1,0 +1,1 @@
+print("vigil-loadtest: not built yet")
