@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what Vigil needs on a fresh Debian machine (as root): the C libraries it links and redis-server.
+# The Swift toolchain is expected at /opt/swift or on PATH. Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+packages=(librdkafka-dev libhiredis-dev redis-server pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  if [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH=/opt/swift/usr/bin:$PATH
+  else
+    echo "error: no Swift toolchain found (looked on PATH and in /opt/swift)" >&2
+    exit 1
+  fi
+fi
