@@ -66,11 +66,23 @@ struct JSONScanner {
     }
 
     /// Scans a string token; the current byte must be its opening quote.
+    @inline(__always)
     mutating func scanString() throws(Failure) -> StringToken {
         position &+= 1
         let start = position
         var hasEscapes = false
-        while position < end {
+        while true {
+            // Skip eight ordinary bytes at a time; stop at the first special one.
+            while position &+ 8 <= end {
+                let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+                let special = JSONScanner.specialStringBytes(word)
+                if special != 0 {
+                    position &+= special.trailingZeroBitCount &>> 3
+                    break
+                }
+                position &+= 8
+            }
+            guard position < end else { throw .invalidJSON }
             let byte = base[position]
             if byte == JSONByte.quote {
                 let token = StringToken(start: start, end: position, hasEscapes: hasEscapes)
@@ -86,7 +98,22 @@ struct JSONScanner {
                 position &+= 1
             }
         }
-        throw .invalidJSON
+    }
+
+    /// Flags (bit 7 of each byte) the bytes of `word` that end a run of plain
+    /// string content: `"`, `\` and control characters. Bytes of 0x80 and
+    /// above are never flagged. Flags above the lowest one may be false
+    /// positives (borrows), the lowest one never is.
+    @inline(__always)
+    static func specialStringBytes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* UInt64(JSONByte.quote))
+        let backslashes = word ^ (ones &* UInt64(JSONByte.backslash))
+        let isQuote = (quotes &- ones) & ~quotes
+        let isBackslash = (backslashes &- ones) & ~backslashes
+        let isControl = (word &- ones &* 0x20) & ~word
+        return (isQuote | isBackslash | isControl) & highBits
     }
 
     /// Scans one escape sequence at the current backslash; a `\u` high
@@ -140,6 +167,7 @@ struct JSONScanner {
 
     /// Scans a number token: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     /// What follows it is the caller's business (`012` scans as `0`, then fails there).
+    @inline(__always)
     mutating func scanNumber() throws(Failure) -> NumberToken {
         let start = position
         if peek() == JSONByte.minus { position &+= 1 }

@@ -62,6 +62,7 @@ struct FieldReader {
     // MARK: Presence and type
 
     /// The value of a required field: present once and not null.
+    @inline(__always)
     private func required(_ value: FieldValue, _ field: TransactionField) throws(RejectReason) -> FieldValue {
         guard value.occurrences < 2 else { throw .duplicateField(field.name) }
         guard !value.isMissing else { throw .missingField(field.name) }
@@ -69,6 +70,7 @@ struct FieldReader {
     }
 
     /// A required string field's value.
+    @inline(__always)
     private func string(_ value: FieldValue, _ field: TransactionField) throws(RejectReason) -> FieldValue {
         let value = try required(value, field)
         guard value.kind == .string || value.kind == .escapedString else { throw .wrongType(field.name) }
@@ -76,6 +78,7 @@ struct FieldReader {
     }
 
     /// A required integer field's value; nil if it does not fit in `Int64`.
+    @inline(__always)
     private func integer(_ value: FieldValue, _ field: TransactionField) throws(RejectReason) -> Int64? {
         let value = try required(value, field)
         guard value.kind == .integer else { throw .wrongType(field.name) }
@@ -102,7 +105,10 @@ struct FieldReader {
         let value = try string(value, field)
         let text = withBytes(of: value, limit: TransactionDecoder.maxIdentifierBytes) { bytes -> String? in
             guard let bytes, !bytes.isEmpty else { return nil }
-            return String(decoding: bytes, as: UTF8.self)
+            return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+                buffer.baseAddress!.initialize(from: bytes.baseAddress!, count: bytes.count)
+                return bytes.count
+            }
         }
         guard let text else { throw .invalidValue(field.name) }
         return text

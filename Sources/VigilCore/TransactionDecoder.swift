@@ -142,7 +142,14 @@ public enum TransactionDecoder {
         guard name.hasEscapes else {
             return TransactionField.named(base + name.start, count: name.end &- name.start)
         }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer in
+        return escapedFieldNamed(name, in: base)
+    }
+
+    @inline(never)
+    private static func escapedFieldNamed(
+        _ name: JSONScanner.StringToken, in base: UnsafePointer<UInt8>
+    ) -> TransactionField? {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buffer in
             let out = buffer.baseAddress!
             guard let count = JSONScanner.unescape(base, from: name.start, to: name.end, into: out, capacity: 16) else {
                 return nil

@@ -23,42 +23,42 @@ enum TransactionField: Int, CaseIterable {
     }
 
     /// The field whose wire name is these bytes, or nil for an unknown field.
+    ///
+    /// Compares whole words: the constants are the names' bytes read as
+    /// little-endian integers (a head and an overlapping tail word), checked
+    /// against `named` for every field by the tests.
     @inline(__always)
     static func named(_ p: UnsafePointer<UInt8>, count: Int) -> TransactionField? {
+        let raw = UnsafeRawPointer(p)
         switch count {
         case 3:
-            if equals(p, "mcc") { return .mcc }
-            if equals(p, "lat") { return .lat }
-            if equals(p, "lon") { return .lon }
+            let head = UInt16(littleEndian: raw.loadUnaligned(as: UInt16.self))
+            let last = p[2]
+            if head == 0x636D && last == 0x63 { return .mcc }  // "mc" "c"
+            if head == 0x616C && last == 0x74 { return .lat }  // "la" "t"
+            if head == 0x6F6C && last == 0x6E { return .lon }  // "lo" "n"
         case 7:
-            if equals(p, "card_id") { return .cardId }
-            if equals(p, "country") { return .country }
-            if equals(p, "channel") { return .channel }
-        case 8:
-            if equals(p, "currency") { return .currency }
-        case 11:
-            if equals(p, "merchant_id") { return .merchantId }
-        case 12:
-            if equals(p, "amount_minor") { return .amountMinor }
-        case 13:
-            if equals(p, "event_time_ms") { return .eventTimeMs }
-        case 14:
-            if equals(p, "schema_version") { return .schemaVersion }
-            if equals(p, "transaction_id") { return .transactionId }
+            let head = UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self))
+            let tail = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 3, as: UInt32.self))
+            if head == 0x6472_6163 && tail == 0x6469_5F64 { return .cardId }  // "card" "d_id"
+            if head == 0x6E75_6F63 && tail == 0x7972_746E { return .country }  // "coun" "ntry"
+            if head == 0x6E61_6863 && tail == 0x6C65_6E6E { return .channel }  // "chan" "nnel"
+        case 8...14:
+            let head = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
+            let tail = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self))
+            switch (count, head, tail) {
+            case (8, 0x7963_6E65_7272_7563, 0x7963_6E65_7272_7563): return .currency  // "currency"
+            case (11, 0x746E_6168_6372_656D, 0x6469_5F74_6E61_6863): return .merchantId  // "merchant" "chant_id"
+            case (12, 0x6D5F_746E_756F_6D61, 0x726F_6E69_6D5F_746E): return .amountMinor  // "amount_m" "nt_minor"
+            case (13, 0x6974_5F74_6E65_7665, 0x736D_5F65_6D69_745F): return .eventTimeMs  // "event_ti" "_time_ms"
+            case (14, 0x765F_616D_6568_6373, 0x6E6F_6973_7265_765F): return .schemaVersion  // "schema_v" "_version"
+            case (14, 0x7463_6173_6E61_7274, 0x6469_5F6E_6F69_7463): return .transactionId  // "transact" "ction_id"
+            default: return nil
+            }
         default:
             break
         }
         return nil
-    }
-
-    /// Compares `name.utf8CodeUnitCount` bytes at `p` with `name`.
-    @inline(__always)
-    private static func equals(_ p: UnsafePointer<UInt8>, _ name: StaticString) -> Bool {
-        let n = name.utf8Start
-        for i in 0..<name.utf8CodeUnitCount where p[i] != n[i] {
-            return false
-        }
-        return true
     }
 }
 

@@ -4,9 +4,18 @@ enum UTF8Validation {
     static func isValid(_ p: UnsafePointer<UInt8>, count: Int) -> Bool {
         var i = 0
         while i < count {
-            // Messages are mostly ASCII: test eight bytes at a time.
+            // Messages are mostly ASCII: test 32, then 8 bytes at a time.
+            let raw = UnsafeRawPointer(p)
+            while i &+ 32 <= count {
+                let words = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    | raw.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)
+                    | raw.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self)
+                    | raw.loadUnaligned(fromByteOffset: i &+ 24, as: UInt64.self)
+                if words & 0x8080_8080_8080_8080 != 0 { break }
+                i &+= 32
+            }
             while i &+ 8 <= count {
-                let word = UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self)
+                let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
                 if word & 0x8080_8080_8080_8080 != 0 { break }
                 i &+= 8
             }
