@@ -1,0 +1,119 @@
+import VigilCore
+
+/// One `fraud.features` message: the features a transaction was scored with, and what Vigil decided.
+public struct FeatureRecord: Sendable, Equatable {
+    public var transactionId: String
+    public var eventTimeMs: Int64
+    /// nil when the record has no (known) verdict.
+    public var verdict: Verdict?
+    public var features: FeatureVector
+
+    public init(transactionId: String, eventTimeMs: Int64, verdict: Verdict?, features: FeatureVector) {
+        self.transactionId = transactionId
+        self.eventTimeMs = eventTimeMs
+        self.verdict = verdict
+        self.features = features
+    }
+
+    /// Parses a record of the contract's schema version 1. Unknown fields are ignored; every catalog feature
+    /// must be present as a finite number.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(RecordError) -> FeatureRecord {
+        var scanner = JSONLineScanner(bytes)
+        var schema: Int64?
+        var id: [UInt8]?
+        var time: Int64?
+        var verdict: Verdict?
+        var features = FeatureVector()
+        var seen: UInt32 = 0
+        var problem: RecordError?
+        do {
+            try scanner.forEachMember { (s: inout JSONLineScanner, key: JSONLineScanner.StringToken) throws(JSONLineScanner.Failure) in
+                if s.token(key, equals: "features") {
+                    guard s.peek() == UInt8(ascii: "{") else {
+                        problem = problem ?? .wrongType(field: "features")
+                        return try s.skipValue()
+                    }
+                    var index = 0
+                    try s.forEachMember { (f: inout JSONLineScanner, name: JSONLineScanner.StringToken) throws(JSONLineScanner.Failure) in
+                        let slot = FeatureNames.slot(of: name, in: f, expected: index)
+                        index += 1
+                        guard let slot else { return try f.skipValue(depth: 2) }
+                        guard f.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(f.peek()) else {
+                            problem = problem ?? .wrongType(field: "features.\(Feature(rawValue: slot)!.name)")
+                            return try f.skipValue(depth: 2)
+                        }
+                        let value = try f.scanDouble()
+                        if !value.isFinite { problem = problem ?? .badValue(field: "features.\(Feature(rawValue: slot)!.name)", "is not finite") }
+                        features.values[slot] = value
+                        seen |= 1 << UInt32(slot)
+                    }
+                } else if s.token(key, equals: "transaction_id") {
+                    guard s.peek() == UInt8(ascii: "\"") else {
+                        problem = problem ?? .wrongType(field: "transaction_id")
+                        return try s.skipValue()
+                    }
+                    id = s.bytes(of: try s.scanString())
+                } else if s.token(key, equals: "event_time_ms") {
+                    guard s.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(s.peek()) else {
+                        problem = problem ?? .wrongType(field: "event_time_ms")
+                        return try s.skipValue()
+                    }
+                    time = try s.scanInt64()
+                    if time == nil { problem = problem ?? .badValue(field: "event_time_ms", "is not an integer") }
+                } else if s.token(key, equals: "verdict") {
+                    guard s.peek() == UInt8(ascii: "\"") else { return try s.skipValue() }
+                    let token = try s.scanString()
+                    verdict = s.token(token, equals: "block") ? .block
+                        : s.token(token, equals: "review") ? .review
+                        : s.token(token, equals: "approve") ? .approve : nil
+                } else if s.token(key, equals: "schema_version") {
+                    guard s.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(s.peek()) else {
+                        schema = -1
+                        return try s.skipValue()
+                    }
+                    schema = try s.scanInt64() ?? -1
+                } else {
+                    try s.skipValue()
+                }
+            }
+            guard scanner.atEndIgnoringWhitespace() else { throw JSONLineScanner.Failure.invalid }
+        } catch {
+            throw .invalidJSON
+        }
+        guard let schema else { throw .missingField("schema_version") }
+        guard schema == 1 else { throw .unsupportedSchemaVersion }
+        if let problem { throw problem }
+        guard let id else { throw .missingField("transaction_id") }
+        guard !id.isEmpty else { throw .badValue(field: "transaction_id", "is empty") }
+        guard let time else { throw .missingField("event_time_ms") }
+        if seen != FeatureNames.allSeen {
+            let missing = (0..<Feature.count).first { seen & (1 << UInt32($0)) == 0 }!
+            throw .missingFeature(Feature(rawValue: missing)!.name)
+        }
+        return FeatureRecord(
+            transactionId: String(decoding: id, as: UTF8.self), eventTimeMs: time, verdict: verdict, features: features)
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(RecordError) -> FeatureRecord {
+        let result: Result<FeatureRecord, RecordError> = bytes.withUnsafeBytes { buffer in
+            do throws(RecordError) { return .success(try parse(buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+}
+
+/// Catalog names as bytes, for matching keys without building strings.
+enum FeatureNames {
+    static let bytes: [[UInt8]] = Feature.allCases.map { Array($0.name.utf8) }
+    static let allSeen: UInt32 = (1 << UInt32(Feature.count)) - 1
+
+    /// The slot of a catalog feature named by `token`, trying `expected` first (records list the catalog in order).
+    static func slot(of token: JSONLineScanner.StringToken, in scanner: JSONLineScanner, expected: Int) -> Int? {
+        if token.hasEscapes {
+            return Feature(name: String(decoding: scanner.bytes(of: token), as: UTF8.self))?.rawValue
+        }
+        let name = UnsafeBufferPointer(start: scanner.base + token.start, count: token.end - token.start)
+        if expected < Feature.count, bytes[expected].elementsEqual(name) { return expected }
+        return bytes.firstIndex { $0.elementsEqual(name) }
+    }
+}

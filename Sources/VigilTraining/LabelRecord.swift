@@ -1,0 +1,69 @@
+/// One `fraud.labels` message: the outcome of a transaction as the chargeback or case systems know it.
+public struct LabelRecord: Sendable, Equatable {
+    public var transactionId: String
+    public var isFraud: Bool
+    /// When the outcome became known; nil if the message has none.
+    public var reportedAtMs: Int64?
+
+    public init(transactionId: String, isFraud: Bool, reportedAtMs: Int64?) {
+        self.transactionId = transactionId
+        self.isFraud = isFraud
+        self.reportedAtMs = reportedAtMs
+    }
+
+    /// Parses a label of the contract's schema version 1; unknown fields are ignored.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(RecordError) -> LabelRecord {
+        var scanner = JSONLineScanner(bytes)
+        var schema: Int64?
+        var id: [UInt8]?
+        var isFraud: Bool?
+        var reported: Int64?
+        var problem: RecordError?
+        do {
+            try scanner.forEachMember { (s: inout JSONLineScanner, key: JSONLineScanner.StringToken) throws(JSONLineScanner.Failure) in
+                if s.token(key, equals: "transaction_id") {
+                    guard s.peek() == UInt8(ascii: "\"") else {
+                        problem = problem ?? .wrongType(field: "transaction_id")
+                        return try s.skipValue()
+                    }
+                    id = s.bytes(of: try s.scanString())
+                } else if s.token(key, equals: "is_fraud") {
+                    let first = s.peek()
+                    guard first == UInt8(ascii: "t") || first == UInt8(ascii: "f") else {
+                        problem = problem ?? .wrongType(field: "is_fraud")
+                        return try s.skipValue()
+                    }
+                    isFraud = try s.scanLiteral()
+                } else if s.token(key, equals: "reported_at_ms") {
+                    guard s.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(s.peek()) else { return try s.skipValue() }
+                    reported = try s.scanInt64()
+                } else if s.token(key, equals: "schema_version") {
+                    guard s.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(s.peek()) else {
+                        schema = -1
+                        return try s.skipValue()
+                    }
+                    schema = try s.scanInt64() ?? -1
+                } else {
+                    try s.skipValue()
+                }
+            }
+            guard scanner.atEndIgnoringWhitespace() else { throw JSONLineScanner.Failure.invalid }
+        } catch {
+            throw .invalidJSON
+        }
+        guard let schema else { throw .missingField("schema_version") }
+        guard schema == 1 else { throw .unsupportedSchemaVersion }
+        if let problem { throw problem }
+        guard let id else { throw .missingField("transaction_id") }
+        guard !id.isEmpty else { throw .badValue(field: "transaction_id", "is empty") }
+        guard let isFraud else { throw .missingField("is_fraud") }
+        return LabelRecord(transactionId: String(decoding: id, as: UTF8.self), isFraud: isFraud, reportedAtMs: reported)
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(RecordError) -> LabelRecord {
+        let result: Result<LabelRecord, RecordError> = bytes.withUnsafeBytes { buffer in
+            do throws(RecordError) { return .success(try parse(buffer)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+}

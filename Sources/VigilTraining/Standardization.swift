@@ -1,0 +1,81 @@
+import VigilCore
+
+/// Per-feature transform, mean and standard deviation: what turns a raw feature into what the model's weights
+/// multiply. Means and deviations are taken over the training examples after the transform.
+public struct Standardization: Sendable, Equatable {
+    public var transforms: TransformPlan
+    public var means: [Double]
+    /// Population standard deviations; a feature that is constant on the training slice gets 1 (its
+    /// standardized value is then 0 everywhere and its weight 0).
+    public var stds: [Double]
+
+    public init(transforms: TransformPlan, means: [Double], stds: [Double]) {
+        self.transforms = transforms
+        self.means = means
+        self.stds = stds
+    }
+
+    /// Fits means and deviations on the labelled rows of `slice`.
+    public static func fit(_ slice: ExampleSlice, transforms: TransformPlan) -> Standardization {
+        let columns = Feature.count
+        var sums = [Double](repeating: 0, count: columns)
+        var n = 0
+        slice.raw.withUnsafeBufferPointer { raw in
+            for row in 0..<slice.count where slice.labels[row] <= 1 {
+                n += 1
+                for c in 0..<columns { sums[c] += transforms.transforms[c].apply(Double(raw[row * columns + c])) }
+            }
+        }
+        let means = sums.map { n > 0 ? $0 / Double(n) : 0 }
+        var squares = [Double](repeating: 0, count: columns)
+        slice.raw.withUnsafeBufferPointer { raw in
+            for row in 0..<slice.count where slice.labels[row] <= 1 {
+                for c in 0..<columns {
+                    let d = transforms.transforms[c].apply(Double(raw[row * columns + c])) - means[c]
+                    squares[c] += d * d
+                }
+            }
+        }
+        let stds = (0..<columns).map { c -> Double in
+            let s = n > 0 ? (squares[c] / Double(n)).squareRoot() : 0
+            return s > 1e-9 * Swift.max(1, abs(means[c])) && s.isFinite ? s : 1
+        }
+        return Standardization(transforms: transforms, means: means, stds: stds)
+    }
+
+    /// The labelled rows of `slice`, transformed and standardized, as a dense matrix for the optimiser.
+    public func design(_ slice: ExampleSlice) -> DesignMatrix {
+        let columns = Feature.count
+        var values: [Float] = []
+        values.reserveCapacity(slice.examples * columns)
+        var labels: [UInt8] = []
+        labels.reserveCapacity(slice.examples)
+        let scales = stds.map { 1 / $0 }
+        slice.raw.withUnsafeBufferPointer { raw in
+            for row in 0..<slice.count where slice.labels[row] <= 1 {
+                for c in 0..<columns {
+                    values.append(Float((transforms.transforms[c].apply(Double(raw[row * columns + c])) - means[c]) * scales[c]))
+                }
+                labels.append(slice.labels[row])
+            }
+        }
+        return DesignMatrix(columns: columns, values: values, labels: labels)
+    }
+}
+
+/// Rows of standardized features with 0/1 labels, row-major.
+public struct DesignMatrix: Sendable {
+    public var columns: Int
+    public var values: [Float]
+    public var labels: [UInt8]
+
+    public init(columns: Int, values: [Float], labels: [UInt8]) {
+        precondition(values.count == columns * labels.count)
+        self.columns = columns
+        self.values = values
+        self.labels = labels
+    }
+
+    public var rows: Int { labels.count }
+    public var positives: Int { labels.reduce(0) { $0 + Int($1) } }
+}

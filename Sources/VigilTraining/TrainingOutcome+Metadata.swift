@@ -1,0 +1,110 @@
+import VigilCore
+
+extension TrainingOutcome {
+    /// The model file's `training` section: method, options, inputs and their hash, data range, counts, fit,
+    /// both models' validation metrics and the promotion decision.
+    public func metadata() -> JSONValue {
+        let r = result
+        let c = counts
+        let o = options
+        return .object([
+            "method": .string("l2-logistic-regression, Newton/IRLS, balanced class weights, standardized after transform"),
+            "trained_at": .string(UTCTime.iso(startedAtMs)),
+            "input_sha256": .string(inputSHA256),
+            "options": .object([
+                "maturity_days": .number(o.maturityDays),
+                "validation_fraction": .number(o.validationFraction),
+                "l2": .number(o.l2),
+                "block_precision": .number(o.blockPrecision),
+                "alert_budget": .number(o.alertBudget),
+                "min_pr_auc_gain": .number(o.minPRAUCGain),
+                "blocked_unlabelled": .string(o.blockedUnlabelled.rawValue),
+            ]),
+            "inputs": .object([
+                "features": Self.json(featureSource, featureTally),
+                "labels": Self.json(labelSource, labelTally),
+            ]),
+            "data": .object([
+                "first_event": .string(UTCTime.iso(firstEventMs)),
+                "last_event": .string(UTCTime.iso(lastEventMs)),
+                "first_event_ms": .number(Double(firstEventMs)),
+                "last_event_ms": .number(Double(lastEventMs)),
+                "maturity_cutoff": .string(UTCTime.iso(maturityCutoffMs)),
+                "validation_from": validationStartMs.map { .string(UTCTime.iso($0)) } ?? .null,
+            ]),
+            "counts": .object([
+                "feature_records": .number(Double(c.featureRecords)),
+                "bad_feature_records": .number(Double(c.badFeatureRecords)),
+                "duplicate_feature_records": .number(Double(c.duplicateFeatureRecords)),
+                "transactions": .number(Double(c.transactions)),
+                "blocked": .number(Double(c.blocked)),
+                "label_records": .number(Double(c.labelRecords)),
+                "bad_label_records": .number(Double(c.badLabelRecords)),
+                "relabelled": .number(Double(c.relabelled)),
+                "labelled_transactions": .number(Double(c.labelledTransactions)),
+                "labels_for_unknown_transactions": .number(Double(c.labelsForUnknownTransactions)),
+                "unlabelled_negatives": .number(Double(c.unlabelledNegatives)),
+                "excluded_immature": .number(Double(c.excludedImmature)),
+                "excluded_blocked_unlabelled": .number(Double(c.excludedBlockedUnlabelled)),
+                "positives": .number(Double(c.positives)),
+                "negatives": .number(Double(c.negatives)),
+                "train_examples": .number(Double(c.trainExamples)),
+                "train_positives": .number(Double(c.trainPositives)),
+                "validation_examples": .number(Double(c.validationExamples)),
+                "validation_positives": .number(Double(c.validationPositives)),
+                "validation_traffic": .number(Double(c.validationTraffic)),
+            ]),
+            "fit": .object([
+                "iterations": .number(Double(r.fit.iterations)),
+                "converged": .bool(r.fit.converged),
+                "objective": .number(r.fit.objective),
+                "gradient_max_abs": .number(r.fit.gradientNorm),
+                "class_weight_negative": .number(r.fit.classWeights.negative),
+                "class_weight_positive": .number(r.fit.classWeights.positive),
+            ]),
+            "metrics": .object([
+                "candidate": Self.json(r.candidate),
+                "current": r.current.map(Self.json) ?? .null,
+            ]),
+            "promotion": .object([
+                "promoted": .bool(r.promotion.promoted),
+                "reason": .string(r.promotion.reason),
+            ]),
+            "warnings": .array(r.warnings.map { .string($0) }),
+        ])
+    }
+
+    static func json(_ source: SourceSummary, _ tally: RecordTally) -> JSONValue {
+        .object([
+            "source": .string(source.description),
+            "records": .number(Double(source.records)),
+            "bytes": .number(Double(source.bytes)),
+            "bad_records": .number(Double(tally.badCount)),
+            "bad_by_reason": .object(tally.bad.mapValues { .number(Double($0)) }),
+            "sha256": .string(source.sha256),
+        ])
+    }
+
+    static func json(_ e: ModelEvaluation) -> JSONValue {
+        func optional(_ x: Double?) -> JSONValue { x.map { .number($0) } ?? .null }
+        func point(_ p: OperatingPoint) -> JSONValue {
+            .object([
+                "threshold": .number(p.threshold),
+                "precision": optional(p.precision),
+                "recall": optional(p.recall),
+                "rate": .number(p.rate),
+            ])
+        }
+        return .object([
+            "version": .string(e.version),
+            "roc_auc": optional(e.rocAUC),
+            "pr_auc": optional(e.prAUC),
+            "review": point(e.review),
+            "block": point(e.block),
+            "alert_rate": .number(e.alertRate),
+            "examples": .number(Double(e.examples)),
+            "positives": .number(Double(e.positives)),
+            "traffic": .number(Double(e.traffic)),
+        ])
+    }
+}

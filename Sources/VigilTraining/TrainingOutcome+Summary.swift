@@ -1,0 +1,74 @@
+extension TrainingOutcome {
+    /// The human summary printed at the end of a run: data, fit, both models side by side, the decision.
+    public func summary() -> String {
+        let c = counts
+        var lines: [String] = []
+        lines.append("Candidate \(model.version)")
+        lines.append("")
+        lines.append("Data")
+        lines.append("  features    \(featureSource.description)")
+        lines.append("              \(grouped(featureTally.read)) records, \(grouped(featureTally.badCount)) bad, \(grouped(c.duplicateFeatureRecords)) duplicates, \(grouped(c.transactions)) transactions (\(grouped(c.blocked)) blocked)")
+        lines.append(contentsOf: badLines(featureTally))
+        lines.append("  labels      \(labelSource.description)")
+        lines.append("              \(grouped(labelTally.read)) records, \(grouped(labelTally.badCount)) bad, \(grouped(c.labelledTransactions)) joined, \(grouped(c.labelsForUnknownTransactions)) for unknown transactions, \(grouped(c.relabelled)) relabels")
+        lines.append(contentsOf: badLines(labelTally))
+        lines.append("  input hash  sha256:\(inputSHA256)")
+        lines.append("  event time  \(UTCTime.iso(firstEventMs)) .. \(UTCTime.iso(lastEventMs))")
+        lines.append("  maturity    unlabelled after \(UTCTime.iso(maturityCutoffMs)) not used: \(grouped(c.excludedImmature)); blocked unlabelled excluded: \(grouped(c.excludedBlockedUnlabelled))")
+        lines.append("  examples    \(grouped(c.positives)) fraud, \(grouped(c.negatives)) legitimate (\(grouped(c.unlabelledNegatives)) of them unlabelled and mature)")
+        lines.append("  train       \(grouped(c.trainExamples)) examples, \(grouped(c.trainPositives)) fraud, before \(validationStartMs.map(UTCTime.iso) ?? "-")")
+        lines.append("  validation  \(grouped(c.validationExamples)) examples, \(grouped(c.validationPositives)) fraud; \(grouped(c.validationTraffic)) transactions in the period")
+        lines.append("")
+        let fit = result.fit
+        lines.append("Fit         \(fit.iterations) Newton iterations, \(fit.converged ? "converged" : "NOT converged"), objective \(fixed(fit.objective, 3)), class weights \(fixed(fit.classWeights.negative, 3)) / \(fixed(fit.classWeights.positive, 2))")
+        lines.append("")
+        let candidate = result.candidate
+        let current = result.current
+        lines.append(row("validation", candidate.version, current?.version ?? "(none)"))
+        lines.append(row("ROC AUC", number(candidate.rocAUC), number(current?.rocAUC)))
+        lines.append(row("PR AUC", number(candidate.prAUC), number(current?.prAUC)))
+        lines.append(row("review threshold", fixed(candidate.review.threshold, 4), current.map { fixed($0.review.threshold, 4) } ?? "-"))
+        lines.append(row("  precision", percent(candidate.review.precision), percent(current?.review.precision)))
+        lines.append(row("  recall", percent(candidate.review.recall), percent(current?.review.recall)))
+        lines.append(row("  alert rate", percent(candidate.alertRate), percent(current?.alertRate)))
+        lines.append(row("block threshold", fixed(candidate.block.threshold, 4), current.map { fixed($0.block.threshold, 4) } ?? "-"))
+        lines.append(row("  precision", percent(candidate.block.precision), percent(current?.block.precision)))
+        lines.append(row("  recall", percent(candidate.block.recall), percent(current?.block.recall)))
+        lines.append(row("  block rate", percent(candidate.block.rate), percent(current?.block.rate)))
+        lines.append("")
+        lines.append((result.promotion.promoted ? "PROMOTED: " : "NOT PROMOTED: ") + result.promotion.reason)
+        if !result.warnings.isEmpty {
+            lines.append("")
+            lines.append("Warnings")
+            for warning in result.warnings { lines.append("  - \(warning)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func badLines(_ tally: RecordTally) -> [String] {
+        guard tally.badCount > 0 else { return [] }
+        var lines = tally.bad.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { "              skipped \(grouped($0.value)): \($0.key)" }
+        lines.append(contentsOf: tally.examples.map { "              e.g. \($0)" })
+        return lines
+    }
+
+    private func row(_ name: String, _ a: String, _ b: String) -> String {
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        return "  " + pad(name, 20) + pad(a, 26) + b
+    }
+
+    private func number(_ x: Double?) -> String { x.map { fixed($0, 4) } ?? "n/a" }
+    private func percent(_ x: Double?) -> String { x.map { fixed($0 * 100, 2) + "%" } ?? "n/a" }
+}
+
+/// `1234567` as `1,234,567`.
+func grouped(_ n: Int) -> String {
+    let digits = String(abs(n))
+    var out = ""
+    for (i, ch) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(ch)
+    }
+    return n < 0 ? "-" + out : out
+}

@@ -1,1 +1,0 @@
-// The retraining library; see docs/retraining.md.
