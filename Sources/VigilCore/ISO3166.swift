@@ -30,7 +30,11 @@ public struct CountryCode: Hashable, Sendable, CustomStringConvertible {
 
     /// The two-letter code, e.g. `"DE"`.
     public var code: String {
-        String(decoding: [UInt8(rawValue >> 8), UInt8(truncatingIfNeeded: rawValue)], as: UTF8.self)
+        String(unsafeUninitializedCapacity: 2) { buffer in
+            buffer[0] = UInt8(rawValue >> 8)
+            buffer[1] = UInt8(truncatingIfNeeded: rawValue)
+            return 2
+        }
     }
 
     public var description: String { code }

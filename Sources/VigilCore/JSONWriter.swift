@@ -47,76 +47,81 @@ public struct JSONWriter: Sendable {
 
     /// Writes a member name; the next call writes its value.
     public mutating func key(_ k: StaticString) {
-        separate()
         if k.hasPointerRepresentation {
-            appendQuoted(UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+            appendKey(UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
         } else {
             var text = k.description
-            text.withUTF8 { appendQuoted($0) }
+            text.withUTF8 { appendKey($0) }
         }
-        bytes.append(JSONByte.colon)
-        afterKey = true
     }
 
     /// Writes a member name that is not known at compile time.
-    public mutating func key(_ k: String) {
-        separate()
+    public mutating func dynamicKey(_ k: String) {
         var text = k
-        text.withUTF8 { appendQuoted($0) }
-        bytes.append(JSONByte.colon)
-        afterKey = true
+        text.withUTF8 { appendKey($0) }
     }
 
     /// Writes a string, escaping `"`, `\` and control characters (as `\u00XX`).
     public mutating func string(_ s: String) {
-        beforeValue()
+        let comma = takeComma()
         var text = s
-        text.withUTF8 { appendQuoted($0) }
+        text.withUTF8 { appendQuoted($0, comma: comma, colon: false) }
     }
 
     public mutating func int(_ v: Int64) {
-        beforeValue()
-        appendInteger(v)
+        let comma = takeComma()
+        appendToken(maxBytes: 21) { out in
+            var n = 0
+            if comma { out[0] = JSONByte.comma; n = 1 }
+            return n &+ JSONWriter.writeInteger(v, to: out + n)
+        }
     }
 
     /// Writes the shortest text that reads back as `v`. Integral values within
     /// ±2^53 have no fraction (`4.0` is `4`); NaN and infinities are `null`.
     public mutating func double(_ v: Double) {
-        beforeValue()
         guard v.isFinite else {
-            appendLiteral("null")
+            null()
             return
         }
         if v == v.rounded(.towardZero) && abs(v) <= 9_007_199_254_740_992 {
-            appendInteger(Int64(v))
+            int(Int64(v))
             return
         }
+        let comma = takeComma()
         // Swift's description is the shortest round-trip form and is valid
         // JSON for finite values ("0.9731", "1e-07", "1.5e+300").
-        bytes.append(contentsOf: v.description.utf8)
+        var text = v.description
+        text.withUTF8 { digits in
+            appendToken(maxBytes: digits.count &+ 1) { out in
+                var n = 0
+                if comma { out[0] = JSONByte.comma; n = 1 }
+                out.advanced(by: n).update(from: digits.baseAddress!, count: digits.count)
+                return n &+ digits.count
+            }
+        }
     }
 
     public mutating func bool(_ v: Bool) {
-        beforeValue()
         appendLiteral(v ? "true" : "false")
     }
 
     public mutating func null() {
-        beforeValue()
         appendLiteral("null")
     }
 
     /// Writes a pre-encoded JSON value as it is.
     public mutating func raw(_ fragment: some Collection<UInt8>) {
-        beforeValue()
+        if takeComma() { bytes.append(JSONByte.comma) }
         bytes.append(contentsOf: fragment)
     }
 
     // MARK: Structure
 
     private mutating func open(_ bracket: UInt8) {
-        beforeValue()
+        let comma = takeComma()
         precondition(depth < JSONWriter.maxDepth, "JSONWriter nesting deeper than \(JSONWriter.maxDepth)")
+        if comma { bytes.append(JSONByte.comma) }
         bytes.append(bracket)
         depth &+= 1
         hasElements &= ~(1 << UInt64(depth &- 1))
@@ -128,73 +133,157 @@ public struct JSONWriter: Sendable {
         depth &-= 1
     }
 
-    /// Writes the comma before an element if its container already has one.
+    /// Whether the next element needs a comma before it; marks the current
+    /// container as having an element.
     @inline(__always)
-    private mutating func separate() {
-        guard depth > 0 else { return }
-        let bit: UInt64 = 1 << UInt64(depth &- 1)
-        if hasElements & bit != 0 {
-            bytes.append(JSONByte.comma)
-        } else {
-            hasElements |= bit
-        }
-    }
-
-    @inline(__always)
-    private mutating func beforeValue() {
+    private mutating func takeComma() -> Bool {
         if afterKey {
             afterKey = false
-        } else {
-            separate()
+            return false
         }
+        guard depth > 0 else { return false }
+        let bit: UInt64 = 1 << UInt64(depth &- 1)
+        if hasElements & bit != 0 { return true }
+        hasElements |= bit
+        return false
     }
 
     // MARK: Text
 
-    private mutating func appendLiteral(_ literal: StaticString) {
-        bytes.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    /// Appends the bytes `body` writes (at most `maxBytes`) with one append.
+    @inline(__always)
+    private mutating func appendToken(maxBytes: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxBytes) { buffer in
+            let count = body(buffer.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress!, count: count))
+        }
     }
 
-    private mutating func appendInteger(_ v: Int64) {
-        if v < 0 { bytes.append(JSONByte.minus) }
+    private mutating func appendLiteral(_ literal: StaticString) {
+        let comma = takeComma()
+        appendToken(maxBytes: 6) { out in
+            var n = 0
+            if comma { out[0] = JSONByte.comma; n = 1 }
+            out.advanced(by: n).update(from: literal.utf8Start, count: literal.utf8CodeUnitCount)
+            return n &+ literal.utf8CodeUnitCount
+        }
+    }
+
+    private mutating func appendKey(_ utf8: UnsafeBufferPointer<UInt8>) {
+        // A key is an element of its object; the value after it is not.
+        afterKey = false
+        let comma = takeComma()
+        appendQuoted(utf8, comma: comma, colon: true)
+        afterKey = true
+    }
+
+    /// Writes digits of `v` at `out`; returns how many bytes (at most 20).
+    @inline(__always)
+    private static func writeInteger(_ v: Int64, to out: UnsafeMutablePointer<UInt8>) -> Int {
         var magnitude = v.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var n = 20
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch, filled from the end
+        return withUnsafeMutableBytes(of: &digits) { scratch in
+            var i = 24
             repeat {
-                n &-= 1
-                digits[n] = JSONByte.zero &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                i &-= 1
+                scratch[i] = JSONByte.zero &+ UInt8(truncatingIfNeeded: magnitude % 10)
                 magnitude /= 10
             } while magnitude != 0
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[n...]))
+            var n = 0
+            if v < 0 { out[0] = JSONByte.minus; n = 1 }
+            let count = 24 &- i
+            out.advanced(by: n).update(from: scratch.baseAddress!.assumingMemoryBound(to: UInt8.self) + i, count: count)
+            return n &+ count
         }
     }
 
-    private mutating func appendQuoted(_ utf8: UnsafeBufferPointer<UInt8>) {
+    /// Writes `"text"` (escaped), preceded by a comma and followed by a colon if asked.
+    private mutating func appendQuoted(_ utf8: UnsafeBufferPointer<UInt8>, comma: Bool, colon: Bool) {
+        // Worst case: every byte becomes \u00XX.
+        let maxBytes = utf8.count &* 6 &+ 12
+        guard maxBytes <= 4096 else {
+            appendLongQuoted(utf8, comma: comma, colon: colon)
+            return
+        }
+        appendToken(maxBytes: maxBytes) { out in
+            var n = 0
+            if comma { out[n] = JSONByte.comma; n &+= 1 }
+            out[n] = JSONByte.quote
+            n &+= 1
+            n = JSONWriter.writeEscaped(utf8, to: out, at: n)
+            out[n] = JSONByte.quote
+            n &+= 1
+            if colon { out[n] = JSONByte.colon; n &+= 1 }
+            return n
+        }
+    }
+
+    /// The same for long strings, in chunks, without a large scratch buffer.
+    private mutating func appendLongQuoted(_ utf8: UnsafeBufferPointer<UInt8>, comma: Bool, colon: Bool) {
+        if comma { bytes.append(JSONByte.comma) }
         bytes.append(JSONByte.quote)
-        var runStart = 0
-        for i in 0..<utf8.count {
-            let byte = utf8[i]
-            guard byte < 0x20 || byte == JSONByte.quote || byte == JSONByte.backslash else { continue }
-            if runStart < i {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+        var start = 0
+        while start < utf8.count {
+            let chunk = UnsafeBufferPointer(rebasing: utf8[start..<min(start &+ 512, utf8.count)])
+            appendToken(maxBytes: chunk.count &* 6 &+ 8) { out in JSONWriter.writeEscaped(chunk, to: out, at: 0) }
+            start &+= chunk.count
+        }
+        bytes.append(JSONByte.quote)
+        if colon { bytes.append(JSONByte.colon) }
+    }
+
+    /// Writes the escaped form of `utf8` at `out + n`; returns the new `n`.
+    /// `out` must have room for 6 bytes per input byte after `n`.
+    @inline(__always)
+    private static func writeEscaped(
+        _ utf8: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>, at n: Int
+    ) -> Int {
+        guard let input = utf8.baseAddress else { return n }
+        let raw = UnsafeRawPointer(input)
+        let count = utf8.count
+        var n = n
+        var i = 0
+        while i < count {
+            // Copy eight plain bytes at a time. A word is stored whole even when
+            // it holds a special byte; what follows that byte is overwritten later.
+            // Room: 8 input bytes remain, so 48 output bytes do.
+            if i &+ 8 <= count {
+                let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                UnsafeMutableRawPointer(out + n).storeBytes(of: word, as: UInt64.self)
+                let special = JSONScanner.specialStringBytes(word)
+                if special == 0 {
+                    n &+= 8
+                    i &+= 8
+                    continue
+                }
+                let plain = special.trailingZeroBitCount &>> 3
+                n &+= plain
+                i &+= plain
             }
-            bytes.append(JSONByte.backslash)
-            if byte < 0x20 {
-                bytes.append(JSONByte.letterU)
-                bytes.append(JSONByte.zero)
-                bytes.append(JSONByte.zero)
-                bytes.append(JSONWriter.hexDigits[Int(byte >> 4)])
-                bytes.append(JSONWriter.hexDigits[Int(byte & 0xF)])
+            let byte = input[i]
+            i &+= 1
+            if byte >= 0x20 && byte != JSONByte.quote && byte != JSONByte.backslash {
+                out[n] = byte
+                n &+= 1
+            } else if byte < 0x20 {
+                out[n] = JSONByte.backslash
+                out[n &+ 1] = JSONByte.letterU
+                out[n &+ 2] = JSONByte.zero
+                out[n &+ 3] = JSONByte.zero
+                out[n &+ 4] = hexDigit(byte >> 4)
+                out[n &+ 5] = hexDigit(byte & 0xF)
+                n &+= 6
             } else {
-                bytes.append(byte)
+                out[n] = JSONByte.backslash
+                out[n &+ 1] = byte
+                n &+= 2
             }
-            runStart = i &+ 1
         }
-        if runStart < utf8.count {
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
-        }
-        bytes.append(JSONByte.quote)
+        return n
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? JSONByte.zero &+ nibble : UInt8(ascii: "a") &+ (nibble &- 10)
+    }
 }

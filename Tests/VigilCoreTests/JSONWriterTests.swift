@@ -72,8 +72,9 @@ final class JSONWriterTests: XCTestCase {
         var random = TransactionDecoderTests.Random(seed: 99)
         let alphabet: [Character] = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{0}", "\u{1F}", "\u{8}", "\u{C}",
             "é", "中", "😀", "\u{2028}", "\u{FEFF}", "\u{7F}", "{", "}", "[", "]", ":", ","]
-        for _ in 0..<2_000 {
-            let count = Int(random.next() % 24)
+        for round in 0..<2_000 {
+            // Mostly short strings; some long enough for the chunked path (over 680 bytes).
+            let count = round % 50 == 0 ? 600 + Int(random.next() % 1_500) : Int(random.next() % 40)
             let original = String((0..<count).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
             var w = JSONWriter()
             w.string(original)
@@ -139,7 +140,7 @@ final class JSONWriterTests: XCTestCase {
         w.beginObject()
         w.key("features")
         w.raw(Array(#"{"amount":129.99}"#.utf8))
-        w.key("dynamic \"key\"" as String)
+        w.dynamicKey("dynamic \"key\"")
         w.raw("[1,2]".utf8)
         w.endObject()
         XCTAssertEqual(text(w), #"{"features":{"amount":129.99},"dynamic \"key\"":[1,2]}"#)
@@ -184,7 +185,7 @@ final class JSONWriterTests: XCTestCase {
         default:
             w.beginObject()
             for i in 0..<(random.next() % 4) {
-                w.key("k\(i)" as String)
+                w.dynamicKey("k\(i)")
                 writeRandomValue(&w, &random, depth: depth + 1)
             }
             w.endObject()

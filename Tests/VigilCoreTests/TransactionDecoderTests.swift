@@ -42,8 +42,15 @@ final class TransactionDecoderTests: XCTestCase {
         TransactionDecoder.decode(value: Array(text.utf8), key: key.map { Array($0.utf8) })
     }
 
+    /// Decodes from a buffer of exactly the message's size, so that the
+    /// address sanitizer (`swift test --sanitize=address`) sees any read past its end.
     static func decodeBytes(_ bytes: [UInt8], key: String? = exampleKey) -> Result<Transaction, RejectReason> {
-        TransactionDecoder.decode(value: bytes, key: key.map { Array($0.utf8) })
+        let value = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+        defer { value.deallocate() }
+        value.copyBytes(from: bytes)
+        let keyBytes = key.map { Array($0.utf8) }
+        guard let keyBytes else { return TransactionDecoder.decode(value: UnsafeRawBufferPointer(value), key: nil) }
+        return keyBytes.withUnsafeBytes { TransactionDecoder.decode(value: UnsafeRawBufferPointer(value), key: $0) }
     }
 
     func assertRejected(
