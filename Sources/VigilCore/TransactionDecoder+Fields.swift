@@ -14,29 +14,29 @@ struct FieldReader {
 
         guard let amountMinor = try integer(fields.amountMinor, .amountMinor),
             amountMinor > 0, amountMinor <= TransactionDecoder.maxAmountMinor
-        else { throw .outOfRange(TransactionField.amountMinor.name) }
+        else { throw TransactionField.amountMinor.reasons.outOfRange }
 
         let currencyValue = try string(fields.currency, .currency)
         let currency = withBytes(of: currencyValue, limit: 3) { bytes in
             bytes.flatMap { $0.count == 3 ? CurrencyCode.lookup($0[0], $0[1], $0[2]) : nil }
         }
-        guard let currency else { throw .invalidValue(TransactionField.currency.name) }
+        guard let currency else { throw TransactionField.currency.reasons.invalidValue }
 
         let merchantId = try identifier(fields.merchantId, .merchantId)
 
         let mccValue = try string(fields.mcc, .mcc)
         let mcc = withBytes(of: mccValue, limit: 4) { bytes in bytes.flatMap(Self.merchantCategory) }
-        guard let mcc else { throw .invalidValue(TransactionField.mcc.name) }
+        guard let mcc else { throw TransactionField.mcc.reasons.invalidValue }
 
         let countryValue = try string(fields.country, .country)
         let country = withBytes(of: countryValue, limit: 2) { bytes in
             bytes.flatMap { $0.count == 2 ? CountryCode.lookup($0[0], $0[1]) : nil }
         }
-        guard let country else { throw .invalidValue(TransactionField.country.name) }
+        guard let country else { throw TransactionField.country.reasons.invalidValue }
 
         let channelValue = try string(fields.channel, .channel)
         let channel = withBytes(of: channelValue, limit: 4) { bytes in bytes.flatMap(Self.channel) }
-        guard let channel else { throw .invalidValue(TransactionField.channel.name) }
+        guard let channel else { throw TransactionField.channel.reasons.invalidValue }
 
         let lat = try coordinate(fields.lat, .lat, limit: 90)
         let lon = try coordinate(fields.lon, .lon, limit: 180)
@@ -48,7 +48,7 @@ struct FieldReader {
         }
 
         guard let eventTimeMs = try integer(fields.eventTimeMs, .eventTimeMs), eventTimeMs >= 0 else {
-            throw .outOfRange(TransactionField.eventTimeMs.name)
+            throw TransactionField.eventTimeMs.reasons.outOfRange
         }
 
         guard let key, Self.bytes(of: cardId, equal: key) else { throw .keyMismatch }
@@ -64,8 +64,8 @@ struct FieldReader {
     /// The value of a required field: present once and not null.
     @inline(__always)
     private func required(_ value: FieldValue, _ field: TransactionField) throws(RejectReason) -> FieldValue {
-        guard value.occurrences < 2 else { throw .duplicateField(field.name) }
-        guard !value.isMissing else { throw .missingField(field.name) }
+        guard value.occurrences < 2 else { throw field.reasons.duplicate }
+        guard !value.isMissing else { throw field.reasons.missing }
         return value
     }
 
@@ -73,7 +73,7 @@ struct FieldReader {
     @inline(__always)
     private func string(_ value: FieldValue, _ field: TransactionField) throws(RejectReason) -> FieldValue {
         let value = try required(value, field)
-        guard value.kind == .string || value.kind == .escapedString else { throw .wrongType(field.name) }
+        guard value.kind == .string || value.kind == .escapedString else { throw field.reasons.wrongType }
         return value
     }
 
@@ -81,7 +81,7 @@ struct FieldReader {
     @inline(__always)
     private func integer(_ value: FieldValue, _ field: TransactionField) throws(RejectReason) -> Int64? {
         let value = try required(value, field)
-        guard value.kind == .integer else { throw .wrongType(field.name) }
+        guard value.kind == .integer else { throw field.reasons.wrongType }
         return JSONNumber.int64(base, from: value.start, to: value.end)
     }
 
@@ -89,12 +89,12 @@ struct FieldReader {
     private func coordinate(
         _ value: FieldValue, _ field: TransactionField, limit: Double
     ) throws(RejectReason) -> Double? {
-        guard value.occurrences < 2 else { throw .duplicateField(field.name) }
+        guard value.occurrences < 2 else { throw field.reasons.duplicate }
         guard !value.isMissing else { return nil }
-        guard value.kind == .integer || value.kind == .number else { throw .wrongType(field.name) }
+        guard value.kind == .integer || value.kind == .number else { throw field.reasons.wrongType }
         let number = JSONNumber.double(base, from: value.start, to: value.end)
         // Written so that NaN fails too.
-        guard number >= -limit && number <= limit else { throw .outOfRange(field.name) }
+        guard number >= -limit && number <= limit else { throw field.reasons.outOfRange }
         return number
     }
 
@@ -110,7 +110,7 @@ struct FieldReader {
                 return bytes.count
             }
         }
-        guard let text else { throw .invalidValue(field.name) }
+        guard let text else { throw field.reasons.invalidValue }
         return text
     }
 

@@ -22,6 +22,9 @@ enum TransactionField: Int, CaseIterable {
         }
     }
 
+    /// This field's reject reasons, built once so that rejecting allocates nothing.
+    var reasons: FieldRejectReasons { FieldRejectReasons.table[rawValue] }
+
     /// The field whose wire name is these bytes, or nil for an unknown field.
     ///
     /// Compares whole words: the constants are the names' bytes read as
@@ -59,6 +62,22 @@ enum TransactionField: Int, CaseIterable {
             break
         }
         return nil
+    }
+}
+
+/// The reject reasons that name one field.
+struct FieldRejectReasons: Sendable {
+    let duplicate: RejectReason
+    let missing: RejectReason
+    let wrongType: RejectReason
+    let invalidValue: RejectReason
+    let outOfRange: RejectReason
+
+    static let table: [FieldRejectReasons] = TransactionField.allCases.map { field in
+        FieldRejectReasons(
+            duplicate: .duplicateField(field.name), missing: .missingField(field.name),
+            wrongType: .wrongType(field.name), invalidValue: .invalidValue(field.name),
+            outOfRange: .outOfRange(field.name))
     }
 }
 
