@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct LoadTestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigil-loadtest",
+        abstract: "Measure Vigil: run the real `vigil serve` against generated card traffic and report latency, "
+            + "throughput, resource use and detection quality.",
+        discussion: """
+            Open loop (default): publishes --rate transactions/s on a fixed schedule for --seconds and measures the \
+            latency of every decision from its scheduled and its actual send time.
+            --max: publishes a backlog of --count transactions while Vigil is stopped, measures how fast a bare \
+            consumer reads it (the consume ceiling), then starts Vigil and measures how fast it works through it.
+            By default Kafka is librdkafka's mock cluster in this process and Redis a throwaway redis-server. \
+            See loadtest/README.md.
+            """
+    )
+
+    // MARK: Mode
+
+    @Option(help: "Open loop: transactions per second to publish (in --max mode: the nominal rate that spaces event times).")
+    var rate = 5000
+
+    @Option(help: "Open loop: how long to publish, in seconds.")
+    var seconds = 30
+
+    @Option(help: "Open loop: ramp the rate up linearly from 0 over this many seconds (part of --seconds).")
+    var rampSeconds = 0
+
+    @Flag(help: "Maximum throughput: pre-publish --count transactions, then start Vigil and time the backlog.")
+    var max = false
+
+    @Option(help: "--max: backlog size.")
+    var count = 500_000
+
+    // MARK: Environment
+
+    @Option(help: "Use this Kafka HOST:PORT[,...] instead of the in-process mock cluster (the topics must exist).")
+    var brokers: String?
+
+    @Option(help: "Use this Redis HOST:PORT instead of a throwaway redis-server (keys go under a random prefix and are deleted at the end).")
+    var redis: String?
+
+    @Option(help: "Mock cluster: partitions of every topic.")
+    var partitions: Int32 = 4
+
+    // MARK: Vigil
+
+    @Option(help: "The vigil binary (default: the one next to vigil-loadtest).")
+    var vigil: String?
+
+    @Option(help: "Model file passed to vigil serve.")
+    var model = "models/baseline.json"
+
+    @Option(help: "Passed to vigil serve as --batch-size (default: Vigil's own).")
+    var batchSize: Int?
+
+    @Option(help: "Passed to vigil serve as --batch-wait-ms (default: Vigil's own).")
+    var batchWaitMs: Int?
+
+    @Option(help: "Vigil's log level (its output goes to vigil.log in the report directory).")
+    var vigilLogLevel = "info"
+
+    @Option(help: "Extra argument for vigil serve, repeatable (e.g. --vigil-arg=--kafka-property --vigil-arg=fetch.wait.max.ms=5).")
+    var vigilArg: [String] = []
+
+    // MARK: Traffic
+
+    @Option(help: "Number of cards in the generated population.")
+    var cards = 100_000
+
+    @Option(help: "Traffic seed (the same seed and flags give the same messages).")
+    var seed: UInt64 = 42
+
+    @Option(help: "Simulated event-time seconds per wall-clock second, so per-card rhythms are realistic.")
+    var timeScale = 600.0
+
+    @Option(help: "Share of cards that get a fraud episode.")
+    var fraudCards = 0.01
+
+    @Option(help: "Share of normal transactions shifted back within the allowed out-of-orderness.")
+    var outOfOrder = 0.01
+
+    @Option(help: "Share of normal transactions shifted back beyond the allowed lateness.")
+    var late = 0.0005
+
+    @Option(help: "Share of messages that break the contract (they must end in fraud.dlq).")
+    var malformed = 0.001
+
+    @Option(help: "Open loop: transactions published and decided before the measurement, to know Vigil is ready.")
+    var warmup = 200
+
+    // MARK: Publisher
+
+    @Option(help: "Publisher compression: none, gzip, snappy, lz4, zstd (lz4 fits ~3x more backlog in the mock's 5 MiB per partition).")
+    var compression = "none"
+
+    @Option(help: "Publisher linger.ms (default 1 in open loop, 5 for the --max backlog).")
+    var lingerMs: Int?
+
+    // MARK: Bounds and output
+
+    @Option(help: "Seconds Vigil may take to become ready (warm-up decided; --max: first decision).")
+    var startupTimeout = 60
+
+    @Option(help: "Seconds to wait for outstanding outcomes after publishing ends (--max: for the whole backlog). A run also ends when nothing arrives for 20 s.")
+    var drainTimeout = 300
+
+    @Option(help: "Report directory (default loadtest/reports/<timestamp>-<mode>).")
+    var reportDir: String?
+
+    @Flag(help: "With --redis: leave the run's keys in Redis instead of deleting them.")
+    var keepRedisKeys = false
+
+    func validate() throws {
+        guard (1...1_000_000).contains(rate) else { throw ValidationError("--rate must be 1-1000000") }
+        guard (1...86_400).contains(seconds) else { throw ValidationError("--seconds must be 1-86400") }
+        guard rampSeconds >= 0, rampSeconds <= seconds else { throw ValidationError("--ramp-seconds must be 0...--seconds") }
+        guard (1...50_000_000).contains(count) else { throw ValidationError("--count must be 1-50000000") }
+        guard (1...256).contains(partitions) else { throw ValidationError("--partitions must be 1-256") }
+        guard cards >= 1, cards <= 1 << 32 else { throw ValidationError("--cards must be 1-4294967296") }
+        guard timeScale >= 1, timeScale <= 100_000 else { throw ValidationError("--time-scale must be 1-100000") }
+        for (name, value) in [("--fraud-cards", fraudCards), ("--out-of-order", outOfOrder), ("--late", late), ("--malformed", malformed)] {
+            guard (0...1).contains(value) else { throw ValidationError("\(name) must be 0-1") }
+        }
+        guard (1...100_000).contains(warmup) else { throw ValidationError("--warmup must be 1-100000") }
+        guard ["none", "gzip", "snappy", "lz4", "zstd"].contains(compression) else {
+            throw ValidationError("--compression must be none, gzip, snappy, lz4 or zstd")
+        }
+        if let lingerMs, !(0...1000).contains(lingerMs) { throw ValidationError("--linger-ms must be 0-1000") }
+        guard (1...3600).contains(startupTimeout) else { throw ValidationError("--startup-timeout must be 1-3600") }
+        guard (1...86_400).contains(drainTimeout) else { throw ValidationError("--drain-timeout must be 1-86400") }
+    }
+
+    func run() throws {
+        let settings = LoadTestSettings(self)
+        let run = LoadTestRun(settings: settings)
+        do {
+            try run.execute()
+        } catch {
+            Console.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+extension LoadTestRun {
+    /// Open loop: Vigil runs first; a warm-up proves it is ready; then the publisher follows its schedule while the
+    /// reader times every decision.
+    func runOpenLoop(environment: TestEnvironment, vigil: VigilProcess, result: inout RunResult) throws {
+        let schedule = settings.schedule
+        let ledger = Ledger(topics: topics, expectedCount: schedule.total + settings.warmup)
+        let redis = try RedisProbe(host: environment.redisHost, port: environment.redisPort)
+        result.redisBaselineBytes = redis.usedMemory()
+
+        let reader = try OutcomeReader(brokers: environment.brokers, topics: topics, partitions: environment.partitions, ledger: ledger)
+        reader.start()
+        defer { reader.stopReading() }
+        _ = try environment.commitStartOffsets(group: settings.runId, topic: topics.transactions)
+
+        let source = TrafficSource(
+            profile: settings.profile, startMs: Int64(Date().timeIntervalSince1970 * 1000), timeScale: settings.timeScale)
+        let publisher = try Publisher(
+            brokers: environment.brokers, topic: topics.transactions, lingerMs: settings.lingerMs,
+            compression: settings.compression, source: source, ledger: ledger, stop: stop)
+
+        Console.line("Starting vigil serve (group \(settings.runId)) and publishing \(settings.warmup) warm-up transactions...")
+        try vigil.start()
+        defer { if vigil.isRunning { result.vigilStop = vigil.stop() } }
+        try publisher.publishWarmup(count: settings.warmup)
+        let ready = try wait(
+            until: vigil.launchedNs + Int64(settings.startupTimeout) * 1_000_000_000, vigil: vigil,
+            doing: "before it had decided the warm-up"
+        ) { ledger.snapshot.warmup.outcomes >= settings.warmup }
+        if stop.isSet { return }
+        guard ready else {
+            let snap = ledger.snapshot
+            throw LoadTestError(
+                "Vigil was not ready within \(settings.startupTimeout) s: \(snap.warmup.outcomes) of \(settings.warmup) "
+                    + "warm-up transactions came back. Last lines of its output:\n\(vigil.logTail())")
+        }
+        result.startupSeconds = Double(MonotonicClock.nowNs() - vigil.launchedNs) / 1e9
+        Console.line("Vigil ready after \(Format.fixed(result.startupSeconds!, 1)) s. Measuring for \(settings.seconds) s"
+            + (settings.rampSeconds > 0 ? " (ramp \(settings.rampSeconds) s)" : "") + "...")
+
+        ledger.startMeasurement()
+        let monitor = Monitor(ledger: ledger, redis: redis, vigilPid: { vigil.pid }, targetRate: { schedule.rate(at: $0) })
+        let startNs = MonotonicClock.nowNs() + 10_000_000
+        monitor.start(atNs: startNs)
+        defer { monitor.stop() }
+
+        let published = DispatchSemaphore(value: 0)
+        let publishDeadline = startNs + Int64(Double(settings.seconds) * 1.5e9) + 10_000_000_000
+        let thread = Thread {
+            publisher.runOpenLoop(schedule, startNs: startNs, deadlineNs: publishDeadline)
+            published.signal()
+        }
+        thread.name = "loadtest-publisher"
+        thread.start()
+        var vigilDied: LoadTestError?
+        while published.wait(timeout: .now() + 0.05) == .timedOut {
+            if !vigil.isRunning, vigilDied == nil {
+                vigilDied = vigil.unexpectedExit(while: "during the measurement")
+                stop.set()  // ends the publisher
+            }
+        }
+        let publishEndNs = MonotonicClock.nowNs()
+        if let vigilDied { throw vigilDied }
+        let status = publisher.status.value
+        result.publishSeconds = Double(publishEndNs - startNs) / 1e9
+        result.publisherMaxBehindMs = Double(status.maxBehindNs) / 1e6
+        if status.sent < schedule.total && !stop.isSet {
+            result.warnings.append(
+                "The publisher could not keep to its schedule: \(status.sent) of \(schedule.total) sent by the deadline.")
+        }
+
+        if !stop.isSet {
+            Console.line("Published \(Format.grouped(status.sent)); waiting for the remaining outcomes...")
+        }
+        let drained = try drain(
+            ledger: ledger, vigil: vigil,
+            deadlineNs: publishEndNs + Int64(settings.drainTimeout) * 1_000_000_000, doing: "while draining")
+        let drainEndNs = MonotonicClock.nowNs()
+        result.drainSeconds = Double((ledger.snapshot.lastOutcomeNs ?? drainEndNs) - publishEndNs) / 1e9
+        if !drained && !stop.isSet {
+            result.warnings.append("Not every published transaction came back within the drain bounds (\(ledger.snapshot.lag) missing).")
+        }
+        MonotonicClock.sleep(seconds: 0.3)  // a last tick of stragglers (duplicates) before stopping
+        monitor.stop()
+        result.vigilStop = vigil.stop()
+        reader.stopReading()
+
+        collect(ledger: ledger, publisher: status, reader: reader, monitor: monitor, startNs: startNs, into: &result)
+        let windowEnd = result.publishSeconds ?? Double(settings.seconds)
+        summarize(samples: result.samples, from: Double(settings.rampSeconds) + 1, to: windowEnd, into: &result)
+        let snap = ledger.snapshot
+        if let last = snap.lastOutcomeNs, last > startNs {
+            // From the start of publishing to the last outcome: what the run as a whole sustained.
+            let seconds = Double(last - startNs) / 1e9
+            result.outcomesPerSecond = Double(snap.measured.outcomes) / seconds
+            result.decisionsPerSecond = Double(snap.measured.decisions) / seconds
+            result.firstToLastSeconds = seconds
+        }
+        collectRedis(redis, environment: environment, into: &result)
+    }
+}

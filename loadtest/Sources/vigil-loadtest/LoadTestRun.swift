@@ -1,0 +1,145 @@
+import Foundation
+import Kafka
+
+/// One measurement from start to report: sets up Kafka and Redis, runs `vigil serve`, drives the traffic, collects
+/// the figures, stops everything (always, and within bounds) and writes the report.
+final class LoadTestRun: @unchecked Sendable {
+    // @unchecked Sendable: driven by the main thread; the signal handler only touches the locked flags.
+    let settings: LoadTestSettings
+    let stop = StopFlag()
+    let interrupted = Locked(false)
+    let topics = OutputTopicNames()
+
+    init(settings: LoadTestSettings) {
+        self.settings = settings
+    }
+
+    func execute() throws {
+        stop.installSignalHandlers { [interrupted] signal in
+            interrupted.withLock { $0 = true }
+            Console.line("\n(signal \(signal): stopping; the report covers what was measured so far)")
+        }
+        let startedAt = Date()
+        let reportDirectory = try makeReportDirectory(startedAt: startedAt)
+        let vigilPath = try VigilProcess.locate(explicit: settings.vigil)
+        let modelPath = URL(fileURLWithPath: settings.model).standardizedFileURL.path
+        guard FileManager.default.isReadableFile(atPath: modelPath) else {
+            throw LoadTestError("model file \(settings.model) not found (run from the repository root or pass --model PATH)")
+        }
+
+        Console.line("vigil-loadtest: \(settings.mode == .max ? "maximum throughput, backlog of \(Format.grouped(settings.count))" : "open loop at \(settings.rate)/s for \(settings.seconds) s")")
+        Console.line("  vigil:  \(vigilPath)")
+        Console.line("  report: \(reportDirectory)")
+        Console.line(settings.brokers == nil ? "Starting librdkafka's mock cluster (\(settings.partitions) partitions per topic)..." : "Checking Kafka at \(settings.brokers!)...")
+        let environment = try TestEnvironment(
+            brokers: settings.brokers, redis: settings.redis, partitions: settings.partitions, topics: topics)
+        defer { environment.shutDown() }
+        Console.line("  Kafka \(environment.brokers) (\(environment.isMockKafka ? "mock" : "external")), Redis \(environment.redisHost):\(environment.redisPort) (\(environment.isThrowawayRedis ? "throwaway" : "external"))")
+
+        var result = RunResult(
+            settings: settings, machine: MachineInfo.current(), startedAt: ISO8601DateFormatter().string(from: startedAt),
+            vigilBinary: vigilPath, vigilArguments: [], brokers: environment.brokers,
+            kafkaKind: environment.isMockKafka ? "librdkafka mock cluster (in the load test process)" : "external",
+            redisAddress: "\(environment.redisHost):\(environment.redisPort)",
+            redisKind: environment.isThrowawayRedis ? "throwaway redis-server" : "external",
+            partitions: environment.partitions[topics.transactions] ?? settings.partitions)
+        let vigil = VigilProcess(
+            executable: vigilPath,
+            arguments: vigilArguments(environment: environment, modelPath: modelPath),
+            logPath: reportDirectory + "/vigil.log")
+        result.vigilArguments = vigil.arguments
+
+        var failure: Error?
+        do {
+            switch settings.mode {
+            case .rate: try runOpenLoop(environment: environment, vigil: vigil, result: &result)
+            case .max: try runMaximum(environment: environment, vigil: vigil, result: &result)
+            }
+            result.completed = !interrupted.value
+        } catch {
+            failure = error
+            result.warnings.append("The run failed: \(error)")
+        }
+        if vigil.isRunning { result.vigilStop = vigil.stop() }
+        result.interrupted = interrupted.value
+
+        Console.line("")
+        Console.line(SummaryTable.render(result))
+        do {
+            try ReportWriter(result: result, directory: reportDirectory).write()
+            Console.line("Report: \(reportDirectory)/report.md")
+        } catch {
+            Console.error("could not write the report: \(error)")
+        }
+        if let failure { throw failure }
+    }
+
+    /// `vigil serve` pointed at the run's Kafka and Redis, in its own group and key prefix.
+    func vigilArguments(environment: TestEnvironment, modelPath: String) -> [String] {
+        var args = [
+            "serve",
+            "--brokers", environment.brokers,
+            "--redis", "\(environment.redisHost):\(environment.redisPort)",
+            "--group", settings.runId,
+            "--redis-prefix", settings.runId,
+            "--session-timeout-ms", "6000",
+            "--model", modelPath,
+            "--log-level", settings.vigilLogLevel,
+        ]
+        if let batchSize = settings.batchSize { args += ["--batch-size", String(batchSize)] }
+        if let batchWaitMs = settings.batchWaitMs { args += ["--batch-wait-ms", String(batchWaitMs)] }
+        return args + settings.vigilArgs
+    }
+
+    private func makeReportDirectory(startedAt: Date) throws -> String {
+        let path: String
+        if let given = settings.reportDir {
+            path = given
+        } else {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "yyyyMMdd-HHmmss"
+            path = "loadtest/reports/\(formatter.string(from: startedAt))-\(settings.mode.rawValue)"
+        }
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        do {
+            try FileManager.default.createDirectory(atPath: absolute, withIntermediateDirectories: true)
+        } catch {
+            throw LoadTestError("cannot create the report directory \(absolute): \(error)")
+        }
+        return absolute
+    }
+
+    /// Polls `condition` every 20 ms until it holds (true), or `deadlineNs` passes, Vigil exits, or the run is
+    /// interrupted (false). Vigil exiting throws, with the end of its log.
+    func wait(until deadlineNs: Int64, vigil: VigilProcess, doing: String, _ condition: () -> Bool) throws -> Bool {
+        while true {
+            if condition() { return true }
+            if stop.isSet { return false }
+            if !vigil.isRunning { throw vigil.unexpectedExit(while: doing) }
+            if MonotonicClock.nowNs() >= deadlineNs { return false }
+            MonotonicClock.sleep(seconds: 0.02)
+        }
+    }
+
+    /// Waits until every measured message has an outcome; gives up at `deadlineNs` or after 20 s without progress.
+    /// Returns whether everything arrived.
+    func drain(ledger: Ledger, vigil: VigilProcess, deadlineNs: Int64, doing: String) throws -> Bool {
+        var lastOutcomes = ledger.snapshot.measured.outcomes
+        var lastProgressNs = MonotonicClock.nowNs()
+        while true {
+            let snap = ledger.snapshot
+            if snap.measured.outcomes >= snap.measured.published { return true }
+            if stop.isSet { return false }
+            if !vigil.isRunning { throw vigil.unexpectedExit(while: doing) }
+            let now = MonotonicClock.nowNs()
+            if snap.measured.outcomes != lastOutcomes {
+                lastOutcomes = snap.measured.outcomes
+                lastProgressNs = now
+            }
+            if now >= deadlineNs || now - lastProgressNs > 20_000_000_000 { return false }
+            MonotonicClock.sleep(seconds: 0.02)
+        }
+    }
+}

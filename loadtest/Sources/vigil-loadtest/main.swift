@@ -1,1 +1,0 @@
-print("vigil-loadtest: not built yet")
