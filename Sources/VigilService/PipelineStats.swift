@@ -1,3 +1,4 @@
+import Kafka
 import Synchronization
 import VigilCore
 
@@ -17,6 +18,17 @@ public final class PipelineStats: Sendable {
         public var modelVersion = ""
         public var assignedPartitions = 0
         public var lastError: String?
+        public var mode = DeliveryMode.exactlyOnce
+        /// Records replayed into the state without emitting outputs again (state repair, retried batches).
+        public var replayedWithoutOutputs = 0
+        /// Partitions whose state was rebuilt from the log.
+        public var repairs = 0
+        public var producerRebuilds = 0
+        /// Why consumption is paused, if it is.
+        public var pausedReason: String?
+        /// Next offset to process per partition (for the lag metric).
+        public var positions: [TopicPartition: Int64] = [:]
+        public var batchSizes = SizeHistogram()
         /// Wall time spent in each stage of the hot path, summed over all batches.
         public var stageNanos: [PipelineStage: UInt64] = [:]
 
@@ -69,5 +81,19 @@ public struct LatencyHistogram: Sendable {
         for i in d.buckets.indices { d.buckets[i] -= earlier.buckets[i] }
         d.count -= earlier.count
         return d
+    }
+}
+
+/// Batch sizes in power-of-two buckets (1, 2-3, 4-7, ...).
+public struct SizeHistogram: Sendable {
+    public private(set) var buckets = [Int](repeating: 0, count: 18)
+    public private(set) var count = 0
+    public private(set) var sum = 0
+
+    public mutating func record(_ size: Int) {
+        let bucket = size <= 0 ? 0 : min(buckets.count - 1, Int.bitWidth - size.leadingZeroBitCount)
+        buckets[bucket] += 1
+        count += 1
+        sum += size
     }
 }

@@ -2,14 +2,17 @@ import Kafka
 import Redis
 import VigilCore
 
-/// What Redis knows of one partition: the last applied offset and the partition's highest accepted event time.
+/// What Redis knows of one partition: the last applied offset, the partition's highest accepted event time, and the
+/// ownership epoch of the instance that owns it.
 public struct PartitionRecord: Sendable, Equatable {
     public var applied: Int64?
     public var maxEventMs: Int64?
+    public var epoch: Int64?
 
-    public init(applied: Int64? = nil, maxEventMs: Int64? = nil) {
+    public init(applied: Int64? = nil, maxEventMs: Int64? = nil, epoch: Int64? = nil) {
         self.applied = applied
         self.maxEventMs = maxEventMs
+        self.epoch = epoch
     }
 }
 
@@ -20,15 +23,27 @@ public struct PartitionUpdate: Sendable {
     public var updated: PartitionRecord
 }
 
+/// Why a batch write was refused for a partition.
+public struct FenceReport: Sendable, Equatable, CustomStringConvertible {
+    public var partition: TopicPartition
+    /// What Redis has now.
+    public var current: PartitionRecord
+
+    public var description: String {
+        "\(partition): redis has applied \(current.applied.map(String.init) ?? "none"), epoch \(current.epoch.map(String.init) ?? "none")"
+    }
+}
+
 public enum StateStoreError: Error, CustomStringConvertible, Sendable {
-    /// Another writer moved a partition's applied offset since Vigil read it: this instance no longer owns it.
-    case fenced(String)
+    /// A partition's epoch or applied offset is not what this writer expects: another instance claimed it, or
+    /// Redis lost writes. Nothing of the batch was written.
+    case fenced(FenceReport)
     case redis(RedisError)
     case unexpectedReply(String)
 
     public var description: String {
         switch self {
-        case .fenced(let s): "state write fenced: \(s)"
+        case .fenced(let report): "state write fenced: \(report)"
         case .redis(let e): "\(e)"
         case .unexpectedReply(let s): "unexpected Redis reply: \(s)"
         }
@@ -43,28 +58,38 @@ public final class StateStore: @unchecked Sendable {
     let prefix: String
     var connection: RedisConnection?
 
-    /// Checks every partition's `applied` against what the writer read, then writes partition records and card
-    /// blobs. Atomic (a Lua script), so card state never moves without its partition's offset, or the other way.
-    /// KEYS: partition keys, then card keys. ARGV: partition count, TTL ms, per partition (expected applied,
-    /// applied, max_event_ms), then one blob per card key.
+    /// Checks every partition's epoch and `applied` against what the writer holds, then writes partition records and
+    /// card blobs. Atomic (a Lua script), so card state never moves without its partition's offset, and an instance
+    /// that lost a partition (a newer epoch was claimed) cannot write it. KEYS: partition keys, then card keys.
+    /// ARGV: partition count, TTL ms, per partition (epoch, expected applied, applied, max_event_ms), then one blob per
+    /// card key. Returns the number of cards written, or `{'FENCED', i, applied, epoch}` for the first partition `i`
+    /// that does not match.
     static let batchScript = RedisScript("""
         local n = tonumber(ARGV[1])
         for i = 1, n do
-          local current = redis.call('HGET', KEYS[i], 'applied') or ''
-          local expected = ARGV[3 * i]
-          if current ~= expected then
-            return redis.error_reply('FENCED ' .. KEYS[i] .. ' applied is ' .. current .. ', writer expected ' .. expected)
+          local current = redis.call('HMGET', KEYS[i], 'applied', 'epoch')
+          local applied = current[1] or ''
+          local epoch = current[2] or ''
+          if epoch ~= ARGV[4 * i - 1] or applied ~= ARGV[4 * i] then
+            return {'FENCED', i, applied, epoch}
           end
         end
         for i = 1, n do
-          redis.call('HSET', KEYS[i], 'applied', ARGV[3 * i + 1], 'max_event_ms', ARGV[3 * i + 2])
+          redis.call('HSET', KEYS[i], 'applied', ARGV[4 * i + 1], 'max_event_ms', ARGV[4 * i + 2])
         end
         local ttl = ARGV[2]
-        local first = 3 * n + 3
+        local first = 4 * n + 3
         for j = n + 1, #KEYS do
           redis.call('SET', KEYS[j], ARGV[first + j - n - 1], 'PX', ttl)
         end
         return #KEYS - n
+        """)
+
+    /// Claims a partition for a new owner: increments its epoch (fencing every earlier owner) and returns the record.
+    static let claimScript = RedisScript("""
+        local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+        local current = redis.call('HMGET', KEYS[1], 'applied', 'max_event_ms')
+        return {current[1] or '', current[2] or '', epoch}
         """)
 
     public init(host: String, port: Int, prefix: String) {
@@ -100,16 +125,27 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
-    /// Reads one partition's record (on assignment).
+    /// Claims a partition on assignment: a new epoch that fences earlier owners, and what Redis knows of it.
+    public func claimPartition(_ tp: TopicPartition) throws(StateStoreError) -> PartitionRecord {
+        let key = Array(partitionKey(tp).utf8)
+        let reply = try run { c throws(RedisError) in try c.eval(Self.claimScript, keys: [key], args: []) }
+        guard let fields = reply.array, fields.count == 3, let epoch = fields[2].int else {
+            throw .unexpectedReply("claim of \(tp): \(reply)")
+        }
+        return PartitionRecord(applied: Self.int(fields[0]), maxEventMs: Self.int(fields[1]), epoch: epoch)
+    }
+
+    /// Reads one partition's record without claiming it.
     public func loadPartition(_ tp: TopicPartition) throws(StateStoreError) -> PartitionRecord {
         let key = partitionKey(tp)
-        let reply = try run { c throws(RedisError) in try c.send("HMGET", key, "applied", "max_event_ms") }
-        guard let fields = reply.array, fields.count == 2 else {
+        let reply = try run { c throws(RedisError) in try c.send("HMGET", key, "applied", "max_event_ms", "epoch") }
+        guard let fields = reply.array, fields.count == 3 else {
             throw .unexpectedReply("HMGET \(key): \(reply)")
         }
-        func int(_ r: RedisReply) -> Int64? { r.string.flatMap { Int64($0) } }
-        return PartitionRecord(applied: int(fields[0]), maxEventMs: int(fields[1]))
+        return PartitionRecord(applied: Self.int(fields[0]), maxEventMs: Self.int(fields[1]), epoch: Self.int(fields[2]))
     }
+
+    static func int(_ r: RedisReply) -> Int64? { r.string.flatMap { Int64($0) } }
 
     /// Reads the blobs of `cardIds` in one MGET; nil where Redis has no state for the card.
     public func loadCards(_ cardIds: [String]) throws(StateStoreError) -> [[UInt8]?] {
@@ -136,15 +172,26 @@ public final class StateStore: @unchecked Sendable {
         command.append(ttlMs)
         func text(_ v: Int64?) -> String { v.map(String.init) ?? "" }
         for p in partitions {
+            command.append(text(p.expected.epoch))
             command.append(text(p.expected.applied))
             command.append(text(p.updated.applied))
             command.append(text(p.updated.maxEventMs))
         }
         for card in cards { command.append(card.blob) }
         let reply = try run { c throws(RedisError) in try c.eval(Self.batchScript, command: command) }
-        if case .error(let message) = reply {
-            if message.hasPrefix("FENCED") { throw .fenced(message) }
-            throw .unexpectedReply(message)
+        switch reply {
+        case .integer:
+            return
+        case .array(let fields) where fields.count == 4 && fields[0].string == "FENCED":
+            guard let i = fields[1].int, i >= 1, Int(i) <= partitions.count else {
+                throw .unexpectedReply("batch script: \(reply)")
+            }
+            throw .fenced(FenceReport(
+                partition: partitions[Int(i) - 1].partition,
+                current: PartitionRecord(
+                    applied: Self.int(fields[2]), maxEventMs: nil, epoch: Self.int(fields[3]))))
+        default:
+            throw .unexpectedReply("batch script: \(reply)")
         }
     }
 

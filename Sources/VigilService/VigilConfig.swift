@@ -26,6 +26,13 @@ public struct VigilConfig: Sendable {
     /// Extra librdkafka properties (`--kafka-property key=value`), applied to the consumer and producer.
     public var kafkaProperties: [String: String] = [:]
     public var clientId = "vigil"
+    /// Exactly-once (Kafka transactions, the default) or at-least-once.
+    public var mode = DeliveryMode.exactlyOnce
+    /// Transactional id of the producer in exactly-once mode. Default: `vigil-<group>-<host>-<pid>`, unique per
+    /// process; set a stable one per instance to fence that instance's previous incarnation at once.
+    public var transactionalId: String?
+    /// Bound on any single wait for Kafka (transaction calls, flush) before the batch is retried.
+    public var kafkaTimeoutMs = 30_000
 
     public init() {}
 
@@ -57,6 +64,10 @@ public struct VigilConfig: Sendable {
         if !(100...600_000).contains(modelPollMs) { problems.append("model poll interval must be 100-600000 ms") }
         if !(1000...3_600_000).contains(sessionTimeoutMs) { problems.append("session timeout must be 1000-3600000 ms") }
         if !(1000...3_600_000).contains(produceTimeoutMs) { problems.append("produce timeout must be 1000-3600000 ms") }
+        if !(1000...3_600_000).contains(kafkaTimeoutMs) { problems.append("kafka timeout must be 1000-3600000 ms") }
+        if let id = transactionalId, id.isEmpty || id.utf8.count > 200 {
+            problems.append("transactional id must be 1-200 bytes")
+        }
         if !problems.isEmpty { throw ConfigError(problems: problems) }
     }
 
@@ -72,6 +83,14 @@ public struct VigilConfig: Sendable {
                 (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 46 || c == 95 || c == 45
             }
     }
+}
+
+/// How outputs and offsets reach Kafka. See `docs/guarantees.md`.
+public enum DeliveryMode: String, Sendable, CaseIterable {
+    /// Each batch's outputs and consumed offsets commit in one Kafka transaction; readers use `read_committed`.
+    case exactlyOnce = "exactly-once"
+    /// Outputs are acknowledged before state and offsets are stored; a crash can repeat the last batch's outputs.
+    case atLeastOnce = "at-least-once"
 }
 
 /// A configuration that cannot work; `problems` says what and why.

@@ -17,6 +17,12 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Consumer group id (env VIGIL_GROUP).")
     var group = Environment.string("VIGIL_GROUP", "vigil")
 
+    @Option(help: "Delivery mode: exactly-once (Kafka transactions) or at-least-once (env VIGIL_MODE).")
+    var mode = Environment.string("VIGIL_MODE", "exactly-once")
+
+    @Option(help: "Transactional id in exactly-once mode; default vigil-<group>-<host>-<pid> (env VIGIL_TRANSACTIONAL_ID).")
+    var transactionalId = ProcessInfo.processInfo.environment["VIGIL_TRANSACTIONAL_ID"]
+
     @Option(help: "Model file; reloaded when it changes and on SIGHUP (env VIGIL_MODEL).")
     var model = Environment.string("VIGIL_MODEL", "models/baseline.json")
 
@@ -72,6 +78,10 @@ struct PipelineOptions: ParsableArguments {
         c.redisPrefix = redisPrefix
         c.group = group
         c.modelPath = model
+        if let m = DeliveryMode(rawValue: mode) { c.mode = m } else {
+            problems.append("--mode must be exactly-once or at-least-once, got '\(mode)'")
+        }
+        c.transactionalId = transactionalId
         c.topics.transactions = topicTransactions
         c.topics.decisions = topicDecisions
         c.topics.alerts = topicAlerts

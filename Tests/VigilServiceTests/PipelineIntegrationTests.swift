@@ -33,8 +33,17 @@ final class PipelineIntegrationTests: XCTestCase {
             late: try h.readAll(t.late), dlq: try h.readAll(t.dlq), model: model, file: file, line: line)
     }
 
-    func testEveryOutputMatchesTheContract() throws {
+    func testEveryOutputMatchesTheContractExactlyOnce() throws {
+        try everyOutputMatchesTheContract(mode: .exactlyOnce)
+    }
+
+    func testEveryOutputMatchesTheContractAtLeastOnce() throws {
+        try everyOutputMatchesTheContract(mode: .atLeastOnce)
+    }
+
+    func everyOutputMatchesTheContract(mode: DeliveryMode) throws {
         let h = try Harness()
+        h.config.mode = mode
         let input = traffic(count: 3000)
         try h.publish(input)
         let runner = try h.makePipeline()

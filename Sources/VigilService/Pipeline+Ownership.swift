@@ -1,0 +1,69 @@
+import Kafka
+import Logging
+import VigilCore
+
+extension Pipeline {
+    /// Rebalance callback: claims each new partition in Redis (a new epoch fences any earlier owner) and starts it
+    /// where Redis says its state ends. A partition Redis cannot be asked about now is claimed by the next batch.
+    func assigned(_ tps: [TopicPartition]) -> [TopicPartition: Int64] {
+        var starts: [TopicPartition: Int64] = [:]
+        let committed = (try? consumer.committed(tps, timeoutMs: config.kafkaTimeoutMs)) ?? [:]
+        for tp in tps {
+            do {
+                let plan = try claim(tp, committed: committed[tp])
+                if let start = plan.start { starts[tp] = start }
+            } catch {
+                logger.warning("could not claim partition on assignment, will retry with its first batch", metadata: [
+                    "partition": "\(tp)", "error": "\(error)",
+                ])
+            }
+        }
+        logger.info("partitions assigned", metadata: [
+            "partitions": "\(tps.sorted().map(\.description).joined(separator: ","))",
+            "starts": "\(starts.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" }.joined(separator: ","))",
+        ])
+        stats.update { $0.assignedPartitions = partitions.count }
+        return starts
+    }
+
+    /// Rebalance callback: the batch in flight has finished (callbacks run inside `poll`, between batches), so
+    /// nothing of these partitions is written after this returns.
+    func revoked(_ tps: [TopicPartition]) {
+        partitions.revoke(tps)
+        logger.info("partitions revoked", metadata: ["partitions": "\(tps.sorted().map(\.description).joined(separator: ","))"])
+        stats.update { $0.assignedPartitions = partitions.count }
+    }
+
+    /// Claims `tp` and records how to start it.
+    @discardableResult
+    func claim(_ tp: TopicPartition, committed: Int64?) throws -> StartPlan {
+        let record = try store.claimPartition(tp)
+        let plan = StartPlan.make(record: record, committed: committed, emitted: partitions.emittedUntil(tp))
+        partitions[tp] = OwnedPartition(record: record)
+        if let until = plan.replayUntil {
+            partitions.noteEmitted(tp, until: until)
+            logger.warning("rebuilding partition state from the log without emitting outputs again", metadata: [
+                "partition": "\(tp)", "from": "\(plan.start.map(String.init) ?? "committed")",
+                "until": "\(until)", "redis.applied": "\(record.applied.map(String.init) ?? "none")",
+            ])
+            stats.update { $0.repairs += 1 }
+        }
+        return plan
+    }
+
+    /// Makes sure every partition of a batch is owned and positioned. Returns the partitions whose messages in this
+    /// batch must be dropped because the consumer was moved back to replay earlier records first.
+    func ensureOwned(_ firstOffsets: [TopicPartition: Int64]) throws -> Set<TopicPartition> {
+        var rewound = Set<TopicPartition>()
+        for (tp, first) in firstOffsets where partitions[tp] == nil {
+            let committed = try consumer.committed([tp], timeoutMs: config.kafkaTimeoutMs)[tp]
+            let plan = try claim(tp, committed: committed)
+            guard let start = plan.start, start == KafkaOffset.beginning || start < first else { continue }
+            // Redis's state ends before what the consumer is reading: replay the gap into the state first.
+            partitions.noteEmitted(tp, until: first)
+            try consumer.seek(tp, to: start, timeoutMs: config.kafkaTimeoutMs)
+            rewound.insert(tp)
+        }
+        return rewound
+    }
+}
