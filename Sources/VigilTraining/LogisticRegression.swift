@@ -62,7 +62,10 @@ public struct LogisticRegression: Sendable {
             guard let step = Self.newtonStep(hessian, gradient, p: p) else { break }
             let slope = zip(gradient, step).reduce(0) { $0 + $1.0 * $1.1 }  // g'd = -(Newton decrement)
             if -slope / 2 <= tolerance * (1 + abs(objective)) {
+                // Inside the region of quadratic convergence: this last full step squares the remaining error.
+                for j in 0..<p { beta[j] += step[j] }
                 fit.converged = true
+                fit.iterations = iteration
                 break
             }
             var alpha = 1.0

@@ -1,0 +1,403 @@
+import ArgumentParser
+import Foundation
+import VigilCore
+import VigilTraffic
+import VigilTraining
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `vigil train`: the nightly retraining run. See docs/retraining.md.
+struct Train: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Retrain the model on history: read feature records and labels (Kafka or JSON-lines files), fit an "
+            + "L2 logistic regression, compare it with the current model on the newest data, write the candidate and "
+            + "promote it if it is not worse."
+    )
+
+    @Option(help: "Kafka bootstrap servers HOST:PORT[,...] for inputs not given as files (env VIGIL_BROKERS).")
+    var brokers = Environment.string("VIGIL_BROKERS", "127.0.0.1:9092")
+
+    @Option(help: "Feature records topic (env VIGIL_TOPIC_FEATURES).")
+    var featuresTopic = Environment.string("VIGIL_TOPIC_FEATURES", "fraud.features")
+
+    @Option(help: "Labels topic (env VIGIL_TOPIC_LABELS).")
+    var labelsTopic = Environment.string("VIGIL_TOPIC_LABELS", "fraud.labels")
+
+    @Option(name: .customLong("kafka-property"), help: "Extra librdkafka property KEY=VALUE for the history readers, repeatable.")
+    var kafkaProperties: [String] = []
+
+    @Option(help: "Read feature records from this JSON-lines file instead of Kafka.")
+    var featuresFile: String?
+
+    @Option(help: "Read labels from this JSON-lines file instead of Kafka.")
+    var labelsFile: String?
+
+    @Option(help: "Unlabelled transactions younger than this many days (before the newest event time) are not used as legitimate.")
+    var maturityDays = 30.0
+
+    @Option(help: "Share of examples, the newest by event time, held out for validation.")
+    var validationFraction = 0.2
+
+    @Option(help: "L2 penalty on the standardized weights (the loss is summed over examples).")
+    var l2 = 1.0
+
+    @Option(help: "Block threshold: the lowest whose validation precision reaches this.")
+    var blockPrecision = 0.9
+
+    @Option(help: "Review threshold: at most this share of validation-period transactions is reviewed or blocked.")
+    var alertBudget = 0.02
+
+    @Option(name: .customLong("min-pr-auc-gain"), help: "Promote only if the candidate's validation PR AUC is at least the current model's plus this (may be negative).")
+    var minPRAUCGain = 0.0
+
+    @Option(help: "Blocked transactions without a label: 'exclude' (unknown outcome) or 'negative'.")
+    var blockedUnlabelled = "exclude"
+
+    @Option(name: .customLong("transform"), help: "Override a feature's transform: NAME=identity|log1p|clip:MIN:MAX, repeatable.")
+    var transformOverrides: [String] = []
+
+    @Option(help: "The current model to compare with (default: the --promote-to file if it exists, else models/baseline.json).")
+    var current: String?
+
+    @Option(help: "Directory for candidate-<version>.json, written on every run.")
+    var outputDir = "models"
+
+    @Option(help: "Where a promoted candidate is copied (atomically); point 'vigil serve --model' here.")
+    var promoteTo = "models/active.json"
+
+    @Option(help: "Candidate version (default: the start time in UTC, like 2026-11-25T02-00-00Z).")
+    var version: String?
+
+    @Option(help: "Most Newton iterations.")
+    var maxIterations = 50
+
+    @Flag(help: "Train and report, but write no file.")
+    var dryRun = false
+
+    @Option(help: ArgumentHelp("Write N synthetic feature records to --features-file and their labels to --labels-file, then exit.", visibility: .hidden))
+    var synthesize: Int?
+
+    @Option(help: ArgumentHelp("Event-time span of synthetic history in days.", visibility: .hidden))
+    var synthesizeDays = 90.0
+
+    @Option(help: ArgumentHelp("Seed of synthetic history.", visibility: .hidden))
+    var seed: UInt64 = 42
+
+    func validate() throws {
+        var problems = options().problems
+        if let n = synthesize {
+            if n < 1 { problems.append("--synthesize must be >= 1") }
+            if featuresFile == nil || labelsFile == nil { problems.append("--synthesize needs --features-file and --labels-file to write") }
+            if !(synthesizeDays > 0) { problems.append("--synthesize-days must be > 0") }
+        }
+        if !["exclude", "negative"].contains(blockedUnlabelled) { problems.append("--blocked-unlabelled must be exclude or negative") }
+        if let version, version.isEmpty || version.utf8.count > 128 || version.contains("/") {
+            problems.append("--version must be 1-128 bytes without '/'")
+        }
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
+    }
+
+    /// Training options from the flags, with every problem found.
+    func options() -> (options: TrainingOptions, problems: [String]) {
+        var o = TrainingOptions()
+        o.maturityDays = maturityDays
+        o.validationFraction = validationFraction
+        o.l2 = l2
+        o.blockPrecision = blockPrecision
+        o.alertBudget = alertBudget
+        o.minPRAUCGain = minPRAUCGain
+        o.blockedUnlabelled = BlockedPolicy(rawValue: blockedUnlabelled) ?? .exclude
+        o.maxIterations = maxIterations
+        var problems: [String] = []
+        for override in transformOverrides {
+            let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let feature = Feature(name: parts[0]), let transform = FeatureTransform(parts[1]) else {
+                problems.append("--transform must be NAME=identity|log1p|clip:MIN:MAX with a catalog feature name, got '\(override)'")
+                continue
+            }
+            o.transforms[feature] = transform
+        }
+        problems.append(contentsOf: o.problems())
+        return (o, problems)
+    }
+
+    func run() async throws {
+        // Reading blocks (files, librdkafka) and fitting is CPU-bound: both run on a thread of their own, off
+        // Swift's cooperative pool.
+        let command = self
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            let thread = Thread {
+                do {
+                    if let n = command.synthesize {
+                        try command.writeSynthetic(count: n)
+                    } else {
+                        try command.train()
+                    }
+                    done.resume()
+                } catch {
+                    done.resume(throwing: error)
+                }
+            }
+            thread.name = "vigil-train"
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+    }
+
+    // MARK: - Training
+
+    private func train() throws {
+        let started = Date()
+        let startedMs = Int64(started.timeIntervalSince1970 * 1000)
+        let candidateVersion = version ?? UTCTime.version(startedMs)
+        let currentPath = current ?? (FileManager.default.fileExists(atPath: promoteTo) ? promoteTo : "models/baseline.json")
+        let currentModel: ModelFile?
+        do {
+            currentModel = try ModelOutput.readIfPresent(currentPath)
+        } catch {
+            throw ValidationError("the current model \(currentPath) cannot be loaded: \(error)")
+        }
+        if currentModel == nil, current != nil { throw ValidationError("the current model \(currentPath) does not exist") }
+
+        var properties: [String: String] = [:]
+        for property in kafkaProperties {
+            let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--kafka-property must be KEY=VALUE, got '\(property)'") }
+            properties[parts[0]] = parts[1]
+        }
+        let features: any HistorySource = featuresFile.map { JSONLinesFile(path: $0) }
+            ?? KafkaTopicHistory(brokers: brokers, topic: featuresTopic, properties: properties)
+        let labels: any HistorySource = labelsFile.map { JSONLinesFile(path: $0) }
+            ?? KafkaTopicHistory(brokers: brokers, topic: labelsTopic, properties: properties)
+
+        let console = ProgressConsole()
+        console.note("vigil train: candidate \(candidateVersion); current model \(currentModel.map { "\($0.version) (\(currentPath))" } ?? "none")")
+        let job = TrainingJob(options: options().options, version: candidateVersion, startedAtMs: startedMs)
+        let outcome = try job.run(features: features, labels: labels, current: currentModel) { console.show($0) }
+        console.finish()
+
+        var written: [String] = []
+        if !dryRun {
+            let candidatePath = (outputDir as NSString).appendingPathComponent("candidate-\(candidateVersion).json")
+            try ModelOutput.write(outcome.model, to: candidatePath)
+            written.append("wrote \(candidatePath)")
+            if outcome.promoted {
+                try ModelOutput.write(outcome.model, to: promoteTo)
+                written.append("promoted to \(promoteTo)")
+            } else {
+                written.append("\(promoteTo) unchanged")
+            }
+        } else {
+            written.append("dry run: no file written")
+        }
+        print(outcome.summary())
+        print("")
+        print(written.joined(separator: "; "))
+        let seconds = Date().timeIntervalSince(started)
+        print("took \(String(format: "%.1f", seconds)) s (\(console.stageTimes())), peak memory \(peakMemoryMB()) MB")
+    }
+
+    // MARK: - Synthetic history
+
+    /// Realistic history for measurements and demos: generated card traffic (VigilTraffic) scored by the current
+    /// model through the service's own scoring step, written as the service writes feature records, with labels as
+    /// the chargeback and case systems would send them (see docs/retraining.md).
+    private func writeSynthetic(count: Int) throws {
+        let modelPath = current ?? "models/baseline.json"
+        guard let modelFile = try ModelOutput.readIfPresent(modelPath) else { throw ValidationError("no model at \(modelPath)") }
+        let model = try CompiledModel(modelFile)
+        var profile = TrafficProfile()
+        profile.seed = seed
+        profile.cards = max(1000, count / 50)
+        profile.fraudCardFraction = 0.005
+        profile.malformedFraction = 0
+        profile.lateFraction = 0
+        var generator = TrafficGenerator(profile: profile)
+        let config = FeatureConfig()
+        let step = ScoringStep(config: config)
+        var encoder = OutputEncoder()
+        var random = SplitMix(seed: seed ^ 0x5EED)
+        var states: [String: CardState] = [:]
+        var clock = PartitionClock()
+
+        let day: Int64 = 86_400_000
+        let endMs: Int64 = 1_795_564_800_000  // 2026-11-25T00:00:00Z
+        let spanMs = Int64(synthesizeDays * Double(day))
+        let startMs = endMs - spanMs
+        let features = try LineWriter(path: featuresFile!)
+        let labels = try LineWriter(path: labelsFile!)
+        var written = 0, duplicates = 0, labelCount = 0, fraud = 0
+        var generated = 0
+        let console = ProgressConsole()
+        while written < count {
+            let nowMs = startMs + spanMs * Int64(generated) / Int64(count)
+            generated += 1
+            let message = generator.next(nowMs: nowMs)
+            guard case .success(let tx) = TransactionDecoder.decode(value: message.value, key: message.key) else { continue }
+            var state = states[tx.cardId] ?? CardState()
+            guard case .decided(let decision) = step.process(tx, state: &state, clock: &clock, model: model, nowMs: nowMs) else { continue }
+            states[tx.cardId] = state
+            let record = encoder.featureRecord(decision)
+            features.write(record)
+            written += 1
+            if random.unit() < 0.005, written < count {  // at-least-once redelivery
+                features.write(record)
+                written += 1
+                duplicates += 1
+            }
+            guard let truth = message.truth else { continue }
+            if truth.isFraud { fraud += 1 }
+            // Chargebacks arrive 2-60 days later for fraud that went through; blocked fraud rarely gets one (the
+            // case system confirms 10%); reviews are labelled by analysts within 3 days, either way.
+            var reportedAt: Int64?
+            if decision.verdict == .review {
+                reportedAt = tx.eventTimeMs + Int64(random.unit() * 3 * Double(day))
+            } else if truth.isFraud {
+                if decision.verdict == .approve {
+                    reportedAt = tx.eventTimeMs + 2 * day + Int64(random.unit() * 58 * Double(day))
+                } else if random.unit() < 0.1 {
+                    reportedAt = tx.eventTimeMs + day
+                }
+            }
+            if let reportedAt, reportedAt <= endMs {
+                labels.write(TrafficGenerator.labelJSON(for: truth, reportedAtMs: reportedAt))
+                labelCount += 1
+            }
+            if written % 100_000 == 0 {
+                console.show(.reading("synthetic", ReadProgress(source: "synthesize", records: written, bytes: 0, expectedRecords: Int64(count))))
+            }
+        }
+        // Labels for transactions the history does not have (another system's ids, or records lost upstream).
+        for i in 0..<max(1, count / 100_000) {
+            let truth = GroundTruth(transactionId: "tx-unknown-\(i)", cardId: "card-unknown", isFraud: true, pattern: nil, eventTimeMs: endMs - day)
+            labels.write(TrafficGenerator.labelJSON(for: truth, reportedAtMs: endMs))
+            labelCount += 1
+        }
+        try features.close()
+        try labels.close()
+        console.finish()
+        print("wrote \(written) feature records (\(duplicates) duplicates, \(fraud) fraud) to \(featuresFile!) and \(labelCount) labels to \(labelsFile!), event time \(UTCTime.iso(startMs)) .. \(UTCTime.iso(endMs)), scored by \(model.version)")
+    }
+}
+
+/// Progress on stderr: stage changes at once, counters at most once a second.
+private final class ProgressConsole {
+    private var lastPrint = Date.distantPast
+    private var stage: (name: String, started: Date)?
+    private var timings: [(String, Double)] = []
+    private var pending: String?
+    private var readStarted: [String: Date] = [:]
+
+    func note(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    func show(_ progress: TrainingProgress) {
+        switch progress {
+        case .stage(let name):
+            flushPending()
+            endStage()
+            stage = (name, Date())
+            note("\(name)...")
+        case .reading(let what, let p):
+            let started = readStarted[what] ?? Date()
+            readStarted[what] = started
+            let elapsed = max(Date().timeIntervalSince(started), 1e-3)
+            var text = "  \(what): \(p.records) records"
+            if p.bytes > 0 { text += ", \(String(format: "%.1f", Double(p.bytes) / 1e6)) MB" }
+            if let total = p.expectedBytes, total > 0 {
+                text += " of \(String(format: "%.1f", Double(total) / 1e6)) MB (\(Int(Double(p.bytes) * 100 / Double(total)))%)"
+            } else if let total = p.expectedRecords, total > 0 {
+                text += " of \(total) (\(Int(Double(p.records) * 100 / Double(total)))%)"
+            }
+            text += ", \(Int(Double(p.records) / elapsed)) records/s"
+            emit(text, force: p.finished)
+        case .fitting(let f):
+            emit("  iteration \(f.iteration): objective \(String(format: "%.6g", f.objective)), largest gradient \(String(format: "%.3g", f.gradientNorm)), step \(f.step)", force: false)
+        }
+    }
+
+    func finish() {
+        flushPending()
+        endStage()
+    }
+
+    func stageTimes() -> String {
+        timings.map { "\($0.0) \(String(format: "%.1f", $0.1)) s" }.joined(separator: ", ")
+    }
+
+    private func emit(_ text: String, force: Bool) {
+        if force || Date().timeIntervalSince(lastPrint) >= 1 {
+            note(text)
+            lastPrint = Date()
+            pending = nil
+        } else {
+            pending = text
+        }
+    }
+
+    private func flushPending() {
+        if let pending { note(pending) }
+        pending = nil
+    }
+
+    private func endStage() {
+        if let stage { timings.append((stage.name, Date().timeIntervalSince(stage.started))) }
+        stage = nil
+    }
+}
+
+/// Buffered appends of lines to a file.
+private final class LineWriter {
+    private let handle: UnsafeMutablePointer<FILE>
+    private let path: String
+
+    init(path: String) throws {
+        guard let handle = fopen(path, "w") else {
+            throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        self.handle = handle
+        self.path = path
+        setvbuf(handle, nil, _IOFBF, 1 << 20)
+    }
+
+    func write(_ line: [UInt8]) {
+        line.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, handle) }
+        fputc(0x0A, handle)
+    }
+
+    func close() throws {
+        let failed = ferror(handle) != 0
+        guard fclose(handle) == 0, !failed else { throw ValidationError("writing \(path) failed") }
+    }
+}
+
+/// A small seeded generator for the synthetic history's own choices (duplicates, label delays).
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+/// Peak resident memory of this process in MB.
+private func peakMemoryMB() -> Int {
+    var usage = rusage()
+    #if canImport(Glibc)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) / 1024
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    return Int(usage.ru_maxrss) / (1024 * 1024)  // bytes on Darwin
+    #endif
+}

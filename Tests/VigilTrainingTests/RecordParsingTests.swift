@@ -1,0 +1,103 @@
+import Foundation
+import VigilCore
+import XCTest
+@testable import VigilTraining
+
+final class RecordParsingTests: XCTestCase {
+    /// A record exactly as the service writes it (OutputEncoder) parses back to the same values.
+    func testParsesServiceOutput() throws {
+        let model = try CompiledModel(ModelFile.parse(Data(contentsOf: URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("models/baseline.json"))))
+        let tx = Transaction(
+            transactionId: "tx-\"quoted\"-é", cardId: "card-1", amountMinor: 12999, currency: CurrencyCode("EUR")!,
+            merchantId: "m-1", mcc: 5411, country: CountryCode("DE")!, channel: .ecom, location: nil, eventTimeMs: 1_764_000_000_000)
+        var state = CardState()
+        var clock = PartitionClock()
+        guard case .decided(let decision) = ScoringStep(config: FeatureConfig()).process(tx, state: &state, clock: &clock, model: model, nowMs: 0)
+        else { return XCTFail("not decided") }
+        var encoder = OutputEncoder()
+        let record = try FeatureRecord.parse(encoder.featureRecord(decision))
+        XCTAssertEqual(record.transactionId, "tx-\"quoted\"-é")
+        XCTAssertEqual(record.eventTimeMs, 1_764_000_000_000)
+        XCTAssertEqual(record.verdict, decision.verdict)
+        XCTAssertEqual(record.features, decision.features)
+    }
+
+    func testFeatureRecordErrors() {
+        func error(_ text: String) -> RecordError? {
+            do { _ = try FeatureRecord.parse(Array(text.utf8)); return nil } catch { return error }
+        }
+        let good = featureLine(id: "a", timeMs: 5)
+        XCTAssertNil(error(good))
+        XCTAssertNil(error("  " + good + "  "))
+        XCTAssertEqual(error("{"), .invalidJSON)
+        XCTAssertEqual(error(good + "x"), .invalidJSON)
+        XCTAssertEqual(error("[1]"), .invalidJSON)
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":2")), .unsupportedSchemaVersion)
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":1,", with: "")), .missingField("schema_version"))
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"transaction_id\":\"a\",", with: "")), .missingField("transaction_id"))
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"event_time_ms\":5,", with: "\"event_time_ms\":\"5\",")), .wrongType(field: "event_time_ms"))
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"event_time_ms\":5,", with: "\"event_time_ms\":5.5,")), .badValue(field: "event_time_ms", "is not an integer"))
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"count_1m\":0.0,", with: "")), .missingFeature("count_1m"))
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"count_1m\":0.0", with: "\"count_1m\":1e999")), .badValue(field: "features.count_1m", "is not finite"))
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"count_1m\":0.0", with: "\"count_1m\":null")), .wrongType(field: "features.count_1m"))
+        // Unknown fields, including nested ones and unknown features, are ignored.
+        XCTAssertNil(error(good.replacingOccurrences(of: "{\"schema_version\":1,", with: "{\"schema_version\":1,\"extra\":{\"a\":[1,{\"b\":null}]},")
+            .replacingOccurrences(of: "\"features\":{", with: "\"features\":{\"future_feature\":3,")))
+    }
+
+    func testLabelRecord() throws {
+        let label = try LabelRecord.parse(Array(labelLine(id: "tx-1", fraud: true, reportedAtMs: 42).utf8))
+        XCTAssertEqual(label, LabelRecord(transactionId: "tx-1", isFraud: true, reportedAtMs: 42))
+        let escaped = try LabelRecord.parse(Array("{\"schema_version\":1,\"transaction_id\":\"tx\\u002d1\",\"is_fraud\":false}".utf8))
+        XCTAssertEqual(escaped, LabelRecord(transactionId: "tx-1", isFraud: false, reportedAtMs: nil))
+        XCTAssertThrowsError(try LabelRecord.parse(Array("{\"schema_version\":1,\"transaction_id\":\"tx-1\",\"is_fraud\":1}".utf8))) {
+            XCTAssertEqual($0 as? RecordError, .wrongType(field: "is_fraud"))
+        }
+        XCTAssertThrowsError(try LabelRecord.parse(Array("{\"schema_version\":1,\"transaction_id\":\"tx-1\"}".utf8))) {
+            XCTAssertEqual($0 as? RecordError, .missingField("is_fraud"))
+        }
+    }
+
+    /// A JSON-lines file with bad lines, blank lines, CRLF endings, an overlong line and no final newline: bad
+    /// lines are counted by reason with their line numbers, the rest is used, and nothing is fatal.
+    func testJSONLinesFileWithBadLines() throws {
+        let path = temporaryPath("bad-lines.jsonl")
+        let long = "{\"schema_version\":1,\"pad\":\"" + String(repeating: "x", count: 1500) + "\"}"
+        let lines = [
+            featureLine(id: "a", timeMs: 1),
+            "not json",
+            "",
+            featureLine(id: "b", timeMs: 2) + "\r",
+            "   ",
+            long,
+            "{\"schema_version\":7}",
+            featureLine(id: "c", timeMs: 3).replacingOccurrences(of: "\"amount\":0.0,", with: ""),
+            featureLine(id: "d", timeMs: 4),
+        ]
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: path))
+        var file = JSONLinesFile(path: path, maxLineBytes: 1024)
+        file.chunkBytes = 100  // lines straddle chunk boundaries
+        var builder = TrainingSetBuilder(options: TrainingOptions(), labels: LabelBook())
+        let summary = try file.read({ builder.add($0) }, progress: { _ in })
+        XCTAssertEqual(summary.records, 7)
+        XCTAssertEqual(builder.featureTally.read, 7)
+        XCTAssertEqual(builder.featureTally.accepted, 3)
+        XCTAssertEqual(builder.featureTally.bad, [
+            "not a JSON object": 1, "longer than 1024 bytes": 1, "unsupported schema_version": 1, "missing feature amount": 1,
+        ])
+        XCTAssertEqual(builder.featureTally.examples, [
+            "line 2: not a JSON object", "line 6: longer than 1024 bytes", "line 7: unsupported schema_version",
+            "line 8: missing feature amount",
+        ])
+        XCTAssertEqual(builder.count, 3)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertEqual(summary.sha256, SHA256.hex(bytes))
+        XCTAssertEqual(summary.bytes, Int64(bytes.count))
+
+        XCTAssertThrowsError(try JSONLinesFile(path: temporaryPath("missing.jsonl")).read({ _ in }, progress: { _ in })) {
+            XCTAssertTrue("\($0)".contains("cannot open"))
+        }
+    }
+}
