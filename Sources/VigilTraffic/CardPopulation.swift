@@ -58,8 +58,8 @@ struct CardPopulation: Sendable {
             country = homeCountries[random.below(homeCountries.count)]
         }
         let place = Geography.countries[country]
-        let city = random.below(place.cities.count)
-        let centre = place.cities[city]
+        let city = random.below(Country.cityCount)
+        let centre = place.city(city)
         let home = GeoPoint(lat: centre.lat + random.double(in: -0.04, 0.04), lon: centre.lon + random.double(in: -0.06, 0.06))
         let typicalEuro = random.logNormal(median: 30, sigma: 0.5)
         let posShare = random.double(in: 0.55, 0.80)

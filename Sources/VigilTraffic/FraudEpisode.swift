@@ -2,10 +2,10 @@
 struct FraudEpisode: Sendable {
     let pattern: FraudPattern
     let card: Int
-    /// Planned pauses between consecutive steps; the episode has `gapsMs.count + 1` steps. A step is emitted at the
-    /// first call whose clock has reached it, and the next pause counts from there, so the episode keeps its shape
-    /// whatever the caller's message rate.
-    let gapsMs: [Int64]
+    /// When the episode started (its first step), on the caller's clock.
+    let startMs: Int64
+    /// Planned time of each step after `startMs`, increasing from 0; one entry per step.
+    let offsetsMs: [Int64]
     /// Where the fraud is operated from: a distant country for account takeover and impossible travel, else the
     /// card's home.
     let country: Int
@@ -13,7 +13,9 @@ struct FraudEpisode: Sendable {
     let merchantBase: Int
     let merchantPool: Int
     var step = 0
-    var nextDueMs: Int64
 
-    var stepCount: Int { gapsMs.count + 1 }
+    var stepCount: Int { offsetsMs.count }
+    var isFinished: Bool { step >= offsetsMs.count }
+    /// When the next step is planned; `Int64.max` once the episode is finished.
+    var nextDueMs: Int64 { isFinished ? .max : startMs + offsetsMs[step] }
 }

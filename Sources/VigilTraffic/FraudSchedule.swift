@@ -62,10 +62,10 @@ struct FraudSchedule: Sendable {
     }
 
     mutating func update(_ episode: FraudEpisode, at index: Int) {
-        if episode.step < episode.stepCount {
-            episodes[index] = episode
-        } else {
+        if episode.isFinished {
             episodes.remove(at: index)
+        } else {
+            episodes[index] = episode
         }
         earliestDueMs = episodes.lazy.map(\.nextDueMs).min() ?? .max
     }

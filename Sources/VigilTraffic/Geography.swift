@@ -16,12 +16,12 @@ struct City: Sendable {
 
 /// A currency with its ISO 4217 minor unit and a rough rate, so that amounts drawn in euro look plausible in it.
 struct Currency: Sendable {
-    let code: [UInt8]
+    let code: StaticString
     let minorPerMajor: Double
     let perEuro: Double
 
-    init(_ code: String, exponent: Int, perEuro: Double) {
-        self.code = Array(code.utf8)
+    init(_ code: StaticString, exponent: Int, perEuro: Double) {
+        self.code = code
         var scale = 1.0
         for _ in 0..<exponent { scale *= 10 }
         self.minorPerMajor = scale
@@ -49,18 +49,23 @@ struct Currency: Sendable {
 
 /// A country the generator can place cards or merchants in.
 struct Country: Sendable {
-    let code: String
-    let codeBytes: [UInt8]
+    let code: StaticString
     let currency: Currency
     let continent: Continent
-    let cities: [City]
+    /// Two real cities (a fixed-size pair, so that copying a country costs no reference counting).
+    let cities: (City, City)
+    static let cityCount = 2
 
-    init(_ code: String, _ currency: Currency, _ continent: Continent, _ cities: [City]) {
+    init(_ code: StaticString, _ currency: Currency, _ continent: Continent, _ cities: [City]) {
+        precondition(cities.count == Country.cityCount)
         self.code = code
-        self.codeBytes = Array(code.utf8)
         self.currency = currency
         self.continent = continent
-        self.cities = cities
+        self.cities = (cities[0], cities[1])
+    }
+
+    func city(_ index: Int) -> City {
+        index == 0 ? cities.0 : cities.1
     }
 }
 
@@ -96,7 +101,7 @@ enum Geography {
     ]
 
     static func index(of code: String) -> Int? {
-        countries.firstIndex { $0.code == code }
+        countries.firstIndex { $0.code.description == code }
     }
 
     /// Where account takeovers are operated from.

@@ -1,6 +1,9 @@
 extension JSONByteWriter {
+    /// Room for any transaction the generator writes, apart from a `Defect.padding` field's content.
+    static let transactionCapacity = 512
+
     /// Writes `draft` as a contract transaction, changed by `defect`, and returns where the transaction id's text
-    /// lies in `bytes` (nil if the defect dropped it).
+    /// lies in the output (nil if the defect dropped it).
     mutating func transaction(_ draft: TransactionDraft, idPrefix: UInt32, defect: Defect) -> Range<Int>? {
         var missing: RequiredField?
         if case .missing(let field) = defect { missing = field }
@@ -15,12 +18,12 @@ extension JSONByteWriter {
         if missing != .transactionId {
             field("transaction_id", first: &first)
             byte(UInt8(ascii: "\""))
-            let start = bytes.count
+            let start = count
             raw("tx-")
             hex8(idPrefix)
             byte(UInt8(ascii: "-"))
             unsigned(UInt64(draft.sequence), minimumDigits: 1)
-            transactionId = start..<bytes.count
+            transactionId = start..<count
             byte(UInt8(ascii: "\""))
         }
         if missing != .cardId {
@@ -62,7 +65,7 @@ extension JSONByteWriter {
         if missing != .country {
             field("country", first: &first)
             byte(UInt8(ascii: "\""))
-            raw(Geography.countries[draft.country].codeBytes)
+            raw(Geography.countries[draft.country].code)
             byte(UInt8(ascii: "\""))
         }
         if missing != .channel {
@@ -88,7 +91,7 @@ extension JSONByteWriter {
         if case .padding(let count) = defect {
             field("padding", first: &first)
             byte(UInt8(ascii: "\""))
-            bytes.append(contentsOf: repeatElement(UInt8(ascii: "x"), count: count))
+            repeated(UInt8(ascii: "x"), count: count)
             byte(UInt8(ascii: "\""))
         }
         byte(UInt8(ascii: "}"))
@@ -97,10 +100,10 @@ extension JSONByteWriter {
 
     /// The contract's card id for a token: "card-" and eight hex digits.
     static func cardId(_ token: UInt32) -> [UInt8] {
-        var writer = JSONByteWriter(capacity: 13)
-        writer.raw("card-")
-        writer.hex8(token)
-        return writer.bytes
+        bytes(capacity: 13) { writer in
+            writer.raw("card-")
+            writer.hex8(token)
+        }
     }
 
     @inline(__always)

@@ -41,6 +41,7 @@ enum MerchantCatalog {
     static let cardTestingCount = 2000
 
     static let atmMCC = 6011
+    static let fuelMCC = 5541
 
     /// The everyday merchant `local` of `country`; it lies in city `local % cityCount`.
     static func everyday(country: Int, local: Int) -> Int {
@@ -64,8 +65,7 @@ enum MerchantCatalog {
     /// The fixed place of a merchant in `country`: near one of its cities (a few kilometres from the centre).
     static func location(of number: Int, in country: Country, city: Int? = nil) -> GeoPoint {
         let h = SplitMix64.mix(UInt64(number) ^ 0x6E0_C0DE)
-        let cityIndex = city ?? Int(h % UInt64(country.cities.count))
-        let centre = country.cities[cityIndex]
+        let centre = country.city(city ?? Int(h % UInt64(Country.cityCount)))
         let dLat = (Double((h >> 16) & 0xFFFF) / 65_535.0 - 0.5) * 0.06
         let dLon = (Double((h >> 32) & 0xFFFF) / 65_535.0 - 0.5) * 0.09
         return GeoPoint(lat: centre.lat + dLat, lon: centre.lon + dLon)

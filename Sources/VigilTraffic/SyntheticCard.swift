@@ -17,7 +17,7 @@ struct SyntheticCard: Sendable {
 
     /// The card's k-th usual merchant: an everyday shop in its home city.
     func usualMerchant(_ k: Int) -> Int {
-        let cityCount = Geography.countries[country].cities.count
+        let cityCount = Country.cityCount
         let slots = MerchantCatalog.everydayPerCountry / cityCount
         let slot = Int(SplitMix64.hash(merchantSalt, UInt64(k)) % UInt64(slots))
         return MerchantCatalog.everyday(country: country, local: slot * cityCount + city)
@@ -25,7 +25,7 @@ struct SyntheticCard: Sendable {
 
     /// Any everyday shop in the card's home city.
     func homeCityMerchant(_ draw: UInt64) -> Int {
-        let cityCount = Geography.countries[country].cities.count
+        let cityCount = Country.cityCount
         let slots = MerchantCatalog.everydayPerCountry / cityCount
         return MerchantCatalog.everyday(country: country, local: Int(draw % UInt64(slots)) * cityCount + city)
     }

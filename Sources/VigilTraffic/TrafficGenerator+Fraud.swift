@@ -4,14 +4,14 @@ extension TrafficGenerator {
         guard let cardIndex = fraud.nextCard() else { return nil }
         let pattern = fraud.nextPattern(random: &random)
         let card = population.card(at: cardIndex)
-        let gaps: [Int64]
+        let offsets: [Int64]
         var country = card.country
         let merchantBase: Int
         var merchantPool = 1
 
         switch pattern {
         case .cardTesting:
-            gaps = plannedGaps(steps: random.int(in: 10...40), totalMs: Int64(random.int(in: 55_000...175_000)))
+            offsets = plannedOffsets(steps: random.int(in: 10...40), totalMs: Int64(random.int(in: 55_000...175_000)))
             merchantPool = random.int(in: 1...4)
             merchantBase = MerchantCatalog.cardTestingBase
                 + random.below(MerchantCatalog.cardTestingCount - merchantPool)
@@ -20,14 +20,14 @@ extension TrafficGenerator {
             let slot = random.below(candidates.count)
             country = candidates[slot]
             let steps = random.int(in: 3...8)
-            gaps = plannedGaps(steps: steps, totalMs: Int64(random.int(in: 10...55)) * Self.minuteMs)
+            offsets = plannedOffsets(steps: steps, totalMs: Int64(random.int(in: 10...55)) * Self.minuteMs)
             merchantPool = steps
             let takeoverSlot = Geography.accountTakeoverCountries.firstIndex(of: country)!
             merchantBase = MerchantCatalog.takeoverBase + takeoverSlot * MerchantCatalog.takeoverPerCountry
                 + random.below(MerchantCatalog.takeoverPerCountry - steps)
         case .highValueSpree:
             let steps = random.int(in: 4...10)
-            gaps = plannedGaps(steps: steps, totalMs: Int64(random.int(in: 5...28)) * Self.minuteMs)
+            offsets = plannedOffsets(steps: steps, totalMs: Int64(random.int(in: 5...28)) * Self.minuteMs)
             merchantPool = steps
             merchantBase = MerchantCatalog.spreeBase + card.country * MerchantCatalog.spreePerCountry
                 + random.below(MerchantCatalog.spreePerCountry - steps)
@@ -35,30 +35,46 @@ extension TrafficGenerator {
             let home = Geography.countries[card.country].continent
             let candidates = Geography.distantCountries.filter { Geography.countries[$0].continent != home }
             country = candidates[random.below(candidates.count)]
-            gaps = [Int64(random.int(in: 10 * 60_000...58 * 60_000))]
+            offsets = [0, Int64(random.int(in: 10 * 60_000...58 * 60_000))]
             merchantBase = MerchantCatalog.abroadBase + country * MerchantCatalog.smallPerCountry
                 + random.below(MerchantCatalog.smallPerCountry)
         }
         return fraud.add(
             FraudEpisode(
-                pattern: pattern, card: cardIndex, gapsMs: gaps, country: country, merchantBase: merchantBase,
-                merchantPool: merchantPool, nextDueMs: nowMs))
+                pattern: pattern, card: cardIndex, startMs: nowMs, offsetsMs: offsets, country: country,
+                merchantBase: merchantBase, merchantPool: merchantPool))
     }
 
-    /// `steps - 1` pauses of uneven length that add up to about `totalMs`.
-    mutating func plannedGaps(steps: Int, totalMs: Int64) -> [Int64] {
+    /// Planned times of `steps` steps from 0 to about `totalMs`, separated by pauses of uneven length.
+    mutating func plannedOffsets(steps: Int, totalMs: Int64) -> [Int64] {
         var weights = [Double]()
         weights.reserveCapacity(steps - 1)
         for _ in 1..<steps { weights.append(random.double(in: 0.2, 1.8)) }
         let sum = weights.reduce(0, +)
-        return weights.map { Int64(Double(totalMs) * $0 / sum) }
+        var offsets: [Int64] = [0]
+        offsets.reserveCapacity(steps)
+        var elapsed = 0.0
+        for weight in weights {
+            elapsed += weight
+            offsets.append(Int64(Double(totalMs) * elapsed / sum))
+        }
+        return offsets
     }
 
-    /// Emits the due step of episode `index` and schedules the one after it.
+    /// The most an episode step's event time lags behind the caller's clock: within the default allowed
+    /// out-of-orderness of 5 minutes.
+    static let maxEpisodeLagMs: Int64 = 240_000
+
+    /// Emits the due step of episode `index`.
+    ///
+    /// The first step happens now; each later one carries its planned time as event time, or 4 minutes before
+    /// `nowMs` if it is further behind, so an episode keeps its shape in event time even when the caller's clock
+    /// advances in coarse steps (steps that are due take precedence over other traffic).
     mutating func episodeStep(_ index: Int, nowMs: Int64) -> GeneratedMessage {
         var episode = fraud.episodes[index]
         let card = population.card(at: episode.card)
-        let eventTimeMs = freshEventTime(nowMs: nowMs)
+        let eventTimeMs = episode.step == 0
+            ? freshEventTime(nowMs: nowMs) : max(episode.nextDueMs, nowMs - Self.maxEpisodeLagMs)
         let draft: TransactionDraft
         var isFraud = true
 
@@ -101,9 +117,6 @@ extension TrafficGenerator {
             }
         }
 
-        if episode.step < episode.gapsMs.count {
-            episode.nextDueMs = nowMs + episode.gapsMs[episode.step]
-        }
         episode.step += 1
         fraud.update(episode, at: index)
         return message(draft, label: (isFraud, isFraud ? episode.pattern : nil))

@@ -9,22 +9,23 @@ extension TrafficGenerator {
 
         switch kind {
         case .notJSON:
-            writer.reset()
-            writer.raw("tx-")
-            writer.hex8(transactionPrefix)
-            writer.byte(UInt8(ascii: "-"))
-            writer.unsigned(UInt64(draft.sequence), minimumDigits: 1)
-            writer.raw("|card-")
-            writer.hex8(draft.cardToken)
-            writer.byte(UInt8(ascii: "|"))
-            writer.integer(draft.amountMinor)
-            writer.byte(UInt8(ascii: "|"))
-            writer.raw(draft.currency.code)
-            writer.byte(UInt8(ascii: "|"))
-            writer.integer(draft.eventTimeMs)
+            let prefix = transactionPrefix
+            let text = JSONByteWriter.bytes(capacity: 128) { writer in
+                writer.raw("tx-")
+                writer.hex8(prefix)
+                writer.byte(UInt8(ascii: "-"))
+                writer.unsigned(UInt64(draft.sequence), minimumDigits: 1)
+                writer.raw("|card-")
+                writer.hex8(draft.cardToken)
+                writer.byte(UInt8(ascii: "|"))
+                writer.integer(draft.amountMinor)
+                writer.byte(UInt8(ascii: "|"))
+                writer.raw(draft.currency.code)
+                writer.byte(UInt8(ascii: "|"))
+                writer.integer(draft.eventTimeMs)
+            }
             return GeneratedMessage(
-                key: JSONByteWriter.cardId(draft.cardToken), value: Array(writer.bytes), truth: nil,
-                malformed: kind, isLate: false)
+                key: JSONByteWriter.cardId(draft.cardToken), value: text, truth: nil, malformed: kind, isLate: false)
         case .truncated:
             var result = message(draft, label: nil, malformed: kind)
             result.value.removeLast(random.int(in: 1...result.value.count - 1))

@@ -49,7 +49,13 @@ extension TrafficGenerator {
                 let r = random.unit()
                 draft.merchant = card.usualMerchant(Int(Double(card.usualMerchantCount) * r * r))
             }
-            let category = MerchantCatalog.category(ofEveryday: draft.merchant)
+            var category = MerchantCatalog.category(ofEveryday: draft.merchant)
+            if channel == .ecom && category.mcc == MerchantCatalog.fuelMCC {
+                // Nobody buys fuel online: pay at another shop near home instead.
+                draft.merchant = card.homeCityMerchant(random.next())
+                category = MerchantCatalog.category(ofEveryday: draft.merchant)
+                if category.mcc == MerchantCatalog.fuelMCC { draft.channel = .pos }
+            }
             draft.mcc = category.mcc
             amountFactor = category.amountFactor
         }
@@ -57,7 +63,7 @@ extension TrafficGenerator {
         if random.chance(0.01) { major *= random.double(in: 4, 12) }
         draft.amountMinor = TransactionDraft.minorUnits(major, in: card.currency)
 
-        if channel == .pos {
+        if draft.channel == .pos {
             draft.location = MerchantCatalog.location(of: draft.merchant, in: country, city: card.city)
         } else if random.chance(0.2) {
             // An e-commerce payment geolocated by IP: near the cardholder's home.

@@ -14,12 +14,11 @@ public struct TrafficGenerator: Sendable {
     let transactionPrefix: UInt32
     var fraud: FraudSchedule
     var malformedCount = 0
-    var writer = JSONByteWriter(capacity: 1024)
 
-    /// Creates a generator. Traps if the profile is invalid: `cards` in 1...2^32, fractions in 0...1, and
+    /// Creates a generator. Traps if the profile is invalid: `cards` in 1..<2^32, fractions in 0...1, and
     /// `homeCountries` non-empty and all in `TrafficProfile.supportedHomeCountries`.
     public init(profile: TrafficProfile) {
-        precondition(profile.cards >= 1 && UInt64(profile.cards) <= 1 << 32, "TrafficProfile.cards must be in 1...2^32")
+        precondition(profile.cards >= 1 && UInt64(profile.cards) < 1 << 32, "TrafficProfile.cards must be in 1..<2^32")
         for (name, value) in [
             ("fraudCardFraction", profile.fraudCardFraction), ("outOfOrderFraction", profile.outOfOrderFraction),
             ("lateFraction", profile.lateFraction), ("malformedFraction", profile.malformedFraction),
@@ -47,7 +46,8 @@ public struct TrafficGenerator: Sendable {
     ///
     /// A message is, in this order of precedence: malformed (`malformedFraction`); the next step of a fraud episode
     /// that is due; the first step of a new episode; or a normal payment of a card picked by its activity. Normal
-    /// payments are occasionally out of order or late; episode steps never are, so episodes keep their shape.
+    /// payments are occasionally out of order or late; episode steps never are (beyond what a coarse caller clock forces),
+    /// so episodes keep their shape.
     public mutating func next(nowMs: Int64) -> GeneratedMessage {
         generatedCount += 1
         if profile.malformedFraction > 0, random.unit() < profile.malformedFraction {
@@ -63,17 +63,21 @@ public struct TrafficGenerator: Sendable {
     }
 
     /// Writes `draft` (changed by `defect`) and packages it with its key and label.
-    mutating func message(
+    func message(
         _ draft: TransactionDraft, defect: Defect = .none, label: (isFraud: Bool, pattern: FraudPattern?)?,
         malformed: MalformedKind? = nil, isLate: Bool = false, key: [UInt8]? = nil
     ) -> GeneratedMessage {
-        writer.reset()
-        let idRange = writer.transaction(draft, idPrefix: transactionPrefix, defect: defect)
+        var capacity = JSONByteWriter.transactionCapacity
+        if case .padding(let count) = defect { capacity += count }
+        var idRange: Range<Int>?
+        let value = JSONByteWriter.bytes(capacity: capacity) { writer in
+            idRange = writer.transaction(draft, idPrefix: transactionPrefix, defect: defect)
+        }
         let cardId = JSONByteWriter.cardId(draft.cardToken)
         var truth: GroundTruth?
         if let label, let idRange {
             truth = GroundTruth(
-                transactionId: String(decoding: writer.bytes[idRange], as: UTF8.self),
+                transactionId: String(decoding: value[idRange], as: UTF8.self),
                 cardId: String(decoding: cardId, as: UTF8.self),
                 isFraud: label.isFraud,
                 pattern: label.pattern,
@@ -81,7 +85,7 @@ public struct TrafficGenerator: Sendable {
             )
         }
         return GeneratedMessage(
-            key: key ?? cardId, value: Array(writer.bytes), truth: truth, malformed: malformed, isLate: isLate)
+            key: key ?? cardId, value: value, truth: truth, malformed: malformed, isLate: isLate)
     }
 
     /// Event time of a message produced now: payments reach Kafka a fraction of a second after they happen.

@@ -30,5 +30,5 @@ public struct TrafficProfile: Sendable, Equatable {
     public init() {}
 
     /// Countries that can be used in `homeCountries`: the generator knows their currency and two real cities.
-    public static var supportedHomeCountries: [String] { Geography.countries.map(\.code) }
+    public static var supportedHomeCountries: [String] { Geography.countries.map(\.code.description) }
 }

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderVigilTrafficTests: XCTestCase { func testNothing() {} }
