@@ -17,41 +17,42 @@ extension CardState {
         var any30d = false
         var merchantSeen24h = false
         let merchant = fnv1a64(tx.merchantId)
-        // Distinct merchants (1 h) and countries (24 h): small inline sets would be nicer; cards rarely hold more than a
-        // few dozen events, so a scan of the earlier events is cheap and allocation-free.
-        var distinctMerchants1h = 0.0, distinctCountries24h = 0.0
-
         let tau = Double(Windows.meanTimeConstant)
         var meanNumerator = 0.0, meanDenominator = 0.0
+        var distinctMerchants1h = 0.0, distinctCountries24h = 0.0
 
-        for i in events.indices {
-            let e = events[i]
-            guard e.timeMs <= t else { continue }
-            let age = t - e.timeMs
-            if e.timeMs > latestAtOrBefore { latestAtOrBefore = e.timeMs }
-            let w = exp(-Double(age) / tau)
-            meanNumerator += e.amount * w
-            meanDenominator += w
-            if age < Windows.thirtyDays { any30d = true }
-            guard age < Windows.day else { continue }
-            count24h += 1
-            sum24h += e.amount
-            if e.merchantHash == merchant { merchantSeen24h = true }
-            if !events[..<i].contains(where: { $0.country == e.country && $0.timeMs <= t && t - $0.timeMs < Windows.day }) {
-                distinctCountries24h += 1
+        // Merchants of the last hour and countries of the last day are gathered into scratch space (on the stack
+        // for ordinary cards) and counted distinct after sorting: O(n log n) even for a card at the event cap.
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(1, events.count)) { merchants in
+            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: max(1, events.count)) { countries in
+                var merchantCount = 0, countryCount = 0
+                for e in events {
+                    guard e.timeMs <= t else { continue }
+                    let age = t - e.timeMs
+                    if e.timeMs > latestAtOrBefore { latestAtOrBefore = e.timeMs }
+                    let w = exp(-Double(age) / tau)
+                    meanNumerator += e.amount * w
+                    meanDenominator += w
+                    if age < Windows.thirtyDays { any30d = true }
+                    guard age < Windows.day else { continue }
+                    count24h += 1
+                    sum24h += e.amount
+                    if e.merchantHash == merchant { merchantSeen24h = true }
+                    countries[countryCount] = e.country
+                    countryCount += 1
+                    guard age < Windows.hour else { continue }
+                    count1h += 1
+                    sum1h += e.amount
+                    merchants[merchantCount] = e.merchantHash
+                    merchantCount += 1
+                    guard age < Windows.tenMinutes else { continue }
+                    count10m += 1
+                    guard age < Windows.minute else { continue }
+                    count1m += 1
+                }
+                distinctMerchants1h = Double(distinctCount(UnsafeMutableBufferPointer(rebasing: merchants[..<merchantCount])))
+                distinctCountries24h = Double(distinctCount(UnsafeMutableBufferPointer(rebasing: countries[..<countryCount])))
             }
-            guard age < Windows.hour else { continue }
-            count1h += 1
-            sum1h += e.amount
-            if !events[..<i].contains(where: {
-                $0.merchantHash == e.merchantHash && $0.timeMs <= t && t - $0.timeMs < Windows.hour
-            }) {
-                distinctMerchants1h += 1
-            }
-            guard age < Windows.tenMinutes else { continue }
-            count10m += 1
-            guard age < Windows.minute else { continue }
-            count1m += 1
         }
         if let agg = aggregate {
             // Every folded event is older than any admissible transaction (see docs/state.md).
@@ -92,4 +93,14 @@ extension CardState {
         f[.highRiskMcc] = config.highRiskMccs.contains(tx.mcc) ? 1 : 0
         return f
     }
+}
+
+/// Number of distinct values; sorts the buffer in place.
+func distinctCount<T: Comparable>(_ buffer: UnsafeMutableBufferPointer<T>) -> Int {
+    guard buffer.count > 1 else { return buffer.count }
+    var values = buffer
+    values.sort()
+    var distinct = 1
+    for i in 1..<values.count where values[i] != values[i - 1] { distinct += 1 }
+    return distinct
 }

@@ -39,7 +39,11 @@ extension Pipeline {
                 cardIds.append(tx.cardId)
             }
         }
-        let blobs = try store.loadCards(cardIds)
+        var owned: [(TopicPartition, PartitionRecord)] = []
+        for tp in firstOffsets.keys where !rewound.contains(tp) {
+            if let record = partitions[tp]?.record { owned.append((tp, record)) }
+        }
+        let blobs = try store.loadCards(cardIds, verifying: owned)
         var states = [CardState](repeating: CardState(), count: cardIds.count)
         for (i, blob) in blobs.enumerated() {
             guard let blob else { continue }

@@ -50,8 +50,8 @@ public enum StateStoreError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Card and partition state in Redis (layout in `docs/state.md`). Two round trips per batch: `loadCards` (one MGET)
-/// and `write` (one atomic script). Not thread-safe: one per pipeline.
+/// Card and partition state in Redis (layout in `docs/state.md`). Two round trips per batch: `loadCards` (one
+/// pipeline: the partitions' check and one MGET) and `write` (one atomic script). Not thread-safe: one per pipeline.
 public final class StateStore: @unchecked Sendable {
     let host: String
     let port: Int
@@ -147,15 +147,41 @@ public final class StateStore: @unchecked Sendable {
 
     static func int(_ r: RedisReply) -> Int64? { r.string.flatMap { Int64($0) } }
 
-    /// Reads the blobs of `cardIds` in one MGET; nil where Redis has no state for the card.
-    public func loadCards(_ cardIds: [String]) throws(StateStoreError) -> [[UInt8]?] {
+    /// Reads the blobs of `cardIds` (nil where Redis has no state for the card) and checks, in the same round trip,
+    /// that every partition of the batch is still as this instance left it. A partition that is not (Redis lost
+    /// writes, or another instance claimed it) throws `.fenced` before anything is computed or emitted from state
+    /// that is not there.
+    public func loadCards(_ cardIds: [String], verifying owned: [(TopicPartition, PartitionRecord)] = [])
+        throws(StateStoreError) -> [[UInt8]?]
+    {
+        var commands: [RedisCommand] = []
+        for (tp, _) in owned {
+            var check = RedisCommand("HMGET")
+            check.append(partitionKey(tp))
+            check.append("applied")
+            check.append("epoch")
+            commands.append(check)
+        }
+        if !cardIds.isEmpty {
+            var mget = RedisCommand("MGET")
+            mget.reserveCapacity(arguments: cardIds.count + 1, bytes: cardIds.count * (prefix.utf8.count + 30))
+            for id in cardIds { mget.append(cardKey(id)) }
+            commands.append(mget)
+        }
+        guard !commands.isEmpty else { return [] }
+        let replies = try run { c throws(RedisError) in try c.pipeline(commands) }
+        for (i, (tp, expected)) in owned.enumerated() {
+            guard let fields = replies[i].array, fields.count == 2 else {
+                throw .unexpectedReply("HMGET of \(tp): \(replies[i])")
+            }
+            let current = PartitionRecord(applied: Self.int(fields[0]), maxEventMs: nil, epoch: Self.int(fields[1]))
+            if current.applied != expected.applied || current.epoch != expected.epoch {
+                throw .fenced(FenceReport(partition: tp, current: current))
+            }
+        }
         guard !cardIds.isEmpty else { return [] }
-        var command = RedisCommand("MGET")
-        command.reserveCapacity(arguments: cardIds.count + 1, bytes: cardIds.count * (prefix.utf8.count + 30))
-        for id in cardIds { command.append(cardKey(id)) }
-        let reply = try run { c throws(RedisError) in try c.send(command) }
-        guard let values = reply.array, values.count == cardIds.count else {
-            throw .unexpectedReply("MGET of \(cardIds.count) keys: \(reply)")
+        guard let values = replies[owned.count].array, values.count == cardIds.count else {
+            throw .unexpectedReply("MGET of \(cardIds.count) keys: \(replies[owned.count])")
         }
         return values.map { $0.bytes }
     }

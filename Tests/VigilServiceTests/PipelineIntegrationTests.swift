@@ -7,32 +7,6 @@ import XCTest
 
 /// The real pipeline against librdkafka's mock cluster and a real redis-server, checked against the contract oracle.
 final class PipelineIntegrationTests: XCTestCase {
-    /// Traffic of a few dozen cards, so every card builds a long history: fraud episodes, out-of-order, late and
-    /// malformed messages, event time advancing 20 s per message.
-    func traffic(count: Int, seed: UInt64 = 11, startMs: Int64 = 1_764_000_000_000) -> [(key: [UInt8]?, value: [UInt8])] {
-        var profile = TrafficProfile()
-        profile.cards = 40
-        profile.seed = seed
-        profile.fraudCardFraction = 0.15
-        profile.outOfOrderFraction = 0.05
-        profile.lateFraction = 0.01
-        profile.malformedFraction = 0.02
-        var generator = TrafficGenerator(profile: profile)
-        return (0..<count).map { i in
-            let m = generator.next(nowMs: startMs + Int64(i) * 20_000)
-            return (m.key, m.value)
-        }
-    }
-
-    func checkOutputs(_ h: Harness, file: StaticString = #filePath, line: UInt = #line) throws -> Int {
-        let model = try ModelHolder(path: h.config.modelPath).model
-        let oracle = ContractOracle(input: try h.readAll(h.config.topics.transactions), model: model, config: h.config.features)
-        let t = h.config.topics
-        return oracle.check(
-            decisions: try h.readAll(t.decisions), alerts: try h.readAll(t.alerts), features: try h.readAll(t.features),
-            late: try h.readAll(t.late), dlq: try h.readAll(t.dlq), model: model, file: file, line: line)
-    }
-
     func testEveryOutputMatchesTheContractExactlyOnce() throws {
         try everyOutputMatchesTheContract(mode: .exactlyOnce)
     }

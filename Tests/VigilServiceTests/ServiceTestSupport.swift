@@ -4,6 +4,7 @@ import Logging
 import Redis
 import VigilCore
 import VigilService
+import VigilTraffic
 import XCTest
 
 /// The repository's `models/` folder.
@@ -17,10 +18,10 @@ final class Harness {
     let partitions: Int32
     var config: VigilConfig
 
-    init(partitions: Int32 = 3) throws {
+    init(partitions: Int32 = 3, persistentRedis: Bool = false) throws {
         self.partitions = partitions
         cluster = try MockKafkaCluster(brokers: 1)
-        redis = try RedisServerProcess.start()
+        redis = try RedisServerProcess.start(persistence: persistentRedis)
         config = VigilConfig()
         config.brokers = cluster.bootstrapServers
         config.redisHost = redis.host
@@ -113,4 +114,37 @@ func json(_ bytes: [UInt8]) -> [String: Any] {
 
 func header(_ message: KafkaMessage, _ name: String) -> String? {
     message.headers.first { $0.0 == name }.map { String(decoding: $0.1, as: UTF8.self) }
+}
+
+extension XCTestCase {
+    /// Traffic of a few dozen cards, so every card builds a long history: fraud episodes, out-of-order, late and
+    /// malformed messages, event time advancing 20 s per message.
+    func traffic(count: Int, seed: UInt64 = 11, startMs: Int64 = 1_764_000_000_000) -> [(key: [UInt8]?, value: [UInt8])] {
+        var profile = TrafficProfile()
+        profile.cards = 40
+        profile.seed = seed
+        profile.fraudCardFraction = 0.15
+        profile.outOfOrderFraction = 0.05
+        profile.lateFraction = 0.01
+        profile.malformedFraction = 0.02
+        var generator = TrafficGenerator(profile: profile)
+        return (0..<count).map { i in
+            let m = generator.next(nowMs: startMs + Int64(i) * 20_000)
+            return (m.key, m.value)
+        }
+    }
+
+    @discardableResult
+    func checkOutputs(
+        _ h: Harness, allowIdenticalDuplicates: Bool = false, file: StaticString = #filePath, line: UInt = #line
+    ) throws -> Int {
+        let model = try ModelHolder(path: h.config.modelPath).model
+        let oracle = ContractOracle(input: try h.readAll(h.config.topics.transactions), model: model, config: h.config.features)
+        let t = h.config.topics
+        return oracle.check(
+            decisions: try h.readAll(t.decisions), alerts: try h.readAll(t.alerts), features: try h.readAll(t.features),
+            late: try h.readAll(t.late), dlq: try h.readAll(t.dlq), model: model,
+            allowIdenticalDuplicates: allowIdenticalDuplicates, file: file, line: line)
+    }
+
 }

@@ -1,0 +1,108 @@
+import Foundation
+import Kafka
+import VigilCore
+import VigilService
+import XCTest
+
+/// Vigil as a real process under injected faults: SIGKILL, SIGTERM, Redis restarts, broker faults, rebalances.
+/// Every test ends with the contract oracle: every valid transaction decided, features exact.
+final class FailureTests: XCTestCase {
+    func testCrashesAtRandomPointsLoseNothingAndCountNothingTwice() throws {
+        let h = try Harness(partitions: 4)
+        h.config.batchSize = 500
+        let input = traffic(count: 20_000, seed: 21)
+        try h.publish(input)
+        var rng = SystemRandomNumberGenerator()
+        var vigil = try VigilProcess(h, name: "crash-0")
+        for (i, fraction) in [0.15, 0.4, 0.65].enumerated() {
+            let target = Int(Double(input.count) * (fraction + Double.random(in: 0..<0.1, using: &rng)))
+            XCTAssertTrue(h.waitForApplied(target), "no progress before kill \(i): \(vigil.log.suffix(2000))")
+            vigil.kill9()
+            vigil = try VigilProcess(h, name: "crash-\(i + 1)")
+        }
+        XCTAssertTrue(h.waitForApplied(input.count), "did not finish: \(vigil.log.suffix(2000))")
+        XCTAssertNotNil(vigil.terminate())
+        try checkOutputs(h, allowIdenticalDuplicates: true)
+    }
+
+    func testSigtermFinishesTheBatchAndExitsPromptly() throws {
+        let h = try Harness()
+        h.config.mode = .atLeastOnce
+        let input = traffic(count: 4000, seed: 22)
+        try h.publish(input)
+        let vigil = try VigilProcess(h, name: "sigterm")
+        XCTAssertTrue(h.waitForApplied(500))
+        let seconds = vigil.terminate(limit: 10)
+        XCTAssertNotNil(seconds, "vigil did not exit within 10 s of SIGTERM")
+        XCTAssertLessThan(seconds ?? 99, 5)
+        XCTAssertTrue(vigil.log.contains("pipeline stopped"), vigil.log.suffix(2000).description)
+        // The stopped instance left nothing half done: a successor finishes without emitting anything twice.
+        let next = try VigilProcess(h, name: "sigterm-next")
+        XCTAssertTrue(h.waitForApplied(input.count))
+        XCTAssertNotNil(next.terminate())
+        try checkOutputs(h)
+    }
+
+    func testRedisRestartKeepingItsData() throws {
+        try redisRestart(keepData: true)
+    }
+
+    func testRedisRestartLosingItsData() throws {
+        try redisRestart(keepData: false)
+    }
+
+    func redisRestart(keepData: Bool) throws {
+        let h = try Harness(persistentRedis: true)
+        let input = traffic(count: 6000, seed: keepData ? 23 : 24)
+        try h.publish(input)
+        let vigil = try VigilProcess(h, name: "redis-restart")
+        XCTAssertTrue(h.waitForApplied(2000))
+        h.redis.kill()
+        Thread.sleep(forTimeInterval: 2)  // Vigil notices and pauses
+        try h.redis.restart(keepData: keepData)
+        XCTAssertTrue(h.waitForApplied(input.count), "did not finish: \(vigil.log.suffix(3000))")
+        XCTAssertNotNil(vigil.terminate())
+        XCTAssertTrue(vigil.log.contains("redis"), "the outage is logged")
+        if !keepData { XCTAssertTrue(vigil.log.contains("rebuilding"), vigil.log.suffix(3000).description) }
+        try checkOutputs(h, allowIdenticalDuplicates: true)
+    }
+
+    func testBrokerDownAndRequestErrors() throws {
+        let h = try Harness()
+        h.config.mode = .atLeastOnce
+        let input = traffic(count: 6000, seed: 25)
+        try h.publish(input)
+        let vigil = try VigilProcess(h, name: "broker", extra: ["--kafka-property", "message.timeout.ms=5000"])
+        XCTAssertTrue(h.waitForApplied(1500))
+        // Produce (0), Fetch (1) and OffsetCommit (8) requests fail a few times, then the broker goes away for a while.
+        try h.cluster.pushRequestErrors(apiKey: 0, errors: [6, 6, 7])  // NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT
+        try h.cluster.pushRequestErrors(apiKey: 1, errors: [6, 6])
+        try h.cluster.pushRequestErrors(apiKey: 8, errors: [15, 15])  // COORDINATOR_NOT_AVAILABLE
+        Thread.sleep(forTimeInterval: 1)
+        try h.cluster.setBrokerDown(1)
+        Thread.sleep(forTimeInterval: 4)
+        try h.cluster.setBrokerUp(1)
+        XCTAssertTrue(h.waitForApplied(input.count), "did not finish: \(vigil.log.suffix(3000))")
+        XCTAssertNotNil(vigil.terminate())
+        try checkOutputs(h, allowIdenticalDuplicates: true)
+    }
+
+    func testSecondInstanceJoinsAndLeavesUnderLoad() throws {
+        let h = try Harness(partitions: 4)
+        h.config.batchSize = 200
+        let input = traffic(count: 12_000, seed: 26)
+        try h.publish(Array(input[..<4000]))
+        let first = try VigilProcess(h, name: "rebalance-a")
+        XCTAssertTrue(h.waitForApplied(2000))
+        let second = try VigilProcess(h, name: "rebalance-b")
+        try h.publish(Array(input[4000..<8000]))
+        Thread.sleep(forTimeInterval: 8)  // the group rebalances onto both
+        XCTAssertTrue(second.log.contains("partitions assigned"), "second instance got partitions: \(second.log.suffix(2000))")
+        XCTAssertNotNil(second.terminate(), "second instance leaves")
+        try h.publish(Array(input[8000...]))
+        XCTAssertTrue(h.waitForApplied(input.count), "did not finish: \(first.log.suffix(3000))")
+        XCTAssertNotNil(first.terminate())
+        // Handover is clean: together the two instances emitted each transaction once.
+        try checkOutputs(h)
+    }
+}
