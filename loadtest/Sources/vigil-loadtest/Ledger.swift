@@ -27,6 +27,9 @@ final class Ledger: Sendable {
         var decisions = 0
         var late = 0
         var dlq = 0
+        /// Alerts (not outcomes: each accompanies a review or block decision).
+        var alerts = 0
+        var reviewOrBlock = 0
     }
 
     struct Snapshot: Sendable {
@@ -135,6 +138,7 @@ final class Ledger: Sendable {
                     Self.count(&s, warmup: warm) { c in
                         c.outcomes += 1
                         c.decisions += 1
+                        if verdict == .review || verdict == .block { c.reviewOrBlock += 1 }
                     }
                     if !warm {
                         measuredInBatch += 1
@@ -144,6 +148,12 @@ final class Ledger: Sendable {
                         s.fromSent.record(fromSent)
                         s.second.record(fromScheduled)
                     }
+                } else if message.topic == topics.alerts {
+                    // Keyed by card: matched to its transaction through the id in the value.
+                    let warm = JSONPeek.stringValue("transaction_id", in: message.value)
+                        .flatMap { s.index[TransactionKey.hash($0)] }
+                        .map { s.entries[Int($0)].truth.contains(.warmup) } ?? s.warmupPhase
+                    Self.count(&s, warmup: warm) { $0.alerts += 1 }
                 } else if message.topic == topics.late {
                     guard let id = JSONPeek.stringValue("transaction_id", in: message.value),
                           let position = s.index[TransactionKey.hash(id)] else {
@@ -217,15 +227,12 @@ final class Ledger: Sendable {
         }
     }
 
-    /// How many measured messages never reached an output topic, by what the generator made of them.
-    func missing() -> (labelled: Int, malformed: Int) {
+    /// How many measured, well-formed messages never reached an output topic.
+    func missingLabelled() -> Int {
         state.withLock { s in
-            var labelled = 0
-            var malformed = 0
-            for entry in s.entries where entry.outcome == .pending && !entry.truth.contains(.warmup) {
-                if entry.truth.contains(.labelled) { labelled += 1 } else { malformed += 1 }
+            s.entries.reduce(0) { n, e in
+                n + (e.outcome == .pending && e.truth.contains(.labelled) && !e.truth.contains(.warmup) ? 1 : 0)
             }
-            return (labelled, malformed)
         }
     }
 

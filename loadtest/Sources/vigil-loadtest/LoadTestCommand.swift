@@ -88,7 +88,7 @@ struct LoadTestCommand: ParsableCommand {
     @Option(help: "Share of messages that break the contract (they must end in fraud.dlq).")
     var malformed = 0.001
 
-    @Option(help: "Open loop: transactions published and decided before the measurement, to know Vigil is ready.")
+    @Option(help: "Open loop: warm-up round size; rounds repeat until Vigil has written decisions, alerts, late and DLQ messages.")
     var warmup = 200
 
     // MARK: Publisher
@@ -96,8 +96,8 @@ struct LoadTestCommand: ParsableCommand {
     @Option(help: "Publisher compression: none, gzip, snappy, lz4, zstd (lz4 fits ~3x more backlog in the mock's 5 MiB per partition).")
     var compression = "none"
 
-    @Option(help: "Publisher linger.ms (default 1 in open loop, 5 for the --max backlog).")
-    var lingerMs: Int?
+    @Option(help: "Publisher linger.ms (librdkafka's default; shorter makes many tiny batches, which the mock cluster serves ever more slowly).")
+    var lingerMs = 5
 
     // MARK: Bounds and output
 
@@ -112,6 +112,9 @@ struct LoadTestCommand: ParsableCommand {
 
     @Flag(help: "With --redis: leave the run's keys in Redis instead of deleting them.")
     var keepRedisKeys = false
+
+    @Flag(help: "Leave the mock broker's sockets without TCP_NODELAY (by default the tool sets it: unset, every acknowledgement waits ~40 ms for a delayed ACK).")
+    var keepMockNagle = false
 
     func validate() throws {
         guard (1...1_000_000).contains(rate) else { throw ValidationError("--rate must be 1-1000000") }
@@ -128,7 +131,7 @@ struct LoadTestCommand: ParsableCommand {
         guard ["none", "gzip", "snappy", "lz4", "zstd"].contains(compression) else {
             throw ValidationError("--compression must be none, gzip, snappy, lz4 or zstd")
         }
-        if let lingerMs, !(0...1000).contains(lingerMs) { throw ValidationError("--linger-ms must be 0-1000") }
+        if !(0...1000).contains(lingerMs) { throw ValidationError("--linger-ms must be 0-1000") }
         guard (1...3600).contains(startupTimeout) else { throw ValidationError("--startup-timeout must be 1-3600") }
         guard (1...86_400).contains(drainTimeout) else { throw ValidationError("--drain-timeout must be 1-86400") }
     }

@@ -20,11 +20,17 @@ extension LoadTestRun {
         result.decisions = m.decisions
         result.late = m.late
         result.dlq = m.dlq
+        result.alerts = m.alerts
+        result.reviewOrBlock = m.reviewOrBlock
+        if m.alerts != m.reviewOrBlock {
+            result.warnings.append("Alerts (\(m.alerts)) differ from review-or-block decisions (\(m.reviewOrBlock)); the contract wants one alert per review or block.")
+        }
         result.duplicates = snap.duplicates
         result.foreign = snap.foreign
-        let missing = ledger.missing()
-        result.missingLabelled = missing.labelled
-        result.missingMalformed = missing.malformed
+        // DLQ messages are not matched to transactions, so malformed ones count as missing only beyond the DLQ count.
+        let missing = ledger.missingLabelled()
+        result.missingLabelled = missing
+        result.missingMalformed = max(0, m.published - m.outcomes - missing)
         if m.outcomes > m.published {
             result.warnings.append("More outcomes than published messages (\(m.outcomes) > \(m.published)): some DLQ messages were not this run's.")
         }

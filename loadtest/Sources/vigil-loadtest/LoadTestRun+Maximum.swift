@@ -50,7 +50,10 @@ extension LoadTestRun {
 
         // 3. Vigil works through the backlog.
         Console.line("Starting vigil serve (group \(settings.runId)) on the backlog...")
-        let monitor = Monitor(ledger: ledger, redis: redis, vigilPid: { vigil.pid }, targetRate: nil)
+        if tuneMockSockets(environment) { MockSocketTuning.disableNagleOnAllTCPSockets() }
+        let monitor = Monitor(
+            ledger: ledger, redis: redis, vigilPid: { vigil.pid }, targetRate: nil,
+            tuneMockSockets: tuneMockSockets(environment))
         try vigil.start()
         defer { if vigil.isRunning { result.vigilStop = vigil.stop() } }
         let startNs = vigil.launchedNs

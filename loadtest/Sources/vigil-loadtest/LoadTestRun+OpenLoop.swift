@@ -14,33 +14,47 @@ extension LoadTestRun {
         defer { reader.stopReading() }
         _ = try environment.commitStartOffsets(group: settings.runId, topic: topics.transactions)
 
-        let source = TrafficSource(
-            profile: settings.profile, startMs: Int64(Date().timeIntervalSince1970 * 1000), timeScale: settings.timeScale)
+        let simStartMs = Int64(Date().timeIntervalSince1970 * 1000)
+        let source = TrafficSource(profile: settings.profile, startMs: simStartMs, timeScale: settings.timeScale)
         let publisher = try Publisher(
             brokers: environment.brokers, topic: topics.transactions, lingerMs: settings.lingerMs,
             compression: settings.compression, source: source, ledger: ledger, stop: stop)
 
-        Console.line("Starting vigil serve (group \(settings.runId)) and publishing \(settings.warmup) warm-up transactions...")
+        Console.line("Starting vigil serve (group \(settings.runId)) and warming it up (\(settings.warmup) transactions a round, until every output topic was used)...")
         try vigil.start()
         defer { if vigil.isRunning { result.vigilStop = vigil.stop() } }
-        try publisher.publishWarmup(count: settings.warmup)
-        let ready = try wait(
-            until: vigil.launchedNs + Int64(settings.startupTimeout) * 1_000_000_000, vigil: vigil,
-            doing: "before it had decided the warm-up"
-        ) { ledger.snapshot.warmup.outcomes >= settings.warmup }
+        let startupDeadline = vigil.launchedNs + Int64(settings.startupTimeout) * 1_000_000_000
+        var warmup = Warmup(settings: settings, startMs: simStartMs)
+        var round = 0
+        var ready = false
+        while !ready, !stop.isSet, MonotonicClock.nowNs() < startupDeadline {
+            if tuneMockSockets(environment) { MockSocketTuning.disableNagleOnAllTCPSockets() }
+            try publisher.publishWarmup(warmup.round(round, count: settings.warmup))
+            round += 1
+            _ = try wait(until: startupDeadline, vigil: vigil, doing: "before it had decided the warm-up") {
+                let c = ledger.snapshot.warmup
+                return c.outcomes >= c.published
+            }
+            ready = Warmup.isComplete(ledger.snapshot.warmup)
+        }
         if stop.isSet { return }
         guard ready else {
-            let snap = ledger.snapshot
+            let c = ledger.snapshot.warmup
             throw LoadTestError(
-                "Vigil was not ready within \(settings.startupTimeout) s: \(snap.warmup.outcomes) of \(settings.warmup) "
-                    + "warm-up transactions came back. Last lines of its output:\n\(vigil.logTail())")
+                "Vigil was not ready within \(settings.startupTimeout) s: of \(c.published) warm-up transactions, "
+                    + "\(c.decisions) decisions, \(c.alerts) alerts, \(c.late) late and \(c.dlq) DLQ messages came back "
+                    + "(every kind must appear). Last lines of its output:\n\(vigil.logTail())")
         }
         result.startupSeconds = Double(MonotonicClock.nowNs() - vigil.launchedNs) / 1e9
+        result.warmupTransactions = ledger.snapshot.warmup.published
         Console.line("Vigil ready after \(Format.fixed(result.startupSeconds!, 1)) s. Measuring for \(settings.seconds) s"
             + (settings.rampSeconds > 0 ? " (ramp \(settings.rampSeconds) s)" : "") + "...")
 
         ledger.startMeasurement()
-        let monitor = Monitor(ledger: ledger, redis: redis, vigilPid: { vigil.pid }, targetRate: { schedule.rate(at: $0) })
+        if tuneMockSockets(environment) { MockSocketTuning.disableNagleOnAllTCPSockets() }
+        let monitor = Monitor(
+            ledger: ledger, redis: redis, vigilPid: { vigil.pid }, targetRate: { schedule.rate(at: $0) },
+            tuneMockSockets: tuneMockSockets(environment))
         let startNs = MonotonicClock.nowNs() + 10_000_000
         monitor.start(atNs: startNs)
         defer { monitor.stop() }
@@ -77,7 +91,7 @@ extension LoadTestRun {
             ledger: ledger, vigil: vigil,
             deadlineNs: publishEndNs + Int64(settings.drainTimeout) * 1_000_000_000, doing: "while draining")
         let drainEndNs = MonotonicClock.nowNs()
-        result.drainSeconds = Double((ledger.snapshot.lastOutcomeNs ?? drainEndNs) - publishEndNs) / 1e9
+        result.drainSeconds = max(0, Double((ledger.snapshot.lastOutcomeNs ?? drainEndNs) - publishEndNs) / 1e9)
         if !drained && !stop.isSet {
             result.warnings.append("Not every published transaction came back within the drain bounds (\(ledger.snapshot.lag) missing).")
         }

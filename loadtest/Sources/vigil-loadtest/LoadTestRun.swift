@@ -111,6 +111,11 @@ final class LoadTestRun: @unchecked Sendable {
         return absolute
     }
 
+    /// Whether to give the in-process mock broker's sockets TCP_NODELAY (see `MockSocketTuning`).
+    func tuneMockSockets(_ environment: TestEnvironment) -> Bool {
+        environment.isMockKafka && !settings.keepMockNagle
+    }
+
     /// Polls `condition` every 20 ms until it holds (true), or `deadlineNs` passes, Vigil exits, or the run is
     /// interrupted (false). Vigil exiting throws, with the end of its log.
     func wait(until deadlineNs: Int64, vigil: VigilProcess, doing: String, _ condition: () -> Bool) throws -> Bool {

@@ -33,6 +33,7 @@ struct LoadTestSettings: Sendable, Codable {
     var drainTimeout: Int
     var reportDir: String?
     var keepRedisKeys: Bool
+    var keepMockNagle: Bool
     /// `loadtest-<random>`: Vigil's consumer group and Redis key prefix for this run.
     var runId: String
     var commandLine: [String]
@@ -61,11 +62,12 @@ struct LoadTestSettings: Sendable, Codable {
         malformed = c.malformed
         warmup = c.warmup
         compression = c.compression
-        lingerMs = c.lingerMs ?? (c.max ? 5 : 1)
+        lingerMs = c.lingerMs
         startupTimeout = c.startupTimeout
         drainTimeout = c.drainTimeout
         reportDir = c.reportDir
         keepRedisKeys = c.keepRedisKeys
+        keepMockNagle = c.keepMockNagle
         runId = "loadtest-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         commandLine = CommandLine.arguments
     }

@@ -13,8 +13,11 @@ final class Monitor: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     let samples = Locked<[Sample]>([])
     private(set) var startNs: Int64 = 0
+    /// Sets TCP_NODELAY on new sockets of the in-process mock broker every tick (see `MockSocketTuning`).
+    private let tuneMockSockets: Bool
 
-    init(ledger: Ledger, redis: RedisProbe?, vigilPid: @escaping () -> Int32, targetRate: ((Double) -> Double)?) {
+    init(ledger: Ledger, redis: RedisProbe?, vigilPid: @escaping () -> Int32, targetRate: ((Double) -> Double)?, tuneMockSockets: Bool) {
+        self.tuneMockSockets = tuneMockSockets
         self.ledger = ledger
         self.redis = redis
         self.vigilPid = vigilPid
@@ -39,7 +42,7 @@ final class Monitor: @unchecked Sendable {
 
     private func run() {
         var previous = ledger.snapshot
-        var previousVigil: ProcessUsage?
+        var previousVigil = vigilPid() > 0 ? ProcessUsage.read(pid: vigilPid()) : nil
         var previousTool = ProcessUsage.read(pid: getpid())
         var previousNs = startNs
         var second = 0
@@ -47,6 +50,7 @@ final class Monitor: @unchecked Sendable {
             second += 1
             MonotonicClock.sleep(untilNs: startNs + Int64(second) * 1_000_000_000)
             guard running.value else { break }
+            if tuneMockSockets { MockSocketTuning.disableNagleOnAllTCPSockets() }
             let nowNs = MonotonicClock.nowNs()
             let interval = Double(nowNs - previousNs) / 1e9
             let (snap, histogram) = ledger.takeSecond()

@@ -13,6 +13,6 @@ struct OutputTopicNames: Sendable, Equatable {
     /// Every topic Vigil reads or writes, as the mock cluster must create them.
     var all: [String] { [transactions, decisions, alerts, features, late, dlq] }
 
-    /// The topics where each input message ends.
-    var outcomes: [String] { [decisions, late, dlq] }
+    /// The topics where each input message ends, plus alerts (one per review or block decision).
+    var outcomes: [String] { [decisions, alerts, late, dlq] }
 }

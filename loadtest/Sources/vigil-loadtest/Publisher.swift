@@ -47,12 +47,9 @@ final class Publisher: @unchecked Sendable {
         self.stop = stop
     }
 
-    /// Sends `count` messages due at simulated second 0 and waits for their acknowledgement.
-    func publishWarmup(count: Int) throws {
-        for _ in 0..<count {
-            let now = MonotonicClock.nowNs()
-            send(source.next(atSeconds: 0), scheduledNs: now)
-        }
+    /// Sends warm-up messages (from their own source) and waits for their acknowledgement.
+    func publishWarmup(_ messages: [GeneratedMessage]) throws {
+        for message in messages { send(message, scheduledNs: MonotonicClock.nowNs()) }
         try flush(timeoutMs: 15_000)
     }
 

@@ -55,6 +55,10 @@ struct RunResult: Sendable, Codable {
 
     /// Seconds from launching vigil serve to the warm-up decided (open loop) or the first decision (--max).
     var startupSeconds: Double?
+    var warmupTransactions: Int?
+    /// Alerts seen, and review-or-block decisions they should match one to one.
+    var alerts = 0
+    var reviewOrBlock = 0
     /// Open loop: seconds spent publishing; the publisher's worst lateness against its schedule.
     var publishSeconds: Double?
     var publisherMaxBehindMs: Double?
