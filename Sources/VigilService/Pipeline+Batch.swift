@@ -114,7 +114,10 @@ extension Pipeline {
         timer.lap(.commit)
 
         stats.update { s in
-            for (stage, nanos) in timer.nanos { s.stageNanos[stage, default: 0] += nanos }
+            for (stage, nanos) in timer.nanos {
+                s.stageNanos[stage, default: 0] += nanos
+                s.stageTimes[stage, default: DurationHistogram()].record(nanos: nanos)
+            }
             s.batches += 1
             s.batchSizes.record(work.count)
             s.skippedAlreadyApplied += skipped

@@ -31,6 +31,8 @@ public final class PipelineStats: Sendable {
         public var batchSizes = SizeHistogram()
         /// Wall time spent in each stage of the hot path, summed over all batches.
         public var stageNanos: [PipelineStage: UInt64] = [:]
+        /// Distribution of each stage's time per batch.
+        public var stageTimes: [PipelineStage: DurationHistogram] = [:]
 
         /// Every input record Vigil has finished with.
         public var processed: Int { decided + late + rejected }
@@ -57,11 +59,17 @@ public struct LatencyHistogram: Sendable {
 
     public init() {}
 
+    public private(set) var sumMs: Double = 0
+
     public mutating func record(ms: Int64) {
         let i = Int(max(0, min(ms, 10_001)))
         buckets[i] += 1
         count += 1
+        sumMs += Double(max(0, ms))
     }
+
+    /// Samples of exactly `ms` milliseconds (10001: over 10 s).
+    public func count(atMs ms: Int) -> Int { ms >= 0 && ms < buckets.count ? buckets[ms] : 0 }
 
     /// The smallest latency (ms) at or below which `q` of the samples lie; nil if empty. 10001 means "over 10 s".
     public func percentile(_ q: Double) -> Int? {
@@ -80,7 +88,25 @@ public struct LatencyHistogram: Sendable {
         var d = self
         for i in d.buckets.indices { d.buckets[i] -= earlier.buckets[i] }
         d.count -= earlier.count
+        d.sumMs -= earlier.sumMs
         return d
+    }
+}
+
+/// Durations in fixed buckets (seconds), for Prometheus histograms.
+public struct DurationHistogram: Sendable {
+    public static let bounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    /// Cumulative counts per bound, then the total (+Inf).
+    public private(set) var counts = [Int](repeating: 0, count: DurationHistogram.bounds.count + 1)
+    public private(set) var sum = 0.0
+
+    public init() {}
+
+    public mutating func record(nanos: UInt64) {
+        let seconds = Double(nanos) / 1e9
+        sum += seconds
+        for (i, bound) in Self.bounds.enumerated() where seconds <= bound { counts[i] += 1 }
+        counts[Self.bounds.count] += 1
     }
 }
 

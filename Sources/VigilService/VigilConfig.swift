@@ -31,6 +31,10 @@ public struct VigilConfig: Sendable {
     /// Transactional id of the producer in exactly-once mode. Default: `vigil-<group>-<host>-<pid>`, unique per
     /// process; set a stable one per instance to fence that instance's previous incarnation at once.
     public var transactionalId: String?
+    /// Port of the `/healthz`, `/readyz`, `/metrics` endpoint; nil turns it off.
+    public var httpPort: Int? = 8686
+    /// `/readyz` reports not ready when the total lag exceeds this many records.
+    public var readyMaxLag: Int64 = 100_000
     /// Bound on any single wait for Kafka (transaction calls, flush) before the batch is retried.
     public var kafkaTimeoutMs = 30_000
 
@@ -64,6 +68,8 @@ public struct VigilConfig: Sendable {
         if !(100...600_000).contains(modelPollMs) { problems.append("model poll interval must be 100-600000 ms") }
         if !(1000...3_600_000).contains(sessionTimeoutMs) { problems.append("session timeout must be 1000-3600000 ms") }
         if !(1000...3_600_000).contains(produceTimeoutMs) { problems.append("produce timeout must be 1000-3600000 ms") }
+        if let port = httpPort, !(0...65535).contains(port) { problems.append("http port must be 0-65535, got \(port)") }
+        if readyMaxLag < 0 { problems.append("ready max lag must be >= 0") }
         if !(1000...3_600_000).contains(kafkaTimeoutMs) { problems.append("kafka timeout must be 1000-3600000 ms") }
         if let id = transactionalId, id.isEmpty || id.utf8.count > 200 {
             problems.append("transactional id must be 1-200 bytes")

@@ -70,6 +70,7 @@ struct Demo: AsyncParsableCommand {
         config.group = "vigil-demo"
         config.modelPath = model
         config.sessionTimeoutMs = 6000
+        config.httpPort = 0
         try config.topics.create(on: cluster, partitions: partitions)
 
         var redisServer: RedisServerProcess?
@@ -93,6 +94,8 @@ struct Demo: AsyncParsableCommand {
         do { models = try ModelHolder(path: model) } catch { throw ValidationError("\(error)") }
         out.line("Model \(models.model.version) from \(model)")
         let pipeline = try Pipeline(config: config, models: models, logger: logger)
+        let health = try HealthService(pipeline: pipeline, host: "127.0.0.1", port: 0, logger: logger)
+        out.line("Metrics at http://127.0.0.1:\(health.port)/metrics, readiness at /readyz")
 
         var profile = TrafficProfile()
         profile.cards = cards
@@ -111,6 +114,7 @@ struct Demo: AsyncParsableCommand {
             services: [
                 .init(service: PipelineService(pipeline: pipeline)),
                 .init(service: ModelWatcher(holder: models, pollIntervalMs: 1000, logger: logger)),
+                .init(service: health),
                 .init(service: traffic),
                 .init(service: alerts),
                 .init(service: dashboard, successTerminationBehavior: .gracefullyShutdownGroup),

@@ -57,6 +57,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Consumer group session timeout in ms (env VIGIL_SESSION_TIMEOUT_MS).")
     var sessionTimeoutMs = Environment.int("VIGIL_SESSION_TIMEOUT_MS", 10_000)
 
+    @Option(help: "Port of /healthz, /readyz and /metrics; 0 picks a free port, -1 turns it off (env VIGIL_HTTP_PORT).")
+    var httpPort = Environment.int("VIGIL_HTTP_PORT", 8686)
+
     @Option(name: .customLong("kafka-property"), help: "Extra librdkafka property KEY=VALUE, repeatable.")
     var kafkaProperties: [String] = []
 
@@ -97,6 +100,7 @@ struct PipelineOptions: ParsableArguments {
         }
         c.features = FeatureConfig(
             outOfOrdernessMs: Int64(outOfOrdernessMs), latenessMs: Int64(latenessMs), highRiskMccs: mccs)
+        c.httpPort = httpPort < 0 ? nil : httpPort
         c.batchSize = batchSize
         c.batchWaitMs = batchWaitMs
         c.sessionTimeoutMs = sessionTimeoutMs

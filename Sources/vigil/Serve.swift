@@ -20,11 +20,19 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let pipeline = try Pipeline(config: config, models: models, logger: logger)
+        var services: [any Service] = [
+            PipelineService(pipeline: pipeline),
+            ModelWatcher(holder: models, pollIntervalMs: config.modelPollMs, logger: logger),
+        ]
+        if let port = config.httpPort {
+            do {
+                services.append(try HealthService(pipeline: pipeline, port: port, logger: logger))
+            } catch {
+                throw ValidationError("--http-port \(port): \(error)")
+            }
+        }
         let group = ServiceGroup(
-            services: [
-                PipelineService(pipeline: pipeline),
-                ModelWatcher(holder: models, pollIntervalMs: config.modelPollMs, logger: logger),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

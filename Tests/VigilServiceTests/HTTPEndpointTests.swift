@@ -413,7 +413,7 @@ private struct SplitMix {
 }
 
 /// A blocking TCP client on 127.0.0.1 with a 5 s receive timeout, so a hung server fails a test instead of hanging it.
-private enum RawClient {
+enum RawClient {
     struct Failure: Error, CustomStringConvertible {
         var call: String
         var code: Int32

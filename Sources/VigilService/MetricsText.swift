@@ -1,0 +1,97 @@
+import Kafka
+import VigilCore
+
+/// Renders the pipeline's statistics in the Prometheus text exposition format (version 0.0.4). Labels are bounded:
+/// verdicts, stages, partitions, the one running model version; never a card or transaction id.
+public enum MetricsText {
+    public static func render(_ s: PipelineStats.Snapshot, lag: [TopicPartition: Int64]) -> String {
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        }
+        func sample(_ name: String, _ value: some CustomStringConvertible) {
+            out += "\(name) \(value)\n"
+        }
+        func labeled(_ name: String, _ labels: String, _ value: some CustomStringConvertible) {
+            out += "\(name){\(labels)} \(value)\n"
+        }
+
+        metric("vigil_transactions_total", "counter", "Transactions decided, by verdict.")
+        for verdict in Verdict.allCases { labeled("vigil_transactions_total", "verdict=\"\(verdict.name)\"", s.verdicts[verdict] ?? 0) }
+        metric("vigil_late_total", "counter", "Transactions beyond the allowed lateness, sent to the late topic.")
+        sample("vigil_late_total", s.late)
+        metric("vigil_dlq_total", "counter", "Messages Vigil could not accept, sent to the dead-letter topic.")
+        sample("vigil_dlq_total", s.rejected)
+        metric("vigil_batches_total", "counter", "Batches stored.")
+        sample("vigil_batches_total", s.batches)
+        metric("vigil_batches_retried_total", "counter", "Batches that failed and were retried.")
+        sample("vigil_batches_retried_total", s.retriedBatches)
+        metric("vigil_batches_fenced_total", "counter", "Batch writes refused because the partition was claimed elsewhere or Redis lost writes.")
+        sample("vigil_batches_fenced_total", s.fencedBatches)
+        metric("vigil_state_repairs_total", "counter", "Partitions whose state was rebuilt from the log.")
+        sample("vigil_state_repairs_total", s.repairs)
+        metric("vigil_replayed_records_total", "counter", "Records replayed into the state without emitting outputs again.")
+        sample("vigil_replayed_records_total", s.replayedWithoutOutputs)
+        metric("vigil_skipped_records_total", "counter", "Redelivered records skipped because Redis had already applied them.")
+        sample("vigil_skipped_records_total", s.skippedAlreadyApplied)
+        metric("vigil_producer_rebuilds_total", "counter", "Producers replaced after a fatal Kafka error.")
+        sample("vigil_producer_rebuilds_total", s.producerRebuilds)
+
+        metric("vigil_end_to_end_latency_seconds", "histogram",
+               "From the transaction's Kafka timestamp to its outputs being acknowledged or committed.")
+        var cumulative = 0
+        var ms = 0
+        let boundsMs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
+        for bound in boundsMs {
+            while ms <= bound { cumulative += s.latency.count(atMs: ms); ms += 1 }
+            labeled("vigil_end_to_end_latency_seconds_bucket", "le=\"\(Double(bound) / 1000)\"", cumulative)
+        }
+        labeled("vigil_end_to_end_latency_seconds_bucket", "le=\"+Inf\"", s.latency.count)
+        sample("vigil_end_to_end_latency_seconds_sum", s.latency.sumMs / 1000)
+        sample("vigil_end_to_end_latency_seconds_count", s.latency.count)
+
+        metric("vigil_stage_seconds", "histogram",
+               "Time per batch in each stage; load and store are the Redis round trips, produce is the wait for Kafka "
+                   + "(acknowledgements, or the transaction commit in exactly-once mode).")
+        for stage in PipelineStage.allCases {
+            let h = s.stageTimes[stage] ?? DurationHistogram()
+            for (i, bound) in DurationHistogram.bounds.enumerated() {
+                labeled("vigil_stage_seconds_bucket", "stage=\"\(stage.rawValue)\",le=\"\(bound)\"", h.counts[i])
+            }
+            labeled("vigil_stage_seconds_bucket", "stage=\"\(stage.rawValue)\",le=\"+Inf\"", h.counts.last ?? 0)
+            labeled("vigil_stage_seconds_sum", "stage=\"\(stage.rawValue)\"", h.sum)
+            labeled("vigil_stage_seconds_count", "stage=\"\(stage.rawValue)\"", h.counts.last ?? 0)
+        }
+
+        metric("vigil_batch_size", "histogram", "Records per batch.")
+        var sizeCumulative = 0
+        for (i, n) in s.batchSizes.buckets.enumerated() {
+            sizeCumulative += n
+            labeled("vigil_batch_size_bucket", "le=\"\((1 << i) - 1)\"", sizeCumulative)
+        }
+        labeled("vigil_batch_size_bucket", "le=\"+Inf\"", s.batchSizes.count)
+        sample("vigil_batch_size_sum", s.batchSizes.sum)
+        sample("vigil_batch_size_count", s.batchSizes.count)
+
+        metric("vigil_consumer_lag", "gauge", "Records in the input partition not yet processed.")
+        for (tp, value) in lag.sorted(by: { $0.key < $1.key }) {
+            labeled("vigil_consumer_lag", "topic=\"\(tp.topic)\",partition=\"\(tp.partition)\"", value)
+        }
+        metric("vigil_assigned_partitions", "gauge", "Input partitions this instance owns.")
+        sample("vigil_assigned_partitions", s.assignedPartitions)
+        metric("vigil_paused", "gauge", "1 while consumption is paused (Redis unreachable).")
+        sample("vigil_paused", s.pausedReason == nil ? 0 : 1)
+        metric("vigil_model_info", "gauge", "The model version in force.")
+        labeled("vigil_model_info", "version=\"\(escape(s.modelVersion))\"", 1)
+        metric("vigil_mode_info", "gauge", "Delivery mode.")
+        labeled("vigil_mode_info", "mode=\"\(s.mode.rawValue)\"", 1)
+        return out
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+}
+
+import Foundation
