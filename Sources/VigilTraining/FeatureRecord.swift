@@ -1,5 +1,11 @@
 import VigilCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One `fraud.features` message: the features a transaction was scored with, and what Vigil decided.
 public struct FeatureRecord: Sendable, Equatable {
     public var transactionId: String
@@ -112,8 +118,11 @@ enum FeatureNames {
         if token.hasEscapes {
             return Feature(name: String(decoding: scanner.bytes(of: token), as: UTF8.self))?.rawValue
         }
-        let name = UnsafeBufferPointer(start: scanner.base + token.start, count: token.end - token.start)
-        if expected < Feature.count, bytes[expected].elementsEqual(name) { return expected }
-        return bytes.firstIndex { $0.elementsEqual(name) }
+        let start = scanner.base + token.start, count = token.end - token.start
+        func matches(_ slot: Int) -> Bool {
+            bytes[slot].count == count && bytes[slot].withUnsafeBufferPointer { memcmp($0.baseAddress!, start, count) == 0 }
+        }
+        if expected < Feature.count, matches(expected) { return expected }
+        return (0..<Feature.count).first(where: matches)
     }
 }

@@ -150,9 +150,11 @@ struct JSONLineScanner {
         return (start, position, isInteger)
     }
 
-    /// A number value as a Double (correctly rounded by `strtod`).
+    /// A number value as a Double, correctly rounded: short decimals exactly (Clinger's fast path), anything
+    /// else by `strtod`.
     mutating func scanDouble() throws(Failure) -> Double {
         let token = try scanNumber()
+        if let fast = fastDouble(token.start, token.end) { return fast }
         let count = token.end - token.start
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: count + 1) { buffer in
             UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: base + token.start, byteCount: count)
@@ -160,6 +162,36 @@ struct JSONLineScanner {
             return strtod(buffer.baseAddress!, nil)
         }
     }
+
+    /// `[-]digits[.digits]` with at most 15 significant digits in all and no exponent: the integer mantissa and
+    /// the power of ten are both exact doubles, so one division is correctly rounded.
+    private func fastDouble(_ start: Int, _ end: Int) -> Double? {
+        var i = start
+        let negative = base[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        var inFraction = false
+        while i < end {
+            let b = base[i]
+            if b == UInt8(ascii: ".") {
+                inFraction = true
+            } else if Self.isDigit(b) {
+                mantissa = mantissa &* 10 &+ UInt64(b &- UInt8(ascii: "0"))
+                digits += 1
+                if inFraction { fractionDigits += 1 }
+            } else {
+                return nil  // exponent
+            }
+            i += 1
+        }
+        guard digits <= 15 else { return nil }
+        let value = Double(mantissa) / Self.powersOfTen[fractionDigits]
+        return negative ? -value : value
+    }
+
+    private static let powersOfTen: [Double] = (0...15).map { e in (0..<e).reduce(1.0) { x, _ in x * 10 } }
 
     /// A number value that must be an integer in Int64 (`1.5e3` is accepted as 1500, `1.5` is not).
     mutating func scanInt64() throws(Failure) -> Int64? {

@@ -18,12 +18,17 @@ final class TrainingJobTests: XCTestCase {
             features: MemorySource(lines: Self.history.features), labels: MemorySource(lines: Self.history.labels), current: current)
     }
 
-    func trainingSet(options: TrainingOptions = TrainingOptions()) throws -> TrainingSet {
+    /// The history's training set with default options, built once for the tests that only need the trainer.
+    static let set: TrainingSet = {
         var book = LabelBook()
-        _ = try MemorySource(lines: Self.history.labels).read({ book.add($0) }, progress: { _ in })
-        var builder = TrainingSetBuilder(options: options, labels: book)
-        _ = try MemorySource(lines: Self.history.features).read({ builder.add($0) }, progress: { _ in })
-        return try builder.build()
+        _ = try! MemorySource(lines: history.labels).read({ book.add($0) }, progress: { _ in })
+        var builder = TrainingSetBuilder(options: TrainingOptions(), labels: book)
+        _ = try! MemorySource(lines: history.features).read({ builder.add($0) }, progress: { _ in })
+        return try! builder.build()
+    }()
+
+    func train(current: ModelFile?, options: TrainingOptions = TrainingOptions()) throws -> TrainingResult {
+        try Trainer(options: options).train(Self.set, version: "candidate", current: current.map { try CompiledModel($0) })
     }
 
     /// On history from a known model the candidate finds the signal: the three informative features get about
@@ -42,7 +47,7 @@ final class TrainingJobTests: XCTestCase {
             }
         }
         // It ranks the validation slice almost as well as the generating model itself.
-        let validation = try trainingSet().validation
+        let validation = Self.set.validation
         var oracle: [Double] = [], classes: [Bool] = []
         for row in 0..<validation.count where validation.labels[row] <= 1 {
             oracle.append(SyntheticHistory.trueLogit(validation.features(row)))
@@ -63,7 +68,7 @@ final class TrainingJobTests: XCTestCase {
     /// The written file loads through ModelFile.parse and CompiledModel and scores every validation transaction
     /// exactly as the in-memory candidate does; its metadata says what it was trained on.
     func testModelFileRoundTrip() throws {
-        let set = try trainingSet()
+        let set = Self.set
         let result = try Trainer(options: TrainingOptions()).train(set, version: "v-test", current: nil)
         let path = temporaryPath("models/candidate-v-test.json")
         var file = result.model
@@ -85,25 +90,35 @@ final class TrainingJobTests: XCTestCase {
     /// The promotion gate end to end: a candidate equal to the current model passes with margin 0 and fails
     /// with a required gain; a useless current model is replaced.
     func testPromotionGateBothWays() throws {
-        let first = try run(current: nil)
-        XCTAssertTrue(first.promoted)
+        let first = try train(current: nil)
+        XCTAssertTrue(first.promotion.promoted)
         var same = first.model
         same.version = "previous"
-        XCTAssertTrue(try run(current: same).promoted)
+        XCTAssertTrue(try train(current: same).promotion.promoted)
         var demanding = TrainingOptions()
         demanding.minPRAUCGain = 0.01
-        let kept = try run(current: same, options: demanding)
-        XCTAssertFalse(kept.promoted)
-        XCTAssertTrue(kept.result.promotion.reason.contains("keeping the current model"))
-        if case .object(let training)? = kept.model.training, case .object(let promotion)? = training["promotion"] {
-            XCTAssertEqual(promotion["promoted"], .bool(false))
-        } else {
-            XCTFail("no promotion in the training metadata")
-        }
+        let kept = try train(current: same, options: demanding)
+        XCTAssertFalse(kept.promotion.promoted)
+        XCTAssertEqual(kept.current?.prAUC, kept.candidate.prAUC)
+        XCTAssertTrue(kept.promotion.reason.contains("keeping the current model"))
         var useless = first.model
         useless.version = "useless"
         for i in useless.features.indices { useless.features[i].weight = 0 }
-        XCTAssertTrue(try run(current: useless, options: demanding).promoted)
+        XCTAssertTrue(try train(current: useless, options: demanding).promotion.promoted)
+    }
+
+    /// The decision is recorded in the written model's metadata.
+    func testPromotionDecisionInMetadata() throws {
+        let outcome = try run(current: try baseline())
+        guard case .object(let training)? = outcome.model.training, case .object(let promotion)? = training["promotion"] else {
+            return XCTFail("no promotion in the training metadata")
+        }
+        XCTAssertEqual(promotion["promoted"], .bool(outcome.promoted))
+        XCTAssertEqual(promotion["reason"], .string(outcome.result.promotion.reason))
+        XCTAssertEqual(training["input_sha256"], .string(outcome.inputSHA256))
+        XCTAssertNotNil(training["metrics"])
+        XCTAssertNotNil(training["counts"])
+        XCTAssertTrue(outcome.model.description!.contains(outcome.promoted ? "Promoted" : "Not promoted"))
     }
 
     /// Same input, same options, same version: the same model file, byte for byte.
@@ -111,13 +126,6 @@ final class TrainingJobTests: XCTestCase {
         let a = try run(current: try baseline())
         let b = try run(current: try baseline())
         XCTAssertEqual(try a.model.encoded(), try b.model.encoded())
-        if case .object(let training)? = a.model.training {
-            XCTAssertEqual(training["input_sha256"], .string(a.inputSHA256))
-            XCTAssertNotNil(training["metrics"])
-            XCTAssertNotNil(training["counts"])
-        } else {
-            XCTFail("no training metadata")
-        }
     }
 
     func testRejectsOneClassTraining() throws {
