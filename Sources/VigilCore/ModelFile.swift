@@ -30,6 +30,19 @@ public struct ModelFile: Codable, Sendable, Equatable {
             self.weight = weight
             self.why = why
         }
+
+        /// `transform` defaults to `identity`, `mean` to 0 and `std` to 1, so hand-written terms can stay short.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            transform = try c.decodeIfPresent(String.self, forKey: .transform) ?? "identity"
+            min = try c.decodeIfPresent(Double.self, forKey: .min)
+            max = try c.decodeIfPresent(Double.self, forKey: .max)
+            mean = try c.decodeIfPresent(Double.self, forKey: .mean) ?? 0
+            std = try c.decodeIfPresent(Double.self, forKey: .std) ?? 1
+            weight = try c.decode(Double.self, forKey: .weight)
+            why = try c.decodeIfPresent(String.self, forKey: .why)
+        }
     }
 
     public struct Thresholds: Codable, Sendable, Equatable {
