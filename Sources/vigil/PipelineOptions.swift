@@ -60,6 +60,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Port of /healthz, /readyz and /metrics; 0 picks a free port, -1 turns it off (env VIGIL_HTTP_PORT).")
     var httpPort = Environment.int("VIGIL_HTTP_PORT", 8686)
 
+    @Option(help: "/readyz reports not ready when the total lag exceeds this many records (env VIGIL_READY_MAX_LAG).")
+    var readyMaxLag = Environment.int("VIGIL_READY_MAX_LAG", 100_000)
+
     @Option(name: .customLong("kafka-property"), help: "Extra librdkafka property KEY=VALUE, repeatable.")
     var kafkaProperties: [String] = []
 
@@ -101,6 +104,7 @@ struct PipelineOptions: ParsableArguments {
         c.features = FeatureConfig(
             outOfOrdernessMs: Int64(outOfOrdernessMs), latenessMs: Int64(latenessMs), highRiskMccs: mccs)
         c.httpPort = httpPort < 0 ? nil : httpPort
+        c.readyMaxLag = Int64(readyMaxLag)
         c.batchSize = batchSize
         c.batchWaitMs = batchWaitMs
         c.sessionTimeoutMs = sessionTimeoutMs

@@ -1,0 +1,40 @@
+import VigilCore
+import VigilService
+import XCTest
+
+final class ConfigTests: XCTestCase {
+    func testDefaultsAreValid() throws {
+        XCTAssertNoThrow(try VigilConfig().validate())
+        XCTAssertEqual(VigilConfig().mode, .exactlyOnce)
+        XCTAssertEqual(VigilConfig().topics.outputs, ["fraud.decisions", "fraud.alerts", "fraud.features", "fraud.late", "fraud.dlq"])
+    }
+
+    func testEveryProblemIsReportedAtOnce() {
+        var c = VigilConfig()
+        c.brokers = "localhost"
+        c.redisPort = 0
+        c.topics.alerts = "fraud.decisions"
+        c.topics.dlq = "bad topic"
+        c.batchSize = 0
+        c.features = FeatureConfig(outOfOrdernessMs: -1)
+        c.httpPort = 70_000
+        XCTAssertThrowsError(try c.validate()) { error in
+            let problems = (error as? ConfigError)?.problems ?? []
+            XCTAssertEqual(problems.count, 7, "\(problems)")
+            let text = "\(error)"
+            for fragment in ["brokers", "redis port", "must all differ", "bad topic", "batch size", "out-of-orderness", "http port"] {
+                XCTAssertTrue(text.contains(fragment), "\(fragment) in \(text)")
+            }
+        }
+    }
+
+    func testBrokerListsAndTopicNames() throws {
+        var c = VigilConfig()
+        c.brokers = "k1:9092,k2:9093,[::1]:9094"
+        XCTAssertNoThrow(try c.validate())
+        c.brokers = "k1:9092,"
+        XCTAssertThrowsError(try c.validate())
+        c.brokers = "k1:99999"
+        XCTAssertThrowsError(try c.validate())
+    }
+}
