@@ -32,6 +32,9 @@ public struct KafkaTopicHistory: HistorySource {
         var config = properties
         config["bootstrap.servers"] = brokers
         if config["enable.partition.eof"] == nil { config["enable.partition.eof"] = "false" }
+        // If retention deletes the oldest segment between the offset query and the fetch, restart at the new
+        // oldest message rather than jumping to the end (which would look like a complete read).
+        if config["auto.offset.reset"] == nil { config["auto.offset.reset"] = "earliest" }
         let consumer: KafkaConsumer
         do { consumer = try KafkaConsumer(config: config) } catch { throw HistoryError.kafka("creating the Kafka consumer failed: \(error)") }
         defer { try? consumer.close() }
