@@ -20,19 +20,25 @@ final class LoadTestRun: @unchecked Sendable {
             Console.line("\n(signal \(signal): stopping; the report covers what was measured so far)")
         }
         let startedAt = Date()
-        let reportDirectory = try makeReportDirectory(startedAt: startedAt)
         let vigilPath = try VigilProcess.locate(explicit: settings.vigil)
         let modelPath = URL(fileURLWithPath: settings.model).standardizedFileURL.path
         guard FileManager.default.isReadableFile(atPath: modelPath) else {
             throw LoadTestError("model file \(settings.model) not found (run from the repository root or pass --model PATH)")
         }
+        let reportDirectory = try makeReportDirectory(startedAt: startedAt)
 
         Console.line("vigil-loadtest: \(settings.mode == .max ? "maximum throughput, backlog of \(Format.grouped(settings.count))" : "open loop at \(settings.rate)/s for \(settings.seconds) s")")
         Console.line("  vigil:  \(vigilPath)")
         Console.line("  report: \(reportDirectory)")
         Console.line(settings.brokers == nil ? "Starting librdkafka's mock cluster (\(settings.partitions) partitions per topic)..." : "Checking Kafka at \(settings.brokers!)...")
-        let environment = try TestEnvironment(
-            brokers: settings.brokers, redis: settings.redis, partitions: settings.partitions, topics: topics)
+        let environment: TestEnvironment
+        do {
+            environment = try TestEnvironment(
+                brokers: settings.brokers, redis: settings.redis, partitions: settings.partitions, topics: topics)
+        } catch {
+            try? FileManager.default.removeItem(atPath: reportDirectory)  // nothing was measured
+            throw error
+        }
         defer { environment.shutDown() }
         Console.line("  Kafka \(environment.brokers) (\(environment.isMockKafka ? "mock" : "external")), Redis \(environment.redisHost):\(environment.redisPort) (\(environment.isThrowawayRedis ? "throwaway" : "external"))")
 

@@ -34,10 +34,10 @@ final class Monitor: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops after the current tick (waits at most 5 s).
+    /// Stops after the current tick (waits at most 5 s). Idempotent: later calls return at once.
     func stop() {
         running.withLock { $0 = false }
-        _ = done.wait(timeout: .now() + 5)
+        if done.wait(timeout: .now() + 5) == .success { done.signal() }
     }
 
     private func run() {
@@ -64,7 +64,8 @@ final class Monitor: @unchecked Sendable {
                 outcomes: snap.measured.outcomes - previous.measured.outcomes,
                 decisions: snap.measured.decisions - previous.measured.decisions,
                 lag: snap.lag)
-            if histogram.totalCount > 0 {
+            // Open loop only: in --max mode a decision's age is how long it sat in the backlog, not a latency.
+            if targetRate != nil, histogram.totalCount > 0 {
                 sample.p50Ms = Double(histogram.valueAtPercentile(50)) / 1000
                 sample.p99Ms = Double(histogram.valueAtPercentile(99)) / 1000
                 sample.maxMs = Double(histogram.max) / 1000

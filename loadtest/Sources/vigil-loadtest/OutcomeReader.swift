@@ -53,10 +53,10 @@ final class OutcomeReader: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops the thread (waits at most 10 s for it).
+    /// Stops the thread (waits at most 10 s for it). Idempotent: later calls return at once.
     func stopReading() {
         running.withLock { $0 = false }
-        _ = done.wait(timeout: .now() + 10)
+        if done.wait(timeout: .now() + 10) == .success { done.signal() }
     }
 }
 

@@ -102,11 +102,29 @@ struct ReportWriter {
         }
 
         md += "\n## Per second\n\n"
-        md += "Outcomes are decisions, late and DLQ messages received in that second; lag is published minus outcomes "
-            + "at its end; latencies are of the decisions received in that second, from their scheduled send time.\n\n"
-        md += "| s | target/s | published/s | outcomes/s | lag | p50 ms | p99 ms | max ms | Vigil CPU % | Vigil RSS MB | tool CPU % | Redis MB |\n"
-        md += "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+        md += s.mode == .rate
+            ? "Outcomes are decisions, late and DLQ messages received in that second; lag is published minus outcomes "
+                + "at its end; latencies are of the decisions received in that second, from their scheduled send time.\n\n"
+            : "Outcomes are decisions, late and DLQ messages received in that second; the backlog left is published "
+                + "minus outcomes at its end.\n\n"
+        let rate = s.mode == .rate
+        md += rate
+            ? "| s | target/s | published/s | outcomes/s | lag | p50 ms | p99 ms | max ms | Vigil CPU % | Vigil RSS MB | tool CPU % | Redis MB |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+            : "| s since Vigil started | outcomes/s | backlog left | Vigil CPU % | Vigil RSS MB | tool CPU % | Redis MB |\n"
+                + "|---|---|---|---|---|---|---|\n"
         for x in r.samples {
+            if !rate {
+                let cells = [
+                    "\(x.second)", "\(x.outcomes)", "\(x.lag)",
+                    x.vigilCPUPercent.map { Format.fixed($0, 0) } ?? "",
+                    x.vigilRSSBytes.map { Format.fixed(Double($0) / 1_048_576, 0) } ?? "",
+                    x.toolCPUPercent.map { Format.fixed($0, 0) } ?? "",
+                    x.redisUsedMemory.map { Format.fixed(Double($0) / 1_048_576, 1) } ?? "",
+                ]
+                md += "| " + cells.joined(separator: " | ") + " |\n"
+                continue
+            }
             let cells: [String] = [
                 "\(x.second)", x.targetRate.map { Format.fixed($0, 0) } ?? "",
                 "\(x.published)", "\(x.outcomes)", "\(x.lag)",

@@ -29,11 +29,11 @@ struct SVGChart {
         func series(_ name: String, _ color: String, _ value: (Sample) -> Double?, dashed: Bool = false) -> Series {
             Series(name: name, color: color, points: zip(x, samples).compactMap { xv, s in value(s).map { (xv, $0) } }, dashed: dashed)
         }
-        var throughput = [
-            series("published/s", "#1f77b4", { Double($0.published) }),
-            series("outcomes/s", "#ff7f0e", { Double($0.outcomes) }),
-        ]
-        if mode == .rate { throughput.insert(series("target/s", "#999999", { $0.targetRate }, dashed: true), at: 0) }
+        var throughput = [series("outcomes/s", "#ff7f0e", { Double($0.outcomes) })]
+        if mode == .rate {
+            throughput.insert(series("published/s", "#1f77b4", { Double($0.published) }), at: 0)
+            throughput.insert(series("target/s", "#999999", { $0.targetRate }, dashed: true), at: 0)
+        }
         let second: Panel
         if mode == .rate {
             second = Panel(title: "Decision latency from the scheduled send time", yLabel: "ms (log scale)", series: [
@@ -50,10 +50,11 @@ struct SVGChart {
             Panel(title: "Throughput per second", yLabel: "messages/s", series: throughput),
             second,
         ]
-        return SVGChart().draw(panels: panels, xMax: max(1, x.max() ?? 1), title: title)
+        let xLabel = mode == .rate ? "seconds since the start of the measurement" : "seconds since vigil serve was started"
+        return SVGChart().draw(panels: panels, xMax: max(1, x.max() ?? 1), title: title, xLabel: xLabel)
     }
 
-    func draw(panels: [Panel], xMax: Double, title: String) -> String {
+    func draw(panels: [Panel], xMax: Double, title: String, xLabel: String) -> String {
         let height = top + Double(panels.count) * (panelHeight + gap) + 10
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
@@ -99,7 +100,7 @@ struct SVGChart {
                 svg += "<line x1=\"\(f(xv))\" y1=\"\(y0)\" x2=\"\(f(xv))\" y2=\"\(y0 + plotHeight)\" stroke=\"#f0f0f0\"/>\n"
                 svg += "<text x=\"\(f(xv))\" y=\"\(f(y0 + plotHeight + 16))\" text-anchor=\"middle\">\(Self.label(t))</text>\n"
             }
-            svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(y0 + plotHeight + 34))\" text-anchor=\"middle\">seconds since the start of the measurement</text>\n"
+            svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(y0 + plotHeight + 34))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
             svg += "<text transform=\"translate(\(f(left - 58)),\(f(y0 + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(panel.yLabel))</text>\n"
             for (k, series) in panel.series.enumerated() {
                 if series.points.count > 1 {
