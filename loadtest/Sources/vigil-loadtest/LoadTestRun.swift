@@ -68,6 +68,10 @@ final class LoadTestRun: @unchecked Sendable {
         }
         if vigil.isRunning { result.vigilStop = vigil.stop() }
         result.interrupted = interrupted.value
+        result.loadAverageAtEnd = MachineInfo.loadAverageNow()
+        if let load = result.machine.loadAverage, load > 0.5 * Double(result.machine.cpus) {
+            result.warnings.append("The machine was busy before the run (load average \(Format.fixed(load, 2)) on \(result.machine.cpus) CPUs): other processes competed with Vigil.")
+        }
 
         Console.line("")
         Console.line(SummaryTable.render(result))

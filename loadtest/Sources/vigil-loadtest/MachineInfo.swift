@@ -9,6 +9,8 @@ struct MachineInfo: Sendable, Codable {
     var hostname: String
     var gitCommit: String?
     var gitDirty: Bool?
+    /// /proc/loadavg's 1-minute load when the run started: above ~0.5 something else was using the CPUs.
+    var loadAverage: Double?
 
     static func current() -> MachineInfo {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
@@ -26,7 +28,15 @@ struct MachineInfo: Sendable, Codable {
             kernel: kernel,
             hostname: ProcessInfo.processInfo.hostName,
             gitCommit: commit,
-            gitDirty: dirty)
+            gitDirty: dirty,
+            loadAverage: loadAverageNow())
+    }
+
+    /// The 1-minute load average.
+    static func loadAverageNow() -> Double? {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))
+            .flatMap { $0.split(separator: " ").first }
+            .flatMap { Double($0) }
     }
 
     /// Runs a short command and returns its trimmed stdout, or nil (missing binary, failure, or 5 s passed).

@@ -64,6 +64,7 @@ struct ReportWriter {
         md += "| CPUs (nproc) | \(r.machine.cpus) |\n| CPU model | \(r.machine.cpuModel) |\n"
         md += "| memory | \(Format.grouped(r.machine.memoryMB)) MB |\n| kernel | \(r.machine.kernel) |\n| date | \(r.startedAt) |\n"
         md += "| commit | \(r.machine.gitCommit ?? "unknown")\(r.machine.gitDirty == true ? " (dirty)" : "") |\n"
+        md += "| load average (1 min) at start / end | \(r.machine.loadAverage.map { Format.fixed($0, 2) } ?? "n/a") / \(r.loadAverageAtEnd.map { Format.fixed($0, 2) } ?? "n/a") |\n"
 
         md += "\n## Counts\n\n| | |\n|---|---|\n"
         md += "| published (measured) | \(Format.grouped(r.published)) |\n"

@@ -35,6 +35,8 @@ struct RunResult: Sendable, Codable {
     var redisKind: String
     var partitions: Int32
     var completed = false
+    /// 1-minute load average at the end of the run (the tool, Vigil and Redis add up to about their CPU shares).
+    var loadAverageAtEnd: Double?
     var interrupted = false
     var warnings: [String] = []
 
