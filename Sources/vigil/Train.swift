@@ -94,6 +94,9 @@ struct Train: AsyncParsableCommand {
             if featuresFile == nil || labelsFile == nil { problems.append("--synthesize needs --features-file and --labels-file to write") }
             if !(synthesizeDays > 0) { problems.append("--synthesize-days must be > 0") }
         }
+        if synthesize == nil, let current, !FileManager.default.fileExists(atPath: current) {
+            problems.append("--current \(current) does not exist")
+        }
         if !["exclude", "negative"].contains(blockedUnlabelled) { problems.append("--blocked-unlabelled must be exclude or negative") }
         if let version, version.isEmpty || version.utf8.count > 128 || version.contains("/") {
             problems.append("--version must be 1-128 bytes without '/'")
@@ -233,6 +236,7 @@ struct Train: AsyncParsableCommand {
         var written = 0, duplicates = 0, labelCount = 0, fraud = 0
         var generated = 0
         let console = ProgressConsole()
+        console.show(.stage("writing synthetic history"))
         while written < count {
             let nowMs = startMs + spanMs * Int64(generated) / Int64(count)
             generated += 1
@@ -290,7 +294,6 @@ private final class ProgressConsole {
     private var stage: (name: String, started: Date)?
     private var timings: [(String, Double)] = []
     private var pending: String?
-    private var readStarted: [String: Date] = [:]
 
     func note(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
@@ -304,8 +307,7 @@ private final class ProgressConsole {
             stage = (name, Date())
             note("\(name)...")
         case .reading(let what, let p):
-            let started = readStarted[what] ?? Date()
-            readStarted[what] = started
+            let started = stage?.started ?? Date()
             let elapsed = max(Date().timeIntervalSince(started), 1e-3)
             var text = "  \(what): \(p.records) records"
             if p.bytes > 0 { text += ", \(String(format: "%.1f", Double(p.bytes) / 1e6)) MB" }
