@@ -6,6 +6,14 @@ public struct Decision: Sendable, Equatable {
     public var modelVersion: String
     public var decidedAtMs: Int64
 
+    public init(transaction: Transaction, features: FeatureVector, score: Score, modelVersion: String, decidedAtMs: Int64) {
+        self.transaction = transaction
+        self.features = features
+        self.score = score
+        self.modelVersion = modelVersion
+        self.decidedAtMs = decidedAtMs
+    }
+
     public var verdict: Verdict { score.verdict }
     /// Reviews and blocks raise an alert for the fraud team.
     public var raisesAlert: Bool { score.verdict != .approve }

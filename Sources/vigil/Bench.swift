@@ -1,0 +1,111 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import VigilCore
+import VigilService
+import VigilTraffic
+
+/// Microbenchmarks of the hot path's pure stages, without Kafka or Redis: what Vigil's own code costs per transaction.
+/// Allocations per transaction: run one stage under valgrind and divide its heap usage by the iterations
+/// (see docs/performance.md).
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time the hot path's stages (decode, features, score, state update, encode) per transaction."
+    )
+
+    @Option(help: "Transactions of generated traffic to run through each stage.")
+    var transactions = 200_000
+
+    @Option(help: "Cards in the generated traffic (fewer cards: longer per-card histories).")
+    var cards = 20_000
+
+    @Option(help: "Run only this stage: decode, features, score, apply, encode, record.")
+    var stage: String?
+
+    @Option(help: "Model file.")
+    var model = "models/baseline.json"
+
+    func run() throws {
+        let compiled = try ModelHolder(path: model).model
+        var profile = TrafficProfile()
+        profile.cards = cards
+        profile.malformedFraction = 0
+        profile.lateFraction = 0
+        var generator = TrafficGenerator(profile: profile)
+        let start: Int64 = 1_764_000_000_000
+        // Event time advances 50 ms per transaction: with the defaults a card pays every ~17 minutes.
+        let messages = (0..<transactions).map { generator.next(nowMs: start + Int64($0) * 50) }
+        let decoded = messages.compactMap { try? TransactionDecoder.decode(value: $0.value, key: $0.key).get() }
+        let config = FeatureConfig()
+        let step = ScoringStep(config: config)
+
+        // Card states as the pipeline would hold them at each transaction: replay once, keep the state before each.
+        var states: [String: CardState] = [:]
+        var clock = PartitionClock()
+        var before: [CardState] = []
+        before.reserveCapacity(decoded.count)
+        for tx in decoded {
+            let state = states[tx.cardId, default: CardState()]
+            before.append(state)
+            var next = state
+            _ = step.process(tx, state: &next, clock: &clock, model: compiled, nowMs: 0)
+            states[tx.cardId] = next
+        }
+        let features = zip(decoded, before).map { $0.1.features(for: $0.0, amount: $0.0.amount, config: config) }
+        let decisions = zip(decoded, features).map {
+            Decision(transaction: $0.0, features: $0.1, score: compiled.score($0.1), modelVersion: compiled.version, decidedAtMs: 0)
+        }
+        let held = before.map(\.events.count).reduce(0, +)
+        print("traffic: \(decoded.count) transactions, \(cards) cards, \(String(format: "%.1f", Double(held) / Double(before.count))) held events per card on average")
+
+        var sink = 0.0
+        func measure(_ name: String, _ body: () -> Void) {
+            guard stage == nil || stage == name else { return }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            let ns = Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(decoded.count)
+            print(String(format: "%-9@ %8.0f ns per transaction", name as NSString, ns))
+        }
+        measure("decode") {
+            for m in messages { if case .success(let tx) = TransactionDecoder.decode(value: m.value, key: m.key) { sink += Double(tx.amountMinor) } }
+        }
+        measure("features") {
+            for (tx, state) in zip(decoded, before) { sink += state.features(for: tx, amount: tx.amount, config: config)[.count1h] }
+        }
+        measure("score") {
+            for f in features { sink += compiled.score(f).value }
+        }
+        measure("apply") {
+            var clock = PartitionClock()
+            for (tx, state) in zip(decoded, before) {
+                var s = state
+                clock.observe(tx.eventTimeMs)
+                s.apply(tx, amount: tx.amount, partitionMaxEventMs: clock.maxEventMs!, config: config)
+                sink += Double(s.events.count)
+            }
+        }
+        measure("encode") {
+            var encoder = OutputEncoder()
+            for d in decisions { sink += Double(encoder.decision(d).count + encoder.featureRecord(d).count) }
+        }
+        measure("state") {
+            for state in before {
+                let blob = state.encoded()
+                sink += Double((try? CardState(decoding: blob))?.events.count ?? 0)
+            }
+        }
+        measure("record") {
+            var encoder = OutputEncoder()
+            var clock = PartitionClock()
+            for (m, state) in zip(messages, before) {
+                guard case .success(let tx) = TransactionDecoder.decode(value: m.value, key: m.key) else { continue }
+                var s = state
+                if case .decided(let d) = step.process(tx, state: &s, clock: &clock, model: compiled, nowMs: 0) {
+                    sink += Double(encoder.decision(d).count + encoder.featureRecord(d).count)
+                }
+                sink += Double(s.encoded().count)
+            }
+        }
+        if sink == .infinity { print(sink) }
+    }
+}
