@@ -27,7 +27,7 @@ public struct TrainingJob: Sendable {
         let labelSource = try labels.read({ book.add($0) }, progress: { progress(.reading("labels", $0)) })
 
         progress(.stage("reading feature records"))
-        var builder = TrainingSetBuilder(options: options, labels: book)
+        var builder = TrainingSetBuilder(options: options, labels: consume book)  // no second copy of the label map
         let featureSource = try features.read({ builder.add($0) }, progress: { progress(.reading("features", $0)) })
         let featureTally = builder.featureTally
         let labelTally = builder.labels.tally
