@@ -47,6 +47,7 @@ enum SummaryTable {
             if let b = r.redisBytesPerCard { redis += ", \(Format.fixed(b, 0)) bytes/card (delta)" }
             if let u = k.sampledMemoryUsage { redis += ", \(Format.fixed(u, 0)) bytes/card (MEMORY USAGE of \(k.sampledKeys))" }
         }
+        if let deleted = r.redisKeysDeleted { redis += "; \(Format.grouped(deleted)) keys deleted at the end" }
         add("Redis", redis)
         if let q = r.quality {
             add("Block", "precision \(Format.percent(q.blockPrecision)) · recall \(Format.percent(q.blockRecall)) (\(Format.grouped(q.blocks)) blocks)")
