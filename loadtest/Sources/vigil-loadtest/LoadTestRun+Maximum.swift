@@ -76,6 +76,7 @@ extension LoadTestRun {
             result.warnings.append("Vigil did not finish the backlog within the bounds (\(ledger.snapshot.lag) outstanding).")
         }
         MonotonicClock.sleep(seconds: 0.3)
+        if let end = scrapeVigil() { result.stageBreakdown = StageBreakdown(from: nil, to: end) }
         monitor.stop()
         result.vigilStop = vigil.stop()
         reader.stopReading()

@@ -50,6 +50,7 @@ extension LoadTestRun {
         Console.line("Vigil ready after \(Format.fixed(result.startupSeconds!, 1)) s. Measuring for \(settings.seconds) s"
             + (settings.rampSeconds > 0 ? " (ramp \(settings.rampSeconds) s)" : "") + "...")
 
+        let metricsAtStart = scrapeVigil()
         ledger.startMeasurement()
         if tuneMockSockets(environment) { MockSocketTuning.disableNagleOnAllTCPSockets() }
         let monitor = Monitor(
@@ -96,6 +97,7 @@ extension LoadTestRun {
             result.warnings.append("Not every published transaction came back within the drain bounds (\(ledger.snapshot.lag) missing).")
         }
         MonotonicClock.sleep(seconds: 0.3)  // a last tick of stragglers (duplicates) before stopping
+        if let end = scrapeVigil() { result.stageBreakdown = StageBreakdown(from: metricsAtStart, to: end) }
         monitor.stop()
         result.vigilStop = vigil.stop()
         reader.stopReading()

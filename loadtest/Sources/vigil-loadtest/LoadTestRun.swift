@@ -9,6 +9,13 @@ final class LoadTestRun: @unchecked Sendable {
     let stop = StopFlag()
     let interrupted = Locked(false)
     let topics = OutputTopicNames()
+    /// The port of Vigil's metrics endpoint, if its binary has one.
+    private(set) var metricsPort: Int?
+
+    /// Vigil's metrics now, if it serves them.
+    func scrapeVigil() -> [String: Double]? {
+        metricsPort.flatMap { VigilMetrics.scrape(port: $0) }
+    }
 
     init(settings: LoadTestSettings) {
         self.settings = settings
@@ -49,6 +56,10 @@ final class LoadTestRun: @unchecked Sendable {
             redisAddress: "\(environment.redisHost):\(environment.redisPort)",
             redisKind: environment.isThrowawayRedis ? "throwaway redis-server" : "external",
             partitions: environment.partitions[topics.transactions] ?? settings.partitions)
+        // Vigil's /metrics, when this binary has it, on a port of our choosing: per-stage timing for the report.
+        if VigilProcess.serveSupports("--http-port", executable: vigilPath), !settings.vigilArgs.contains("--http-port") {
+            metricsPort = VigilMetrics.freePort()
+        }
         let vigil = VigilProcess(
             executable: vigilPath,
             arguments: vigilArguments(environment: environment, modelPath: modelPath),
@@ -98,6 +109,7 @@ final class LoadTestRun: @unchecked Sendable {
         ]
         if let batchSize = settings.batchSize { args += ["--batch-size", String(batchSize)] }
         if let batchWaitMs = settings.batchWaitMs { args += ["--batch-wait-ms", String(batchWaitMs)] }
+        if let metricsPort { args += ["--http-port", String(metricsPort)] }
         return args + settings.vigilArgs
     }
 

@@ -87,6 +87,20 @@ struct ReportWriter {
             }
         }
 
+        if let b = r.stageBreakdown, b.batches > 0 {
+            md += "\n## Where Vigil's time goes\n\n"
+            md += "From Vigil's own `/metrics` (`vigil_stage_seconds`), over the measurement: \(Format.grouped(Int(b.batches))) "
+                + "batches of \(Format.fixed(b.meanBatchSize, 1)) records on average. Load and store are the Redis round trips; "
+                + "produce is the wait for Kafka (acknowledgements, or the transaction commit in exactly-once mode)."
+            if let l = b.vigilMeanLatencyMs { md += " Vigil's own mean end-to-end latency (record timestamp to acknowledged outputs): \(Format.ms(l)) ms." }
+            md += "\n\n| stage | total s | ms per batch | share |\n|---|---|---|---|\n"
+            let total = max(b.totalSeconds, 1e-9)
+            for stage in b.stages {
+                md += "| \(stage.name) | \(Format.fixed(stage.seconds, 2)) | \(Format.ms(stage.seconds / b.batches * 1000)) | \(Format.percent(stage.seconds / total)) |\n"
+            }
+            md += "| all | \(Format.fixed(b.totalSeconds, 2)) | \(Format.ms(b.totalSeconds / b.batches * 1000)) | 100 % |\n"
+        }
+
         if let q = r.quality {
             md += "\n## Detection quality\n\nVerdicts of the measured, well-formed transactions against the generator's ground truth.\n\n"
             md += "| positive class | flagged | true positives | precision | recall |\n|---|---|---|---|---|\n"

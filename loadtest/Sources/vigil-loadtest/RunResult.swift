@@ -97,6 +97,8 @@ struct RunResult: Sendable, Codable {
     var redisKeysDeleted: Int?
 
     var quality: DetectionQuality?
+    /// Vigil's batch time by stage over the measurement, from its /metrics (nil for binaries without it).
+    var stageBreakdown: StageBreakdown?
     var readerErrors: [String] = []
     var samples: [Sample] = []
 

@@ -37,6 +37,11 @@ enum SummaryTable {
         } else {
             add("Startup", r.startupSeconds.map { Format.fixed($0, 1) + " s (launch to first decision)" } ?? "n/a")
         }
+        if let b = r.stageBreakdown, b.batches > 0 {
+            let perBatch = b.stages.filter { $0.seconds / b.batches >= 0.0001 }
+                .map { "\($0.name) \(Format.ms($0.seconds / b.batches * 1000))" }.joined(separator: " · ")
+            add("Vigil batches", "\(Format.grouped(Int(b.batches))) of \(Format.fixed(b.meanBatchSize, 0)) records on average; ms per batch: \(perBatch)")
+        }
         add("Vigil CPU", "mean \(r.vigilCPUMeanPercent.map { Format.fixed($0, 0) + " %" } ?? "n/a") · max \(r.vigilCPUMaxPercent.map { Format.fixed($0, 0) + " %" } ?? "n/a") (100 % = one core of \(r.machine.cpus))")
         add("Vigil RSS", "max \(Format.megabytes(r.vigilRSSMaxBytes)) · end \(Format.megabytes(r.vigilRSSEndBytes))")
         add("Load test CPU", (r.toolCPUMeanPercent.map { Format.fixed($0, 0) + " %" } ?? "n/a")

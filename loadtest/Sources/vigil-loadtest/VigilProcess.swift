@@ -45,6 +45,22 @@ final class VigilProcess: @unchecked Sendable {
                 + "or pass --vigil PATH.")
     }
 
+    /// Whether `vigil serve --help` lists `flag` (older binaries lack some; asking costs one short run).
+    static func serveSupports(_ flag: String, executable: String) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["serve", "--help"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do { try process.run() } catch { return false }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()  // ends when the process closes it
+        let deadline = MonotonicClock.nowNs() + 5_000_000_000
+        while process.isRunning, MonotonicClock.nowNs() < deadline { MonotonicClock.sleep(seconds: 0.01) }
+        if process.isRunning { process.terminate() }
+        return String(decoding: data, as: UTF8.self).contains(flag)
+    }
+
     func start() throws {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         guard let log = FileHandle(forWritingAtPath: logPath) else {
