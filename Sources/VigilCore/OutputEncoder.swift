@@ -5,8 +5,32 @@ public struct OutputEncoder {
 
     public init() {}
 
-    /// `fraud.decisions` message; `fraud.alerts` carries the same fields.
+    /// `fraud.decisions` message; `fraud.alerts` carries the same fields. Returns a copy; the hot path uses
+    /// `withDecision` to avoid it.
     public mutating func decision(_ d: Decision) -> [UInt8] {
+        writeDecision(d)
+        return writer.bytes
+    }
+
+    /// `fraud.features` message. Returns a copy; the hot path uses `withFeatureRecord`.
+    public mutating func featureRecord(_ d: Decision) -> [UInt8] {
+        writeFeatureRecord(d)
+        return writer.bytes
+    }
+
+    /// Encodes the decision into the reused buffer and lends it to `body` (valid only inside it): no allocation.
+    public mutating func withDecision<R>(_ d: Decision, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        writeDecision(d)
+        return try writer.bytes.withUnsafeBytes(body)
+    }
+
+    /// Encodes the feature record into the reused buffer and lends it to `body` (valid only inside it).
+    public mutating func withFeatureRecord<R>(_ d: Decision, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        writeFeatureRecord(d)
+        return try writer.bytes.withUnsafeBytes(body)
+    }
+
+    mutating func writeDecision(_ d: Decision) {
         writer.reset()
         writer.beginObject()
         writer.key("schema_version"); writer.int(Self.schemaVersion)
@@ -28,11 +52,10 @@ public struct OutputEncoder {
         writer.key("event_time_ms"); writer.int(d.transaction.eventTimeMs)
         writer.key("decided_at_ms"); writer.int(d.decidedAtMs)
         writer.endObject()
-        return writer.bytes
     }
 
     /// `fraud.features` message: every catalog feature, exactly the values that were scored.
-    public mutating func featureRecord(_ d: Decision) -> [UInt8] {
+    mutating func writeFeatureRecord(_ d: Decision) {
         writer.reset()
         writer.beginObject()
         writer.key("schema_version"); writer.int(Self.schemaVersion)
@@ -50,7 +73,6 @@ public struct OutputEncoder {
         }
         writer.endObject()
         writer.endObject()
-        return writer.bytes
     }
 }
 

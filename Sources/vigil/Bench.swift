@@ -86,7 +86,9 @@ struct Bench: ParsableCommand {
         }
         measure("encode") {
             var encoder = OutputEncoder()
-            for d in decisions { sink += Double(encoder.decision(d).count + encoder.featureRecord(d).count) }
+            for d in decisions {
+                sink += Double(encoder.withDecision(d) { $0.count } + encoder.withFeatureRecord(d) { $0.count })
+            }
         }
         measure("state") {
             for state in before {
@@ -101,7 +103,7 @@ struct Bench: ParsableCommand {
                 guard case .success(let tx) = TransactionDecoder.decode(value: m.value, key: m.key) else { continue }
                 var s = state
                 if case .decided(let d) = step.process(tx, state: &s, clock: &clock, model: compiled, nowMs: 0) {
-                    sink += Double(encoder.decision(d).count + encoder.featureRecord(d).count)
+                    sink += Double(encoder.withDecision(d) { $0.count } + encoder.withFeatureRecord(d) { $0.count })
                 }
                 sink += Double(s.encoded().count)
             }
