@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderVigilCoreTests: XCTestCase { func testNothing() {} }
