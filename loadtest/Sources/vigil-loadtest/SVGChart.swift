@@ -119,17 +119,14 @@ struct SVGChart {
         return svg
     }
 
-    /// Round tick values from 0 to at least `max` (steps of 1, 2 or 5 times a power of ten).
+    /// Round tick values from 0 past `max` (steps of 1, 2 or 5 times a power of ten).
     static func ticks(max: Double) -> [Double] {
         let raw = max / 5
         let magnitude = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? raw
-        var ticks: [Double] = []
-        var v = 0.0
-        while v < max + step * 0.999 {
-            ticks.append(v)
-            v += step
-        }
+        // Up to the first tick at least 4 % above the data, so the highest line never runs along the frame.
+        var ticks: [Double] = [0]
+        while ticks.last! < max * 1.04 { ticks.append(ticks.last! + step) }
         return ticks
     }
 
