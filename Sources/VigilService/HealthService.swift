@@ -23,7 +23,7 @@ public struct HealthService: Service {
             case "/metrics":
                 return HTTPResponse(
                     status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
-                    body: MetricsText.render(pipeline.stats.snapshot, lag: pipeline.lag()))
+                    body: MetricsText.render(pipeline.metricsSnapshot(), lag: pipeline.lag()))
             default:
                 return HTTPResponse(status: 404, body: "not found; try /healthz, /readyz, /metrics\n")
             }
@@ -73,6 +73,19 @@ final class ReadinessChecks: @unchecked Sendable {
 }
 
 extension Pipeline {
+    /// The stats, with the model versions in force now (a swap shows at once, not only after the next batch).
+    public func metricsSnapshot() -> PipelineStats.Snapshot {
+        var s = stats.snapshot
+        s.modelVersion = models.model.version
+        if let shadow = models.shadow, s.shadowModelVersion != shadow.version {
+            s.shadowModelVersion = shadow.version
+            s.shadowVerdicts = VerdictPairs()
+        } else if models.shadow == nil {
+            s.shadowModelVersion = nil
+        }
+        return s
+    }
+
     /// Records in each owned input partition not yet processed, from the consumer's cached high watermarks.
     public func lag() -> [TopicPartition: Int64] {
         var result: [TopicPartition: Int64] = [:]

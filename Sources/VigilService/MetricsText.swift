@@ -2,7 +2,7 @@ import Kafka
 import VigilCore
 
 /// Renders the pipeline's statistics in the Prometheus text exposition format (version 0.0.4). Labels are bounded:
-/// verdicts, stages, partitions, the one running model version; never a card or transaction id.
+/// verdicts, stages, partitions, the one running model version (and shadow version); never a card or transaction id.
 public enum MetricsText {
     public static func render(_ s: PipelineStats.Snapshot, lag: [TopicPartition: Int64]) -> String {
         var out = ""
@@ -83,6 +83,20 @@ public enum MetricsText {
         sample("vigil_paused", s.pausedReason == nil ? 0 : 1)
         metric("vigil_model_info", "gauge", "The model version in force.")
         labeled("vigil_model_info", "version=\"\(escape(s.modelVersion))\"", 1)
+        if let shadow = s.shadowModelVersion {
+            metric("vigil_shadow_model_info", "gauge", "The candidate model scored in shadow (absent when there is none).")
+            labeled("vigil_shadow_model_info", "version=\"\(escape(shadow))\"", 1)
+            metric("vigil_shadow_verdicts_total", "counter",
+                   "Decisions scored by the shadow model, by the active and the shadow verdict (equal verdicts: agreement). "
+                       + "Counts the current shadow version since it was set.")
+            for active in Verdict.allCases {
+                for candidate in Verdict.allCases {
+                    labeled("vigil_shadow_verdicts_total",
+                            "shadow_version=\"\(escape(shadow))\",active=\"\(active.name)\",shadow=\"\(candidate.name)\"",
+                            s.shadowVerdicts[active: active, shadow: candidate])
+                }
+            }
+        }
         metric("vigil_mode_info", "gauge", "Delivery mode.")
         labeled("vigil_mode_info", "mode=\"\(s.mode.rawValue)\"", 1)
         return out

@@ -3,51 +3,98 @@ import Logging
 import Synchronization
 import VigilCore
 
-/// The model in force. Swapped atomically: a batch reads it once and scores every record with the same model.
+/// The models in force: the active model, which decides, and optionally a shadow candidate scored beside it. Each is
+/// swapped atomically; a batch reads each once and scores every record with the same models.
 public final class ModelHolder: Sendable {
     let current: Mutex<CompiledModel>
+    let candidate: Mutex<CompiledModel?>
     let source: Mutex<FileFingerprint?>
+    let shadowSource: Mutex<FileFingerprint?>
     public let path: String?
+    /// The shadow model's file (`--shadow-model`), if it comes from a file.
+    public let shadowPath: String?
 
-    /// Loads and compiles `path`; throws with the reason if the file is missing or invalid.
-    public init(path: String) throws {
+    /// Loads and compiles `path` (and `shadowPath`); throws with the reason if a file is missing or invalid.
+    public init(path: String, shadowPath: String? = nil) throws {
         let (model, fingerprint) = try Self.load(path)
         current = Mutex(model)
         source = Mutex(fingerprint)
         self.path = path
+        if let shadowPath {
+            let (shadow, shadowFingerprint) = try Self.load(shadowPath)
+            candidate = Mutex(shadow)
+            shadowSource = Mutex(shadowFingerprint)
+        } else {
+            candidate = Mutex(nil)
+            shadowSource = Mutex(nil)
+        }
+        self.shadowPath = shadowPath
     }
 
-    public init(model: CompiledModel) {
+    public init(model: CompiledModel, shadow: CompiledModel? = nil) {
         current = Mutex(model)
+        candidate = Mutex(shadow)
         source = Mutex(nil)
+        shadowSource = Mutex(nil)
         path = nil
+        shadowPath = nil
     }
 
     public var model: CompiledModel { current.withLock { $0 } }
 
+    /// The candidate scored in shadow, if any.
+    public var shadow: CompiledModel? { candidate.withLock { $0 } }
+
     public func swap(_ model: CompiledModel) { current.withLock { $0 = model } }
 
-    /// Reloads the file if it changed (or always, with `force`). A bad file is rejected and the running model stays.
-    /// Returns the new version if a new model was swapped in.
+    public func swapShadow(_ model: CompiledModel?) { candidate.withLock { $0 = model } }
+
+    /// The model in `slot`.
+    public func model(in slot: ModelSlot) -> CompiledModel? {
+        switch slot {
+        case .active: model
+        case .shadow: shadow
+        }
+    }
+
+    /// Puts `model` in `slot` and logs where it came from.
+    func install(_ model: CompiledModel, in slot: ModelSlot, from origin: String, logger: Logger) {
+        let previous = self.model(in: slot)?.version ?? "none"
+        switch slot {
+        case .active: swap(model)
+        case .shadow: swapShadow(model)
+        }
+        logger.info(slot == .active ? "model loaded" : "shadow model loaded", metadata: [
+            "model.slot": "\(slot.rawValue)", "model.source": "\(origin)", "model.version": "\(model.version)",
+            "model.previous": "\(previous)",
+        ])
+    }
+
+    /// Reloads the files if they changed (or always, with `force`). A bad file is rejected and the running model stays.
+    /// Returns the new version if a new active model was swapped in.
     @discardableResult
     public func reloadIfChanged(force: Bool = false, logger: Logger) -> String? {
+        if let shadowPath { reload(.shadow, from: shadowPath, fingerprint: shadowSource, force: force, logger: logger) }
         guard let path else { return nil }
+        return reload(.active, from: path, fingerprint: source, force: force, logger: logger)
+    }
+
+    private func reload(
+        _ slot: ModelSlot, from path: String, fingerprint known: borrowing Mutex<FileFingerprint?>, force: Bool, logger: Logger
+    ) -> String? {
         let fingerprint = FileFingerprint(path: path)
-        if !force, fingerprint == source.withLock({ $0 }) { return nil }
+        if !force, fingerprint == known.withLock({ $0 }) { return nil }
         do {
             let (model, loaded) = try Self.load(path)
-            source.withLock { $0 = loaded }
-            let previous = self.model.version
-            swap(model)
-            logger.info("model loaded", metadata: [
-                "model.path": "\(path)", "model.version": "\(model.version)", "model.previous": "\(previous)",
-            ])
+            known.withLock { $0 = loaded }
+            install(model, in: slot, from: "file \(path)", logger: logger)
             return model.version
         } catch {
             // Remember the bad file so it is not retried every poll, only when it changes again.
-            source.withLock { $0 = fingerprint }
+            known.withLock { $0 = fingerprint }
             logger.error("model rejected, keeping the running model", metadata: [
-                "model.path": "\(path)", "error": "\(error)", "model.version": "\(self.model.version)",
+                "model.slot": "\(slot.rawValue)", "model.path": "\(path)", "error": "\(error)",
+                "model.version": "\(self.model(in: slot)?.version ?? "none")",
             ])
             return nil
         }

@@ -3,14 +3,28 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Reloads the model when its file changes (polled) or on SIGHUP, without stopping consumption.
+/// Reloads the models without stopping consumption: from their files when they change (polled), or from Redis when
+/// a new version is published there (`ModelFollower`, polled); SIGHUP forces a reload either way.
 public struct ModelWatcher: Service {
-    let holder: ModelHolder
+    enum Source {
+        case files(ModelHolder)
+        case redis(ModelFollower)
+    }
+
+    let source: Source
     let pollInterval: Duration
     let logger: Logger
 
+    /// Follows the holder's files (`--model-source file`).
     public init(holder: ModelHolder, pollIntervalMs: Int, logger: Logger) {
-        self.holder = holder
+        source = .files(holder)
+        pollInterval = .milliseconds(pollIntervalMs)
+        self.logger = logger
+    }
+
+    /// Follows the models published in Redis (`--model-source redis`).
+    public init(following follower: ModelFollower, pollIntervalMs: Int, logger: Logger) {
+        source = .redis(follower)
         pollInterval = .milliseconds(pollIntervalMs)
         self.logger = logger
     }
@@ -25,7 +39,10 @@ public struct ModelWatcher: Service {
             let forced = count != seen
             seen = count
             if forced { logger.info("SIGHUP received, reloading the model") }
-            holder.reloadIfChanged(force: forced, logger: logger)
+            switch source {
+            case .files(let holder): holder.reloadIfChanged(force: forced, logger: logger)
+            case .redis(let follower): await follower.pollOffThePool(force: forced)
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ extension Pipeline {
     /// commit), whatever the batch size.
     func process(_ polled: [KafkaMessage]) throws {
         let model = models.model
+        var shadow = ShadowScorer(models.shadow)  // a candidate scored beside the model, never deciding; nil if none
         let nowMs = Self.nowMs()
         var timer = StageTimer()
 
@@ -80,7 +81,7 @@ extension Pipeline {
         // Emit the outputs of records not emitted before, and wait until Kafka has them.
         var lastOffsets: [TopicPartition: Int64] = [:]
         for item in work { lastOffsets[item.message.topicPartition] = item.message.offset }
-        let replayed = try emit(work.map(\.message), outcomes, lastOffsets: lastOffsets, timer: &timer)
+        let replayed = try emit(work.map(\.message), outcomes, lastOffsets: lastOffsets, shadow: &shadow, timer: &timer)
         for (tp, last) in lastOffsets { partitions.noteEmitted(tp, until: last + 1) }
         let emittedMs = Self.nowMs()
 
@@ -123,6 +124,7 @@ extension Pipeline {
             s.skippedAlreadyApplied += skipped
             s.replayedWithoutOutputs += replayed
             s.modelVersion = model.version
+            s.record(shadow)
             for (item, outcome) in zip(work, outcomes) {
                 switch outcome {
                 case .decided(let d):

@@ -4,10 +4,11 @@ import VigilCore
 extension Pipeline {
     /// Produces the outputs of every record whose outputs were not emitted before, and waits until Kafka has them:
     /// acknowledged (at-least-once) or committed in one transaction with the consumed offsets (exactly-once).
-    /// Returns how many records were replayed into the state without outputs.
+    /// Returns how many records were replayed into the state without outputs. With a shadow model, each decision
+    /// emitted also gets its shadow message, in the same delivery (or transaction).
     func emit(
         _ messages: [KafkaMessage], _ outcomes: [RecordOutcome], lastOffsets: [TopicPartition: Int64],
-        timer: inout StageTimer
+        shadow: inout ShadowScorer?, timer: inout StageTimer
     ) throws -> Int {
         var replayed = 0
         var pending: [Int] = []
@@ -26,7 +27,7 @@ extension Pipeline {
         }
         switch config.mode {
         case .atLeastOnce:
-            for i in pending { try produce(outcomes[i], for: messages[i]) }
+            for i in pending { try produce(outcomes[i], for: messages[i], shadow: &shadow) }
             timer.lap(.enqueue)
             let delivery = try producer.flush(timeoutMs: config.produceTimeoutMs)
             if delivery.failed > 0 {
@@ -37,7 +38,7 @@ extension Pipeline {
         case .exactlyOnce:
             try producer.beginTransaction()
             inTransaction = true
-            for i in pending { try produce(outcomes[i], for: messages[i]) }
+            for i in pending { try produce(outcomes[i], for: messages[i], shadow: &shadow) }
             timer.lap(.enqueue)
             let metadata = try consumer.groupMetadata()
             try producer.sendOffsetsToTransaction(
@@ -54,7 +55,7 @@ extension Pipeline {
         return replayed
     }
 
-    func produce(_ outcome: RecordOutcome, for message: KafkaMessage) throws {
+    func produce(_ outcome: RecordOutcome, for message: KafkaMessage, shadow: inout ShadowScorer?) throws {
         let topics = config.topics
         switch outcome {
         case .decided(let d):
@@ -65,6 +66,11 @@ extension Pipeline {
                 try producer.produce(topic: topics.alerts, key: Array(d.transaction.cardId.utf8), value: decision)
             }
             try producer.produce(topic: topics.features, key: txKey, value: encoder.featureRecord(d))
+            if shadow != nil {
+                try producer.produce(
+                    topic: topics.shadow, key: Array(d.transaction.transactionId.utf8),
+                    value: shadow!.message(for: d, encoder: &encoder))
+            }
         case .late(let tx, let watermark, let behind):
             try producer.produce(topic: topics.late, key: Array(tx.cardId.utf8), value: message.value, headers: [
                 KafkaHeader(name: "vigil.source", value: Array(source(of: message).utf8)),

@@ -16,6 +16,9 @@ public final class PipelineStats: Sendable {
         /// Publish (message timestamp) to outputs acknowledged, in milliseconds.
         public var latency = LatencyHistogram()
         public var modelVersion = ""
+        /// The candidate scored in shadow, if any, and its verdicts against the active ones (since it was set).
+        public var shadowModelVersion: String?
+        public var shadowVerdicts = VerdictPairs()
         public var assignedPartitions = 0
         public var lastError: String?
         public var mode = DeliveryMode.exactlyOnce
@@ -33,6 +36,8 @@ public final class PipelineStats: Sendable {
         public var stageNanos: [PipelineStage: UInt64] = [:]
         /// Distribution of each stage's time per batch.
         public var stageTimes: [PipelineStage: DurationHistogram] = [:]
+
+        public init() {}
 
         /// Every input record Vigil has finished with.
         public var processed: Int { decided + late + rejected }

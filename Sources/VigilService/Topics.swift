@@ -6,9 +6,11 @@ public struct Topics: Sendable, Equatable {
     public var features = "fraud.features"
     public var late = "fraud.late"
     public var dlq = "fraud.dlq"
+    /// The shadow model's verdicts (only written while a shadow model is set; see docs/retraining.md).
+    public var shadow = "fraud.shadow"
 
     public init() {}
 
     /// Every topic Vigil writes to.
-    public var outputs: [String] { [decisions, alerts, features, late, dlq] }
+    public var outputs: [String] { [decisions, alerts, features, late, dlq, shadow] }
 }

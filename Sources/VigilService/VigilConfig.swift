@@ -12,6 +12,12 @@ public struct VigilConfig: Sendable {
     public var group = "vigil"
     public var topics = Topics()
     public var modelPath = "models/baseline.json"
+    /// Where models come from: the files (`modelPath`, `shadowModelPath`) or Redis, where `vigil train` publishes
+    /// them for every instance (then `modelPath` is only the fallback until something is published).
+    public var modelSource = ModelSource.file
+    /// A candidate model scored in shadow beside the active one (file source only; with Redis the shadow slot is
+    /// followed instead).
+    public var shadowModelPath: String?
     /// How often the model file is checked for changes.
     public var modelPollMs = 1000
     public var features = FeatureConfig()
@@ -65,6 +71,12 @@ public struct VigilConfig: Sendable {
         }
         if features.highRiskMccs.contains(where: { $0 > 9999 }) { problems.append("risky MCCs must be 4-digit codes") }
         if modelPath.isEmpty { problems.append("model path is empty") }
+        if let shadow = shadowModelPath {
+            if shadow.isEmpty { problems.append("shadow model path is empty") }
+            if modelSource == .redis {
+                problems.append("a shadow model file needs the file model source; with redis, publish the shadow with 'vigil model publish --shadow'")
+            }
+        }
         if !(100...600_000).contains(modelPollMs) { problems.append("model poll interval must be 100-600000 ms") }
         if !(1000...3_600_000).contains(sessionTimeoutMs) { problems.append("session timeout must be 1000-3600000 ms") }
         if !(1000...3_600_000).contains(produceTimeoutMs) { problems.append("produce timeout must be 1000-3600000 ms") }
@@ -97,6 +109,14 @@ public enum DeliveryMode: String, Sendable, CaseIterable {
     case exactlyOnce = "exactly-once"
     /// Outputs are acknowledged before state and offsets are stored; a crash can repeat the last batch's outputs.
     case atLeastOnce = "at-least-once"
+}
+
+/// Where `vigil serve` takes its models from.
+public enum ModelSource: String, Sendable, CaseIterable {
+    /// `--model` (and `--shadow-model`), reloaded when they change: one machine.
+    case file
+    /// The models published in Redis (`ModelChannel`), for any number of instances on any number of machines.
+    case redis
 }
 
 /// A configuration that cannot work; `problems` says what and why.

@@ -23,8 +23,14 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Transactional id in exactly-once mode; default vigil-<group>-<host>-<pid> (env VIGIL_TRANSACTIONAL_ID).")
     var transactionalId = ProcessInfo.processInfo.environment["VIGIL_TRANSACTIONAL_ID"]
 
-    @Option(help: "Model file; reloaded when it changes and on SIGHUP (env VIGIL_MODEL).")
+    @Option(help: "Model file; reloaded when it changes and on SIGHUP. With --model-source redis, only used until a model is published in Redis (env VIGIL_MODEL).")
     var model = Environment.string("VIGIL_MODEL", "models/baseline.json")
+
+    @Option(help: "Where models come from: 'file' (--model, --shadow-model) or 'redis' (published by 'vigil train --publish-redis' for every instance) (env VIGIL_MODEL_SOURCE).")
+    var modelSource = Environment.string("VIGIL_MODEL_SOURCE", "file")
+
+    @Option(help: "Candidate model file scored in shadow beside --model; its verdicts go to --topic-shadow and never decide. File source only (env VIGIL_SHADOW_MODEL).")
+    var shadowModel: String?
 
     @Option(help: "Input topic (env VIGIL_TOPIC_TRANSACTIONS).")
     var topicTransactions = Environment.string("VIGIL_TOPIC_TRANSACTIONS", "transactions")
@@ -38,6 +44,8 @@ struct PipelineOptions: ParsableArguments {
     var topicLate = Environment.string("VIGIL_TOPIC_LATE", "fraud.late")
     @Option(help: "Dead-letter topic (env VIGIL_TOPIC_DLQ).")
     var topicDlq = Environment.string("VIGIL_TOPIC_DLQ", "fraud.dlq")
+    @Option(help: "Shadow verdicts topic, written while a shadow model is set (env VIGIL_TOPIC_SHADOW).")
+    var topicShadow = Environment.string("VIGIL_TOPIC_SHADOW", "fraud.shadow")
 
     @Option(help: "Allowed out-of-orderness in ms: the watermark trails the highest event time by this (env VIGIL_OUT_OF_ORDERNESS_MS).")
     var outOfOrdernessMs = Environment.int("VIGIL_OUT_OF_ORDERNESS_MS", 300_000)
@@ -84,6 +92,10 @@ struct PipelineOptions: ParsableArguments {
         c.redisPrefix = redisPrefix
         c.group = group
         c.modelPath = model
+        c.shadowModelPath = shadowModel ?? ProcessInfo.processInfo.environment["VIGIL_SHADOW_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
+        if let source = ModelSource(rawValue: modelSource) { c.modelSource = source } else {
+            problems.append("--model-source must be file or redis, got '\(modelSource)'")
+        }
         if let m = DeliveryMode(rawValue: mode) { c.mode = m } else {
             problems.append("--mode must be exactly-once or at-least-once, got '\(mode)'")
         }
@@ -94,6 +106,7 @@ struct PipelineOptions: ParsableArguments {
         c.topics.features = topicFeatures
         c.topics.late = topicLate
         c.topics.dlq = topicDlq
+        c.topics.shadow = topicShadow
         var mccs = Set<UInt16>()
         for item in riskyMccs.split(separator: ",") {
             let text = item.trimmingCharacters(in: .whitespaces)

@@ -14,16 +14,23 @@ struct Serve: AsyncParsableCommand {
         let config = try options.config()
         let logger = options.makeLogger("vigil")
         let models: ModelHolder
+        let watcher: ModelWatcher
         do {
-            models = try ModelHolder(path: config.modelPath)
+            switch config.modelSource {
+            case .file:
+                models = try ModelHolder(path: config.modelPath, shadowPath: config.shadowModelPath)
+                watcher = ModelWatcher(holder: models, pollIntervalMs: config.modelPollMs, logger: logger)
+            case .redis:
+                let channel = ModelChannel(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
+                let follower = try ModelFollower(channel: channel, fallbackPath: config.modelPath, logger: logger)
+                models = follower.holder
+                watcher = ModelWatcher(following: follower, pollIntervalMs: config.modelPollMs, logger: logger)
+            }
         } catch {
             throw ValidationError("\(error)")
         }
         let pipeline = try Pipeline(config: config, models: models, logger: logger)
-        var services: [any Service] = [
-            PipelineService(pipeline: pipeline),
-            ModelWatcher(holder: models, pollIntervalMs: config.modelPollMs, logger: logger),
-        ]
+        var services: [any Service] = [PipelineService(pipeline: pipeline), watcher]
         if let port = config.httpPort {
             do {
                 services.append(try HealthService(pipeline: pipeline, port: port, logger: logger))

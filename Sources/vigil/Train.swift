@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VigilCore
+import VigilService
 import VigilTraffic
 import VigilTraining
 
@@ -69,6 +70,15 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Where a promoted candidate is copied (atomically); point 'vigil serve --model' here.")
     var promoteTo = "models/active.json"
 
+    @Option(help: "Also publish a promoted candidate to this Redis HOST:PORT, from where every 'vigil serve --model-source redis' loads it; the current model to compare with is then the one published there.")
+    var publishRedis: String?
+
+    @Option(help: "Key prefix in Redis, as given to vigil serve (env VIGIL_REDIS_PREFIX).")
+    var redisPrefix = Environment.string("VIGIL_REDIS_PREFIX", "vigil")
+
+    @Flag(help: "Publish a candidate that passes the gate to the shadow slot instead of promoting it: instances score it beside the active model; promote it later with 'vigil model promote-shadow'. Needs --publish-redis.")
+    var promoteToShadow = false
+
     @Option(help: "Candidate version (default: the start time in UTC, like 2026-11-25T02-00-00Z).")
     var version: String?
 
@@ -97,6 +107,9 @@ struct Train: AsyncParsableCommand {
         if synthesize == nil, let current, !FileManager.default.fileExists(atPath: current) {
             problems.append("--current \(current) does not exist")
         }
+        if let publishRedis, hostPort(publishRedis) == nil { problems.append("--publish-redis must be HOST:PORT, got '\(publishRedis)'") }
+        if promoteToShadow, publishRedis == nil { problems.append("--promote-to-shadow needs --publish-redis") }
+        if redisPrefix.isEmpty || redisPrefix.contains(" ") { problems.append("--redis-prefix must be non-empty without spaces") }
         if !["exclude", "negative"].contains(blockedUnlabelled) { problems.append("--blocked-unlabelled must be exclude or negative") }
         if let version, version.isEmpty || version.utf8.count > 128 || version.contains("/") {
             problems.append("--version must be 1-128 bytes without '/'")
@@ -157,14 +170,30 @@ struct Train: AsyncParsableCommand {
         let started = Date()
         let startedMs = Int64(started.timeIntervalSince1970 * 1000)
         let candidateVersion = version ?? UTCTime.version(startedMs)
-        let currentPath = current ?? (FileManager.default.fileExists(atPath: promoteTo) ? promoteTo : "models/baseline.json")
-        let currentModel: ModelFile?
-        do {
-            currentModel = try ModelOutput.readIfPresent(currentPath)
-        } catch {
-            throw ValidationError("the current model \(currentPath) cannot be loaded: \(error)")
+        let channel = publishRedis.flatMap(hostPort).map { ModelChannel(host: $0.0, port: $0.1, prefix: redisPrefix, timeoutMs: 5000) }
+        var currentPath = current ?? (FileManager.default.fileExists(atPath: promoteTo) ? promoteTo : "models/baseline.json")
+        var currentModel: ModelFile?
+        if current == nil, let channel {
+            // What serves is what is published; compare with that (an unreachable Redis stops the run here, before
+            // any work, rather than after training when the result could not be published).
+            do {
+                if let published = try channel.fetch(.active) {
+                    currentModel = try ModelFile.parse(Data(published.json))
+                    _ = try CompiledModel(currentModel!)
+                    currentPath = "redis \(channel.address) \(channel.jsonKey(.active))"
+                }
+            } catch {
+                throw ValidationError("the model published in redis \(channel.address) cannot be read: \(error)")
+            }
         }
-        if currentModel == nil, current != nil { throw ValidationError("the current model \(currentPath) does not exist") }
+        if currentModel == nil {
+            do {
+                currentModel = try ModelOutput.readIfPresent(currentPath)
+            } catch {
+                throw ValidationError("the current model \(currentPath) cannot be loaded: \(error)")
+            }
+            if currentModel == nil, current != nil { throw ValidationError("the current model \(currentPath) does not exist") }
+        }
 
         var properties: [String: String] = [:]
         for property in kafkaProperties {
@@ -184,15 +213,27 @@ struct Train: AsyncParsableCommand {
         console.finish()
 
         var written: [String] = []
+        var publishFailure: (any Error)?
         if !dryRun {
             let candidatePath = (outputDir as NSString).appendingPathComponent("candidate-\(candidateVersion).json")
             try ModelOutput.write(outcome.model, to: candidatePath)
             written.append("wrote \(candidatePath)")
-            if outcome.promoted {
+            if outcome.promoted, !promoteToShadow {
                 try ModelOutput.write(outcome.model, to: promoteTo)
                 written.append("promoted to \(promoteTo)")
             } else {
                 written.append("\(promoteTo) unchanged")
+            }
+            if outcome.promoted, let channel {
+                let slot: ModelSlot = promoteToShadow ? .shadow : .active
+                do {
+                    try channel.publish(Array(outcome.model.encoded()), to: slot)
+                    written.append("published to redis \(channel.address) \(channel.jsonKey(slot))"
+                        + (slot == .shadow ? " (scored in shadow; promote with 'vigil model promote-shadow')" : ""))
+                } catch {
+                    written.append("NOT published to redis \(channel.address): \(error)")
+                    publishFailure = error
+                }
             }
         } else {
             written.append("dry run: no file written")
@@ -200,6 +241,7 @@ struct Train: AsyncParsableCommand {
         print(outcome.summary())
         print("")
         print(written.joined(separator: "; "))
+        if let publishFailure { throw ValidationError("publishing the candidate to redis failed: \(publishFailure)") }
         let seconds = Date().timeIntervalSince(started)
         print("took \(String(format: "%.1f", seconds)) s (\(console.stageTimes())), peak memory \(peakMemoryMB()) MB")
     }

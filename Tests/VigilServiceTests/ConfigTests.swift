@@ -6,7 +6,16 @@ final class ConfigTests: XCTestCase {
     func testDefaultsAreValid() throws {
         XCTAssertNoThrow(try VigilConfig().validate())
         XCTAssertEqual(VigilConfig().mode, .exactlyOnce)
-        XCTAssertEqual(VigilConfig().topics.outputs, ["fraud.decisions", "fraud.alerts", "fraud.features", "fraud.late", "fraud.dlq"])
+        XCTAssertEqual(VigilConfig().topics.outputs, ["fraud.decisions", "fraud.alerts", "fraud.features", "fraud.late", "fraud.dlq", "fraud.shadow"])
+        XCTAssertEqual(VigilConfig().modelSource, .file)
+    }
+
+    func testShadowModelFileNeedsTheFileSource() {
+        var c = VigilConfig()
+        c.shadowModelPath = "models/candidate.json"
+        XCTAssertNoThrow(try c.validate())
+        c.modelSource = .redis
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("vigil model publish --shadow"), "\($0)") }
     }
 
     func testEveryProblemIsReportedAtOnce() {

@@ -1,0 +1,207 @@
+import Foundation
+import Kafka
+import VigilCore
+import VigilService
+import VigilTraffic
+import XCTest
+
+/// The nightly loop end to end, with the built binary: `vigil serve` instances decide labelled traffic with the
+/// baseline and write feature records; labels arrive; `vigil train` reads both from Kafka, trains, and publishes the
+/// promoted model to Redis; every instance switches to it, and new traffic is decided by it.
+final class RetrainingLoopTests: XCTestCase {
+    static let startMs: Int64 = 1_764_000_000_000
+    static let stepMs: Int64 = 4000
+
+    func testNightlyRetrainingBeatsTheBaselineAndReachesEveryInstance() throws {
+        let began = Date()
+        let h = try Harness(partitions: 2)
+        try h.cluster.createTopic("fraud.labels", partitions: 2)
+        let redisAddress = "\(h.config.redisHost):\(h.config.redisPort)"
+        let baseline = try ModelHolder(path: h.config.modelPath).model
+
+        // Labelled traffic on a simulated clock: 18 h of history, then 5 h of fresh traffic for afterwards.
+        var profile = TrafficProfile()
+        profile.cards = 3000
+        profile.seed = 2026
+        profile.fraudCardFraction = 0.05
+        profile.malformedFraction = 0
+        profile.lateFraction = 0
+        var generator = TrafficGenerator(profile: profile)
+        let historyCount = 16_000, freshCount = 5000
+        let messages = (0..<(historyCount + freshCount)).map { generator.next(nowMs: Self.startMs + Int64($0) * Self.stepMs) }
+        let history = Array(messages[..<historyCount]), fresh = Array(messages[historyCount...])
+        let historyFraud = history.filter { $0.truth?.isFraud == true }.count
+        XCTAssertGreaterThan(historyFraud, 200, "enough fraud to learn from")
+
+        // Two instances following Redis; nothing is published yet, so both start on the baseline file.
+        let instances = try (0..<2).map {
+            try VigilProcess(h, name: "loop-\($0)", extra: ["--model-source", "redis", "--http-port", "0"])
+        }
+        let ports = try instances.map { try XCTUnwrap(waitForHTTPPort($0), $0.log.suffix(2000).description) }
+        for vigil in instances { XCTAssertTrue(vigil.log.contains("nothing usable published in redis yet"), vigil.log) }
+        // The operator publishes what serves, so the nightly run compares with it.
+        let published = try runVigil(["model", "publish", h.config.modelPath, "--redis", redisAddress])
+        XCTAssertEqual(published.status, 0, published.output)
+
+        try h.publish(history.map { ($0.key, $0.value) })
+        XCTAssertTrue(h.waitForApplied(historyCount, timeout: 120), "history decided")
+        // Chargebacks and case outcomes: every fraud is reported an hour later; legitimate traffic is not labelled
+        // (training counts unlabelled transactions older than the maturity window as legitimate).
+        try publishLabels(history.compactMap(\.truth).filter(\.isFraud), h)
+        let servedHistory = Date()
+
+        // The nightly run, against Kafka, publishing to Redis.
+        let outputDir = FileManager.default.temporaryDirectory.appendingPathComponent("loop-\(UUID().uuidString)")
+        let train = try runVigil([
+            "train", "--brokers", h.config.brokers, "--publish-redis", redisAddress,
+            "--output-dir", outputDir.path, "--promote-to", outputDir.appendingPathComponent("active.json").path,
+            "--version", "loop-candidate-1", "--maturity-days", "0.2",
+        ])
+        XCTAssertEqual(train.status, 0, train.output)
+        XCTAssertTrue(train.output.contains("PROMOTED"), train.output)
+        XCTAssertTrue(train.output.contains("published to redis \(redisAddress) vigil:model:active"), train.output)
+        XCTAssertTrue(train.output.contains("current model \(baseline.version) (redis"), "compared with what serves: \(train.output)")
+        let trained = Date()
+        let candidateFile = try ModelFile.parse(Data(contentsOf: outputDir.appendingPathComponent("candidate-loop-candidate-1.json")))
+        let candidate = try CompiledModel(candidateFile)
+        let validation = try XCTUnwrap(candidateFile.training?.object?["metrics"]?.object)
+        let candidatePR = try XCTUnwrap(validation["candidate"]?.object?["pr_auc"]?.number)
+        let baselinePR = try XCTUnwrap(validation["current"]?.object?["pr_auc"]?.number)
+        XCTAssertGreaterThan(candidatePR, baselinePR, "validation PR AUC")
+
+        // Every instance switches within a few polls, and says so in /metrics.
+        for (vigil, port) in zip(instances, ports) {
+            XCTAssertTrue(waitForModel("loop-candidate-1", port: port, timeout: 10), vigil.log.suffix(3000).description)
+        }
+        let switched = Date()
+
+        // New traffic is decided by the new model, on both instances.
+        try h.publish(fresh.map { ($0.key, $0.value) })
+        XCTAssertTrue(h.waitForApplied(historyCount + freshCount, timeout: 60), "fresh traffic decided")
+        for vigil in instances { XCTAssertNotNil(vigil.terminate()) }
+        let freshIds = Set(fresh.compactMap { $0.truth?.transactionId })
+        var versions: [String: Set<String>] = ["history": [], "fresh": []]
+        for decision in try h.readAll(h.config.topics.decisions).map({ json($0.value) }) {
+            let id = decision["transaction_id"] as? String ?? ""
+            versions[freshIds.contains(id) ? "fresh" : "history"]!.insert(decision["model_version"] as? String ?? "?")
+        }
+        XCTAssertEqual(versions["history"], [baseline.version])
+        XCTAssertEqual(versions["fresh"], ["loop-candidate-1"])
+        for vigil in instances {
+            XCTAssertTrue(vigil.log.contains("model.source=redis \(redisAddress) vigil:model:active"), vigil.log.suffix(3000).description)
+        }
+
+        // On traffic neither model has seen, the new one ranks fraud better.
+        let (baselineAP, candidateAP) = heldOutPRAUC(messages, from: historyCount, baseline: baseline, candidate: candidate)
+        XCTAssertGreaterThan(candidateAP, baselineAP, "held-out PR AUC")
+        print("""
+            retraining loop: \(historyFraud) fraud in \(historyCount) history transactions; validation PR AUC \
+            candidate \(candidatePR) vs baseline \(baselinePR); held-out PR AUC candidate \(candidateAP) vs baseline \
+            \(baselineAP); serving history \(secs(began, servedHistory)) s, training \(secs(servedHistory, trained)) s, \
+            switch \(secs(trained, switched)) s, total \(secs(began, Date())) s
+            """)
+    }
+
+    // MARK: - Helpers
+
+    func publishLabels(_ truths: [GroundTruth], _ h: Harness) throws {
+        let producer = try KafkaProducer(config: ["bootstrap.servers": h.cluster.bootstrapServers, "linger.ms": "5"])
+        for truth in truths {
+            try producer.produce(
+                topic: "fraud.labels", key: Array(truth.transactionId.utf8),
+                value: TrafficGenerator.labelJSON(for: truth, reportedAtMs: truth.eventTimeMs + 3_600_000))
+        }
+        XCTAssertEqual(try producer.flush(timeoutMs: 20_000).failed, 0)
+    }
+
+    /// PR AUC (average precision) of both models on the transactions from `start` on, with features computed as
+    /// the service computes them, from every earlier transaction of the card.
+    func heldOutPRAUC(_ messages: [GeneratedMessage], from start: Int, baseline: CompiledModel, candidate: CompiledModel)
+        -> (baseline: Double, candidate: Double)
+    {
+        let step = ScoringStep(config: FeatureConfig())
+        var states: [String: CardState] = [:]
+        var clock = PartitionClock()
+        var scores: (baseline: [Double], candidate: [Double]) = ([], [])
+        var labels: [Bool] = []
+        for (i, message) in messages.enumerated() {
+            guard case .success(let tx) = TransactionDecoder.decode(value: message.value, key: message.key),
+                  let truth = message.truth else { continue }
+            var state = states[tx.cardId] ?? CardState()
+            guard case .decided(let d) = step.process(tx, state: &state, clock: &clock, model: baseline, nowMs: 0) else { continue }
+            states[tx.cardId] = state
+            guard i >= start else { continue }
+            scores.baseline.append(d.score.value)
+            scores.candidate.append(candidate.score(d.features).value)
+            labels.append(truth.isFraud)
+        }
+        return (averagePrecision(scores.baseline, labels), averagePrecision(scores.candidate, labels))
+    }
+
+    /// `sum_k (R_k - R_{k-1}) P_k` over thresholds at each distinct score, ties entering together.
+    func averagePrecision(_ scores: [Double], _ labels: [Bool]) -> Double {
+        let positives = labels.filter { $0 }.count
+        let order = scores.indices.sorted { scores[$0] > scores[$1] }
+        var ap = 0.0, truePositives = 0, flagged = 0, previousRecall = 0.0, i = 0
+        while i < order.count {
+            var j = i
+            while j < order.count, scores[order[j]] == scores[order[i]] {
+                if labels[order[j]] { truePositives += 1 }
+                flagged += 1
+                j += 1
+            }
+            let recall = Double(truePositives) / Double(max(positives, 1))
+            ap += (recall - previousRecall) * Double(truePositives) / Double(flagged)
+            previousRecall = recall
+            i = j
+        }
+        return ap
+    }
+
+    func waitForHTTPPort(_ vigil: VigilProcess, timeout: TimeInterval = 15) -> Int? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let log = vigil.log
+            if let range = log.range(of: "http.port=") { return Int(log[range.upperBound...].prefix { $0.isNumber }) }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return nil
+    }
+
+    func waitForModel(_ version: String, port: Int, timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let metrics = try? RawClient.exchange(port: port, "GET /metrics HTTP/1.1\r\n\r\n").bodyText,
+               metrics.contains("vigil_model_info{version=\"\(version)\"} 1") { return true }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        return false
+    }
+
+    func secs(_ a: Date, _ b: Date) -> String { String(format: "%.1f", b.timeIntervalSince(a)) }
+}
+
+/// Runs the `vigil` binary to completion; stdout and stderr together.
+func runVigil(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    guard FileManager.default.isExecutableFile(atPath: vigilBinary.path) else {
+        throw XCTSkip("vigil binary not built at \(vigilBinary.path); run `swift build` first")
+    }
+    let process = Process()
+    process.executableURL = vigilBinary
+    process.arguments = arguments
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-run-\(UUID().uuidString).log")
+    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: output) }
+    let handle = try FileHandle(forWritingTo: output)
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    process.waitUntilExit()
+    try handle.close()
+    return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+}
+
+private extension JSONValue {
+    var object: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
+    var number: Double? { if case .number(let n) = self { n } else { nil } }
+}
