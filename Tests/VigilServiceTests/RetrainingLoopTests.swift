@@ -20,15 +20,8 @@ final class RetrainingLoopTests: XCTestCase {
         let baseline = try ModelHolder(path: h.config.modelPath).model
 
         // Labelled traffic on a simulated clock: 18 h of history, then 5 h of fresh traffic for afterwards.
-        var profile = TrafficProfile()
-        profile.cards = 3000
-        profile.seed = 2026
-        profile.fraudCardFraction = 0.05
-        profile.malformedFraction = 0
-        profile.lateFraction = 0
-        var generator = TrafficGenerator(profile: profile)
         let historyCount = 16_000, freshCount = 5000
-        let messages = (0..<(historyCount + freshCount)).map { generator.next(nowMs: Self.startMs + Int64($0) * Self.stepMs) }
+        let messages = labelledTraffic(count: historyCount + freshCount, seed: 2026)
         let history = Array(messages[..<historyCount]), fresh = Array(messages[historyCount...])
         let historyFraud = history.filter { $0.truth?.isFraud == true }.count
         XCTAssertGreaterThan(historyFraud, 200, "enough fraud to learn from")
@@ -102,7 +95,88 @@ final class RetrainingLoopTests: XCTestCase {
             """)
     }
 
+    func testCandidateRunsInShadowUntilPromoted() throws {
+        let h = try Harness(partitions: 2)
+        h.config.mode = .atLeastOnce
+        try h.cluster.createTopic("fraud.labels", partitions: 1)
+        let redisAddress = "\(h.config.redisHost):\(h.config.redisPort)"
+        let baseline = try ModelHolder(path: h.config.modelPath).model
+        let messages = labelledTraffic(count: 11_000, seed: 77)
+        let history = Array(messages[..<8000]), inShadow = Array(messages[8000..<10_000]), promoted = Array(messages[10_000...])
+
+        let vigil = try VigilProcess(h, name: "shadow", extra: ["--model-source", "redis", "--http-port", "0"])
+        let port = try XCTUnwrap(waitForHTTPPort(vigil), vigil.log.suffix(2000).description)
+        try h.publish(history.map { ($0.key, $0.value) })
+        XCTAssertTrue(h.waitForApplied(history.count, timeout: 90), "history decided")
+        try publishLabels(history.compactMap(\.truth).filter(\.isFraud), h)
+
+        // The nightly run publishes its candidate to the shadow slot: the instance scores it beside the baseline.
+        let outputDir = FileManager.default.temporaryDirectory.appendingPathComponent("shadow-\(UUID().uuidString)")
+        let activeFile = outputDir.appendingPathComponent("active.json")
+        let train = try runVigil([
+            "train", "--brokers", h.config.brokers, "--publish-redis", redisAddress, "--promote-to-shadow",
+            "--current", h.config.modelPath, "--output-dir", outputDir.path, "--promote-to", activeFile.path,
+            "--version", "shadow-candidate-1", "--maturity-days", "0.1",
+        ])
+        XCTAssertEqual(train.status, 0, train.output)
+        XCTAssertTrue(train.output.contains("published to redis \(redisAddress) vigil:model:shadow"), train.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: activeFile.path), "a shadow candidate is not promoted")
+        XCTAssertTrue(waitForMetric("vigil_shadow_model_info{version=\"shadow-candidate-1\"} 1", port: port, timeout: 10),
+                      vigil.log.suffix(3000).description)
+
+        try h.publish(inShadow.map { ($0.key, $0.value) })
+        XCTAssertTrue(h.waitForApplied(history.count + inShadow.count, timeout: 60))
+        let shadowIds = Set(inShadow.compactMap { $0.truth?.transactionId })
+        // Every decision of the period is counted once by (active, shadow) verdict pair.
+        var counted = 0.0
+        let deadline = Date().addingTimeInterval(5)
+        repeat {
+            let metrics = (try? RawClient.exchange(port: port, "GET /metrics HTTP/1.1\r\n\r\n").bodyText) ?? ""
+            counted = metrics.split(separator: "\n")
+                .filter { $0.hasPrefix("vigil_shadow_verdicts_total{shadow_version=\"shadow-candidate-1\"") }
+                .compactMap { Double($0.split(separator: " ").last!) }.reduce(0, +)
+        } while counted < Double(shadowIds.count) && Date() < deadline
+        XCTAssertEqual(counted, Double(shadowIds.count))
+
+        // Promoted by hand after looking at the shadow period: the instance switches and stops shadow scoring.
+        let promote = try runVigil(["model", "promote-shadow", "--expect-version", "shadow-candidate-1", "--redis", redisAddress])
+        XCTAssertEqual(promote.status, 0, promote.output)
+        XCTAssertTrue(waitForModel("shadow-candidate-1", port: port, timeout: 10), vigil.log.suffix(3000).description)
+        try h.publish(promoted.map { ($0.key, $0.value) })
+        XCTAssertTrue(h.waitForApplied(messages.count, timeout: 60))
+        XCTAssertNotNil(vigil.terminate())
+        XCTAssertTrue(vigil.log.contains("shadow model withdrawn"), vigil.log.suffix(3000).description)
+
+        let promotedIds = Set(promoted.compactMap { $0.truth?.transactionId })
+        var verdicts: [String: String] = [:]
+        for decision in try h.readAll(h.config.topics.decisions).map({ json($0.value) }) {
+            let id = decision["transaction_id"] as? String ?? ""
+            verdicts[id] = decision["verdict"] as? String
+            XCTAssertEqual(decision["model_version"] as? String, promotedIds.contains(id) ? "shadow-candidate-1" : baseline.version)
+        }
+        let shadow = try h.readAll(h.config.topics.shadow).map { json($0.value) }
+        XCTAssertEqual(Set(shadow.compactMap { $0["transaction_id"] as? String }), shadowIds, "exactly the shadow period")
+        for s in shadow {
+            XCTAssertEqual(s["model_version"] as? String, "shadow-candidate-1")
+            XCTAssertEqual(s["active_model_version"] as? String, baseline.version)
+            XCTAssertEqual(s["active_verdict"] as? String, verdicts[s["transaction_id"] as? String ?? ""])
+        }
+    }
+
     // MARK: - Helpers
+
+    /// Card traffic with ground truth, one message every 4 s of simulated time: 3000 cards, 5% of them with fraud
+    /// episodes, nothing malformed or late (every message gets a decision).
+    func labelledTraffic(count: Int, seed: UInt64) -> [GeneratedMessage] {
+        var profile = TrafficProfile()
+        profile.cards = 3000
+        profile.seed = seed
+        profile.fraudCardFraction = 0.05
+        profile.malformedFraction = 0
+        profile.lateFraction = 0
+        var generator = TrafficGenerator(profile: profile)
+        return (0..<count).map { generator.next(nowMs: Self.startMs + Int64($0) * Self.stepMs) }
+    }
 
     func publishLabels(_ truths: [GroundTruth], _ h: Harness) throws {
         let producer = try KafkaProducer(config: ["bootstrap.servers": h.cluster.bootstrapServers, "linger.ms": "5"])
@@ -169,10 +243,14 @@ final class RetrainingLoopTests: XCTestCase {
     }
 
     func waitForModel(_ version: String, port: Int, timeout: TimeInterval) -> Bool {
+        waitForMetric("vigil_model_info{version=\"\(version)\"} 1", port: port, timeout: timeout)
+    }
+
+    func waitForMetric(_ sample: String, port: Int, timeout: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let metrics = try? RawClient.exchange(port: port, "GET /metrics HTTP/1.1\r\n\r\n").bodyText,
-               metrics.contains("vigil_model_info{version=\"\(version)\"} 1") { return true }
+               metrics.contains(sample) { return true }
             Thread.sleep(forTimeInterval: 0.2)
         }
         return false

@@ -64,6 +64,27 @@ final class ShadowScoringTests: XCTestCase {
         XCTAssertEqual(after.shadowVerdicts.total, 0)
     }
 
+    func testShadowModelFileIsReloadedLikeTheActiveOne() throws {
+        let active = modelsDirectory.appendingPathComponent("baseline.json").path
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("shadow-\(UUID().uuidString).json")
+        var file = try ModelFile.parse(Data(contentsOf: URL(fileURLWithPath: active)))
+        file.version = "shadow-v1"
+        try file.encoded().write(to: url)
+        let holder = try ModelHolder(path: active, shadowPath: url.path)
+        XCTAssertEqual(holder.shadow?.version, "shadow-v1")
+        file.version = "shadow-v2-longer"
+        try file.encoded().write(to: url)
+        let logs = LogCapture()
+        XCTAssertNil(holder.reloadIfChanged(logger: logs.logger), "the active file did not change")
+        XCTAssertEqual(holder.shadow?.version, "shadow-v2-longer")
+        XCTAssertEqual(logs.count(of: "shadow model loaded"), 1)
+        try Data("{ not json".utf8).write(to: url)
+        holder.reloadIfChanged(logger: logs.logger)
+        XCTAssertEqual(holder.shadow?.version, "shadow-v2-longer", "a bad shadow file leaves the running shadow")
+        XCTAssertEqual(logs.count(of: "model rejected"), 1)
+        XCTAssertThrowsError(try ModelHolder(path: active, shadowPath: url.path), "a bad shadow file stops the start")
+    }
+
     func testShadowCountsInMetrics() throws {
         var s = PipelineStats.Snapshot()
         s.modelVersion = "active-1"
