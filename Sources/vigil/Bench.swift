@@ -59,12 +59,18 @@ struct Bench: ParsableCommand {
         print("traffic: \(decoded.count) transactions, \(cards) cards, \(String(format: "%.1f", Double(held) / Double(before.count))) held events per card on average")
 
         var sink = 0.0
+        let allocations = AllocationCounter()
+        if allocations == nil {
+            print("(allocation counts need LD_PRELOAD of the counter: run loadtest/malloc-count/run.sh)")
+        }
         func measure(_ name: String, _ body: () -> Void) {
             guard stage == nil || stage == name else { return }
+            let a0 = allocations?.count ?? 0
             let t0 = DispatchTime.now().uptimeNanoseconds
             body()
             let ns = Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(decoded.count)
-            print(String(format: "%-9@ %8.0f ns per transaction", name as NSString, ns))
+            let perTx = allocations.map { String(format: "%6.2f allocations", Double($0.count - a0) / Double(decoded.count)) } ?? ""
+            print(String(format: "%-9@ %8.0f ns %@ per transaction", name as NSString, ns, perTx as NSString))
         }
         measure("decode") {
             for m in messages { if case .success(let tx) = TransactionDecoder.decode(value: m.value, key: m.key) { sink += Double(tx.amountMinor) } }
@@ -110,4 +116,16 @@ struct Bench: ParsableCommand {
         }
         if sink == .infinity { print(sink) }
     }
+}
+
+/// Reads the allocation count of `loadtest/malloc-count` when it is preloaded.
+struct AllocationCounter {
+    let read: @convention(c) () -> UInt
+
+    init?() {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "vigil_malloc_count") else { return nil }
+        read = unsafeBitCast(symbol, to: (@convention(c) () -> UInt).self)
+    }
+
+    var count: Int { Int(read()) }
 }
