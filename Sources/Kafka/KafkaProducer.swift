@@ -14,6 +14,8 @@ public final class KafkaProducer: @unchecked Sendable {
     // (produce, poll, flush, transactional API), and the only Swift state, `reports`, is Sendable.
     let handle: OpaquePointer
     private let reports: DeliveryReports
+    /// Topic handles by name: producing by handle skips librdkafka's per-message topic lookup and refcounting.
+    private let topics = Locked<[String: OpaquePointer]>([:])
 
     /// Creates the producer. Throws a `KafkaError` naming the property if any property is unknown or invalid.
     public init(config: [String: String]) throws(KafkaError) {
@@ -26,7 +28,18 @@ public final class KafkaProducer: @unchecked Sendable {
     }
 
     deinit {
+        topics.withLock { handles in for (_, rkt) in handles { rd_kafka_topic_destroy(rkt) } }
         rd_kafka_destroy(handle)
+    }
+
+    /// The topic's handle, created once (with default topic configuration) and kept until the producer goes.
+    private func topicHandle(_ name: String) -> OpaquePointer? {
+        topics.withLock { handles in
+            if let rkt = handles[name] { return rkt }
+            guard let rkt = rd_kafka_topic_new(handle, name, nil) else { return nil }
+            handles[name] = rkt
+            return rkt
+        }
     }
 
     /// Enqueues one message; `key`, `value` and headers are copied. `partition` nil lets the partitioner
@@ -93,6 +106,7 @@ public final class KafkaProducer: @unchecked Sendable {
         var headerList = headers.isEmpty ? nil : KafkaProducer.makeHeaderList(headers)
         defer { if let headerList { rd_kafka_headers_destroy(headerList) } }
 
+        let rkt = topicHandle(topic)
         return topic.withCString { topicName -> KafkaError? in
             withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6) { vus -> KafkaError? in
                 var count = 0
@@ -102,7 +116,11 @@ public final class KafkaProducer: @unchecked Sendable {
                     vus.initializeElement(at: count, to: vu)
                     count += 1
                 }
-                append { $0.vtype = RD_KAFKA_VTYPE_TOPIC; $0.u.cstr = topicName }
+                if let rkt {
+                    append { $0.vtype = RD_KAFKA_VTYPE_RKT; $0.u.rkt = rkt }
+                } else {
+                    append { $0.vtype = RD_KAFKA_VTYPE_TOPIC; $0.u.cstr = topicName }
+                }
                 append { $0.vtype = RD_KAFKA_VTYPE_MSGFLAGS; $0.u.i = RD_KAFKA_MSG_F_COPY }
                 append {
                     $0.vtype = RD_KAFKA_VTYPE_VALUE

@@ -59,13 +59,22 @@ extension Pipeline {
         let topics = config.topics
         switch outcome {
         case .decided(let d):
-            let txKey = Array(d.transaction.transactionId.utf8)
-            let decision = encoder.decision(d)
-            try producer.produce(topic: topics.decisions, key: txKey, value: decision)
-            if d.raisesAlert {
-                try producer.produce(topic: topics.alerts, key: Array(d.transaction.cardId.utf8), value: decision)
+            // Encoded into the encoder's reused buffer and copied once, by librdkafka.
+            var txId = d.transaction.transactionId
+            var cardId = d.transaction.cardId
+            try txId.withUTF8 { txKey in
+                try encoder.withDecision(d) { decision in
+                    try producer.produce(topic: topics.decisions, key: UnsafeRawBufferPointer(txKey), value: decision)
+                    if d.raisesAlert {
+                        try cardId.withUTF8 { cardKey in
+                            try producer.produce(topic: topics.alerts, key: UnsafeRawBufferPointer(cardKey), value: decision)
+                        }
+                    }
+                }
+                try encoder.withFeatureRecord(d) { record in
+                    try producer.produce(topic: topics.features, key: UnsafeRawBufferPointer(txKey), value: record)
+                }
             }
-            try producer.produce(topic: topics.features, key: txKey, value: encoder.featureRecord(d))
             if shadow != nil {
                 try producer.produce(
                     topic: topics.shadow, key: Array(d.transaction.transactionId.utf8),
