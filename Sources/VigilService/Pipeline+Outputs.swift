@@ -74,11 +74,11 @@ extension Pipeline {
                 try encoder.withFeatureRecord(d) { record in
                     try producer.produce(topic: topics.features, key: UnsafeRawBufferPointer(txKey), value: record)
                 }
-            }
-            if shadow != nil {
-                try producer.produce(
-                    topic: topics.shadow, key: Array(d.transaction.transactionId.utf8),
-                    value: shadow!.message(for: d, encoder: &encoder))
+                if shadow != nil {  // a candidate's verdict beside the decision (ShadowScorer.swift)
+                    try shadow!.withMessage(for: d, encoder: &encoder) { value in
+                        try producer.produce(topic: topics.shadow, key: UnsafeRawBufferPointer(txKey), value: value)
+                    }
+                }
             }
         case .late(let tx, let watermark, let behind):
             try producer.produce(topic: topics.late, key: Array(tx.cardId.utf8), value: message.value, headers: [

@@ -16,11 +16,13 @@ struct ShadowScorer {
         self.model = model
     }
 
-    /// The shadow message for decision `d`.
-    mutating func message(for d: Decision, encoder: inout OutputEncoder) -> [UInt8] {
+    /// Scores decision `d` and lends its shadow message to `body` (the encoder's reused buffer, valid only inside).
+    mutating func withMessage<R>(
+        for d: Decision, encoder: inout OutputEncoder, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) rethrows -> R {
         let score = model.score(d.features)
         verdicts.add(active: d.verdict, shadow: score.verdict)
-        return encoder.shadowDecision(d, shadow: score, shadowVersion: model.version)
+        return try encoder.withShadowDecision(d, shadow: score, shadowVersion: model.version, body)
     }
 }
 
