@@ -32,6 +32,21 @@ public final class KafkaProducer: @unchecked Sendable {
         rd_kafka_destroy(handle)
     }
 
+    /// Fetches metadata for `topics` now, so the first message to each does not wait for a metadata round trip
+    /// (librdkafka looks a topic up on first use, which stalls that batch by up to a second). Throws if a topic's
+    /// metadata cannot be had within `timeoutMs`.
+    public func prepare(topics names: [String], timeoutMs: Int) throws(KafkaError) {
+        for name in names {
+            guard let rkt = topicHandle(name) else {
+                throw KafkaError(rd_kafka_last_error(), "cannot create a handle for topic \(name)")
+            }
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let err = rd_kafka_metadata(handle, 0, rkt, &metadata, Int32(clamping: timeoutMs))
+            if let metadata { rd_kafka_metadata_destroy(metadata) }
+            try KafkaError.check(err, "metadata of topic \(name)", handle: handle)
+        }
+    }
+
     /// The topic's handle, created once (with default topic configuration) and kept until the producer goes.
     private func topicHandle(_ name: String) -> OpaquePointer? {
         topics.withLock { handles in

@@ -46,6 +46,12 @@ public final class Pipeline: @unchecked Sendable {
         if config.mode == .exactlyOnce {
             try producer.initTransactions(timeoutMs: config.kafkaTimeoutMs)
         }
+        // Learn the output topics' partitions now rather than stalling the first batch that writes to each.
+        do {
+            try producer.prepare(topics: config.topics.outputs, timeoutMs: 5000)
+        } catch {
+            logger.warning("could not fetch output topic metadata at start", metadata: ["error": "\(error)"])
+        }
         try consumer.subscribe(topics: [config.topics.transactions])
     }
 
