@@ -51,7 +51,7 @@ extension LoadTestRun {
 
         // 3. Vigil works through the backlog.
         Console.line("Starting vigil serve (group \(settings.runId)) on the backlog...")
-        if tuneMockSockets(environment) { MockSocketTuning.disableNagleOnAllTCPSockets() }
+        if tuneMockSockets(environment) { MockKafkaCluster.disableNagleOnProcessSockets() }
         let monitor = Monitor(
             ledger: ledger, redis: redis, vigilPid: { vigil.pid }, targetRate: nil,
             tuneMockSockets: tuneMockSockets(environment))

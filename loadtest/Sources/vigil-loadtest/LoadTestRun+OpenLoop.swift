@@ -1,3 +1,4 @@
+import Kafka
 import Foundation
 
 extension LoadTestRun {
@@ -28,7 +29,7 @@ extension LoadTestRun {
         var round = 0
         var ready = false
         while !ready, !stop.isSet, MonotonicClock.nowNs() < startupDeadline {
-            if tuneMockSockets(environment) { MockSocketTuning.disableNagleOnAllTCPSockets() }
+            if tuneMockSockets(environment) { MockKafkaCluster.disableNagleOnProcessSockets() }
             try publisher.publishWarmup(warmup.round(round, count: settings.warmup))
             round += 1
             _ = try wait(until: startupDeadline, vigil: vigil, doing: "before it had decided the warm-up") {
@@ -52,7 +53,7 @@ extension LoadTestRun {
 
         let metricsAtStart = scrapeVigil()
         ledger.startMeasurement()
-        if tuneMockSockets(environment) { MockSocketTuning.disableNagleOnAllTCPSockets() }
+        if tuneMockSockets(environment) { MockKafkaCluster.disableNagleOnProcessSockets() }
         let monitor = Monitor(
             ledger: ledger, redis: redis, vigilPid: { vigil.pid }, targetRate: { schedule.rate(at: $0) },
             tuneMockSockets: tuneMockSockets(environment))

@@ -133,7 +133,7 @@ final class LoadTestRun: @unchecked Sendable {
         return absolute
     }
 
-    /// Whether to give the in-process mock broker's sockets TCP_NODELAY (see `MockSocketTuning`).
+    /// Whether to give the in-process mock broker's sockets TCP_NODELAY (see `MockKafkaCluster.disableNagleOnProcessSockets`).
     func tuneMockSockets(_ environment: TestEnvironment) -> Bool {
         environment.isMockKafka && !settings.keepMockNagle
     }

@@ -1,3 +1,4 @@
+import Kafka
 import Foundation
 import Histogram
 
@@ -13,7 +14,7 @@ final class Monitor: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     let samples = Locked<[Sample]>([])
     private(set) var startNs: Int64 = 0
-    /// Sets TCP_NODELAY on new sockets of the in-process mock broker every tick (see `MockSocketTuning`).
+    /// Sets TCP_NODELAY on new sockets of the in-process mock broker every tick (see `MockKafkaCluster.disableNagleOnProcessSockets`).
     private let tuneMockSockets: Bool
 
     init(ledger: Ledger, redis: RedisProbe?, vigilPid: @escaping () -> Int32, targetRate: ((Double) -> Double)?, tuneMockSockets: Bool) {
@@ -50,7 +51,7 @@ final class Monitor: @unchecked Sendable {
             second += 1
             MonotonicClock.sleep(untilNs: startNs + Int64(second) * 1_000_000_000)
             guard running.value else { break }
-            if tuneMockSockets { MockSocketTuning.disableNagleOnAllTCPSockets() }
+            if tuneMockSockets { MockKafkaCluster.disableNagleOnProcessSockets() }
             let nowNs = MonotonicClock.nowNs()
             let interval = Double(nowNs - previousNs) / 1e9
             let (snap, histogram) = ledger.takeSecond()
