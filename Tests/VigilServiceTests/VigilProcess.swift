@@ -25,7 +25,7 @@ final class VigilProcess {
             "serve", "--brokers", h.config.brokers, "--redis", "\(h.config.redisHost):\(h.config.redisPort)",
             "--group", h.config.group, "--model", h.config.modelPath, "--session-timeout-ms", "6000",
             "--batch-size", String(h.config.batchSize), "--mode", h.config.mode.rawValue, "--log-level", "info",
-        ] + extra
+        ] + (extra.contains("--http-port") ? [] : ["--http-port", "0"]) + extra
         process.standardOutput = try FileHandle(forWritingTo: logURL)
         process.standardError = try FileHandle(forWritingTo: logURL)
         try process.run()
