@@ -1,9 +1,10 @@
 import Kafka
 
 extension Topics {
-    /// Creates the input and every output topic on librdkafka's mock cluster (which only knows topics made this way).
+    /// Creates the input, every output and the shadow topic on librdkafka's mock cluster (which only knows topics
+    /// made this way).
     public func create(on cluster: MockKafkaCluster, partitions: Int32) throws {
-        for name in [transactions] + outputs {
+        for name in [transactions] + outputs + [shadow] {
             try cluster.createTopic(name, partitions: partitions)
         }
     }

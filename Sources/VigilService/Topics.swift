@@ -11,6 +11,6 @@ public struct Topics: Sendable, Equatable {
 
     public init() {}
 
-    /// Every topic Vigil writes to.
-    public var outputs: [String] { [decisions, alerts, features, late, dlq, shadow] }
+    /// Every topic Vigil always writes to (the shadow topic only while a shadow model is set).
+    public var outputs: [String] { [decisions, alerts, features, late, dlq] }
 }

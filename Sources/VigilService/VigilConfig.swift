@@ -57,7 +57,7 @@ public struct VigilConfig: Sendable {
         if !(1...65535).contains(redisPort) { problems.append("redis port must be 1-65535, got \(redisPort)") }
         if redisPrefix.isEmpty || redisPrefix.contains(" ") { problems.append("redis prefix must be non-empty without spaces") }
         if group.isEmpty { problems.append("group is empty") }
-        let names = [topics.transactions] + topics.outputs
+        let names = [topics.transactions] + topics.outputs + [topics.shadow]
         for name in names where !Self.isTopicName(name) {
             problems.append("'\(name)' is not a valid Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)")
         }

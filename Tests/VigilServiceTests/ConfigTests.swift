@@ -6,7 +6,8 @@ final class ConfigTests: XCTestCase {
     func testDefaultsAreValid() throws {
         XCTAssertNoThrow(try VigilConfig().validate())
         XCTAssertEqual(VigilConfig().mode, .exactlyOnce)
-        XCTAssertEqual(VigilConfig().topics.outputs, ["fraud.decisions", "fraud.alerts", "fraud.features", "fraud.late", "fraud.dlq", "fraud.shadow"])
+        XCTAssertEqual(VigilConfig().topics.outputs, ["fraud.decisions", "fraud.alerts", "fraud.features", "fraud.late", "fraud.dlq"])
+        XCTAssertEqual(VigilConfig().topics.shadow, "fraud.shadow")
         XCTAssertEqual(VigilConfig().modelSource, .file)
     }
 
