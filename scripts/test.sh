@@ -11,12 +11,11 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
 swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log" || status=$?
-# One plain closing line with the totals of XCTest's last summary.
-summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1 || true)
-total=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
-failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
-if [ -n "$summary" ]; then
-  echo "tests: $((total - failed)) passed, $failed failed"
+# One plain closing line: test cases passed and failed (XCTest's own summary counts failed assertions).
+passed=$(grep -cE "^Test Case '.*' passed" "$log" || true)
+failed=$(grep -cE "^Test Case '.*' failed" "$log" || true)
+if [ "$((passed + failed))" -gt 0 ]; then
+  echo "tests: $passed passed, $failed failed"
 else
   echo "tests: no XCTest summary found" >&2
   [ "$status" -ne 0 ] || status=1
