@@ -84,7 +84,8 @@ public struct JSONWriter: Sendable {
             null()
             return
         }
-        if v == v.rounded(.towardZero) && abs(v) <= 9_007_199_254_740_992 {
+        // -0.0 keeps its sign through the description path ("-0.0"), so it reads back as itself.
+        if v == v.rounded(.towardZero) && abs(v) <= 9_007_199_254_740_992 && !(v == 0 && v.sign == .minus) {
             int(Int64(v))
             return
         }
