@@ -16,6 +16,7 @@ extension Pipeline {
         for message in polled where firstOffsets[message.topicPartition] == nil {
             firstOffsets[message.topicPartition] = message.offset
         }
+        rewoundThisBatch = []
         let rewound = try ensureOwned(firstOffsets)
 
         // Decode; skip what Redis says is already applied.

@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import Logging
 import VigilCore
@@ -63,7 +64,31 @@ extension Pipeline {
             partitions.noteEmitted(tp, until: first)
             try consumer.seek(tp, to: start, timeoutMs: config.kafkaTimeoutMs)
             rewound.insert(tp)
+            rewoundThisBatch.insert(tp)
         }
         return rewound
+    }
+
+    /// While no records arrive, checks every few seconds that Redis still has what this instance stored for its
+    /// partitions. A partition that is caught up gets no batch that would notice a Redis restart that lost its state,
+    /// so this starts the rebuild from the log before the next transaction needs the state.
+    func checkIdlePartitions() {
+        guard Date().timeIntervalSince(lastIdleCheck) >= 2 else { return }
+        lastIdleCheck = Date()
+        for tp in partitions.partitions {
+            guard let ours = partitions[tp]?.record else { continue }
+            do {
+                let current = try store.loadPartition(tp)
+                guard current.applied != ours.applied || current.epoch != ours.epoch else { continue }
+                handleFence(FenceReport(partition: tp, current: current))
+                if partitions[tp] == nil, current.epoch ?? 0 <= ours.epoch ?? 0 {
+                    // Redis lost it: claim again and replay from where Redis's state ends.
+                    _ = try ensureOwned([tp: (ours.applied ?? -1) + 1])
+                }
+            } catch {
+                logger.warning("idle partition check failed", metadata: ["partition": "\(tp)", "error": "\(error)"])
+                return
+            }
+        }
     }
 }

@@ -13,6 +13,9 @@ extension Pipeline {
         for message in batch where firstOffsets[message.topicPartition] == nil {
             firstOffsets[message.topicPartition] = message.offset
         }
+        // Partitions this batch already moved back (to replay the log into Redis) stay where they were moved.
+        for tp in rewoundThisBatch { firstOffsets[tp] = nil }
+        rewoundThisBatch = []
         logger.error("batch failed, retrying", metadata: [
             "error": "\(error)", "records": "\(batch.count)", "attempt": "\(consecutiveFailures)",
         ])

@@ -26,6 +26,10 @@ public final class Pipeline: @unchecked Sendable {
     let transactionalId: String
     /// A Kafka transaction is open (exactly-once mode, between begin and commit).
     var inTransaction = false
+    /// Partitions the batch in flight moved back to replay from Redis's end; a failed batch must not undo that.
+    var rewoundThisBatch: Set<TopicPartition> = []
+    /// When idle partitions were last checked against Redis.
+    var lastIdleCheck = Date()
 
     public init(config: VigilConfig, models: ModelHolder, logger: Logger, stats: PipelineStats = PipelineStats()) throws {
         try config.validate()
@@ -121,7 +125,10 @@ public final class Pipeline: @unchecked Sendable {
                 backOff()
                 continue
             }
-            guard !messages.isEmpty else { continue }
+            guard !messages.isEmpty else {
+                checkIdlePartitions()
+                continue
+            }
             let pollNanos = DispatchTime.now().uptimeNanoseconds - pollStart
             stats.update { $0.stageNanos[.poll, default: 0] += pollNanos }
             do {

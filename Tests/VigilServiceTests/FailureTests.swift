@@ -67,6 +67,23 @@ final class FailureTests: XCTestCase {
         try checkOutputs(h, allowIdenticalDuplicates: true)
     }
 
+    func testRedisLosingItsDataWhileVigilIsIdleIsRepairedBeforeTheNextTransaction() throws {
+        let h = try Harness(persistentRedis: true)
+        let input = traffic(count: 3000, seed: 27)
+        try h.publish(Array(input[..<2500]))
+        let vigil = try VigilProcess(h, name: "redis-idle")
+        XCTAssertTrue(h.waitForApplied(2500))
+        Thread.sleep(forTimeInterval: 1)
+        h.redis.kill()
+        try h.redis.restart(keepData: false)
+        // Nothing arrives, yet the state comes back: the idle check notices and replays the log.
+        XCTAssertTrue(h.waitForApplied(2500, timeout: 60), "state not rebuilt while idle: \(vigil.log.suffix(3000))")
+        try h.publish(Array(input[2500...]))
+        XCTAssertTrue(h.waitForApplied(input.count), "did not finish: \(vigil.log.suffix(3000))")
+        XCTAssertNotNil(vigil.terminate())
+        try checkOutputs(h, allowIdenticalDuplicates: true)
+    }
+
     func testBrokerDownAndRequestErrors() throws {
         let h = try Harness()
         h.config.mode = .atLeastOnce
