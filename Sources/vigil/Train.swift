@@ -241,9 +241,9 @@ struct Train: AsyncParsableCommand {
         print(outcome.summary())
         print("")
         print(written.joined(separator: "; "))
-        if let publishFailure { throw ValidationError("publishing the candidate to redis failed: \(publishFailure)") }
         let seconds = Date().timeIntervalSince(started)
         print("took \(String(format: "%.1f", seconds)) s (\(console.stageTimes())), peak memory \(peakMemoryMB()) MB")
+        if let publishFailure { throw ValidationError("publishing the candidate to redis failed: \(publishFailure)") }
     }
 
     // MARK: - Synthetic history
