@@ -18,24 +18,7 @@ extension OutputEncoder {
     mutating func writeShadowDecision(_ d: Decision, shadow: Score, shadowVersion: String) {
         writer.reset()
         writer.beginObject()
-        writer.key("schema_version"); writer.int(Self.schemaVersion)
-        writer.key("transaction_id"); writer.string(d.transaction.transactionId)
-        writer.key("card_id"); writer.string(d.transaction.cardId)
-        writer.key("verdict"); writer.string(shadow.verdict.name)
-        writer.key("score"); writer.double(shadow.value)
-        writer.key("model_version"); writer.string(shadowVersion)
-        writer.key("reasons")
-        writer.beginArray()
-        for i in 0..<shadow.reasons.count {
-            let reason = shadow.reasons[i]
-            writer.beginObject()
-            writer.key("feature"); writer.string(reason.feature.name)
-            writer.key("contribution"); writer.double(reason.contribution)
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.key("event_time_ms"); writer.int(d.transaction.eventTimeMs)
-        writer.key("decided_at_ms"); writer.int(d.decidedAtMs)
+        writeDecisionFields(d, score: shadow, modelVersion: shadowVersion)
         writer.key("active_verdict"); writer.string(d.verdict.name)
         writer.key("active_score"); writer.double(d.score.value)
         writer.key("active_model_version"); writer.string(d.modelVersion)

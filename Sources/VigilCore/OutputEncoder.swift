@@ -33,16 +33,23 @@ public struct OutputEncoder {
     mutating func writeDecision(_ d: Decision) {
         writer.reset()
         writer.beginObject()
+        writeDecisionFields(d, score: d.score, modelVersion: d.modelVersion)
+        writer.endObject()
+    }
+
+    /// The contract's decision fields, with `score` and `modelVersion` from the model that decided (the active one,
+    /// or a shadow candidate).
+    mutating func writeDecisionFields(_ d: Decision, score: Score, modelVersion: String) {
         writer.key("schema_version"); writer.int(Self.schemaVersion)
         writer.key("transaction_id"); writer.string(d.transaction.transactionId)
         writer.key("card_id"); writer.string(d.transaction.cardId)
-        writer.key("verdict"); writer.string(d.verdict.name)
-        writer.key("score"); writer.double(d.score.value)
-        writer.key("model_version"); writer.string(d.modelVersion)
+        writer.key("verdict"); writer.string(score.verdict.name)
+        writer.key("score"); writer.double(score.value)
+        writer.key("model_version"); writer.string(modelVersion)
         writer.key("reasons")
         writer.beginArray()
-        for i in 0..<d.score.reasons.count {
-            let reason = d.score.reasons[i]
+        for i in 0..<score.reasons.count {
+            let reason = score.reasons[i]
             writer.beginObject()
             writer.key("feature"); writer.string(reason.feature.name)
             writer.key("contribution"); writer.double(reason.contribution)
@@ -51,7 +58,6 @@ public struct OutputEncoder {
         writer.endArray()
         writer.key("event_time_ms"); writer.int(d.transaction.eventTimeMs)
         writer.key("decided_at_ms"); writer.int(d.decidedAtMs)
-        writer.endObject()
     }
 
     /// `fraud.features` message: every catalog feature, exactly the values that were scored.
