@@ -8,14 +8,14 @@ import Darwin
 
 /// A source of 64 random bits. The derived draws below are written out here rather than taken from the standard
 /// library so that a seed gives the same traffic on every Swift version and platform.
-protocol RandomSource {
+public protocol RandomSource {
     mutating func next() -> UInt64
 }
 
 extension RandomSource {
     /// Uniform in `[0, 1)`.
     @inline(__always)
-    mutating func unit() -> Double {
+    public mutating func unit() -> Double {
         Double(next() >> 11) * 0x1.0p-53
     }
 
@@ -54,14 +54,15 @@ extension RandomSource {
 }
 
 /// SplitMix64: seeds xoshiro, and its finaliser hashes (seed, index) pairs into independent values.
-struct SplitMix64: RandomSource, Sendable {
+/// SplitMix64: a small, fast, seeded generator (also used by `vigil train --synthesize`).
+public struct SplitMix64: RandomSource, Sendable {
     var state: UInt64
 
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         state = seed
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         return SplitMix64.mix(state)
     }

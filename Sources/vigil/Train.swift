@@ -265,7 +265,7 @@ struct Train: AsyncParsableCommand {
         let config = FeatureConfig()
         let step = ScoringStep(config: config)
         var encoder = OutputEncoder()
-        var random = SplitMix(seed: seed ^ 0x5EED)
+        var random = SplitMix64(seed: seed ^ 0x5EED)
         var states: [String: CardState] = [:]
         var clock = PartitionClock()
 
@@ -418,20 +418,6 @@ private final class LineWriter {
         let failed = ferror(handle) != 0
         guard fclose(handle) == 0, !failed else { throw ValidationError("writing \(path) failed") }
     }
-}
-
-/// A small seeded generator for the synthetic history's own choices (duplicates, label delays).
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
 /// Peak resident memory of this process in MB.
