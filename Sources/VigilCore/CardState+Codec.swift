@@ -1,71 +1,133 @@
 /// Binary format of `CardState` in Redis (format 1, little-endian); layout in `docs/state.md`.
+///
+/// The blob is read and written through raw pointers: its length is checked against the flags and the event count
+/// once, before any field is read, and every field is then a single unaligned load or store.
 extension CardState {
     public static let formatVersion: UInt8 = 1
 
+    /// Format, flags and last country.
+    static let blobHeaderSize = 4
+    static let blobGeoSize = 24
+    static let blobAggregateSize = 32
+    static let blobEventCountSize = 4
+    static let blobEventSize = 26
+
+    /// Length in bytes of the encoded state.
+    public var encodedSize: Int {
+        CardState.blobHeaderSize + (lastGeo == nil ? 0 : CardState.blobGeoSize)
+            + (aggregate == nil ? 0 : CardState.blobAggregateSize)
+            + CardState.blobEventCountSize + CardState.blobEventSize * events.count
+    }
+
     /// Appends the encoded state to `out`.
     public func encode(into out: inout [UInt8]) {
+        let size = encodedSize
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: size))
+        out.withUnsafeMutableBytes { write(to: $0.baseAddress! + start) }
+    }
+
+    public func encoded() -> [UInt8] {
+        let size = encodedSize
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            write(to: UnsafeMutableRawPointer(buffer.baseAddress!))
+            initialized = size
+        }
+    }
+
+    /// Writes exactly `encodedSize` bytes at `start`.
+    private func write(to start: UnsafeMutableRawPointer) {
         var flags: UInt8 = 0
         if lastCountry != nil { flags |= 1 }
         if lastGeo != nil { flags |= 2 }
         if aggregate != nil { flags |= 4 }
-        out.reserveCapacity(out.count + 66 + 26 * events.count)
-        out.append(CardState.formatVersion)
-        out.append(flags)
-        out.appendLE(lastCountry ?? 0)
+        var p = BlobWriter(start)
+        p.put(CardState.formatVersion)
+        p.put(flags)
+        p.put(lastCountry ?? 0)
         if let g = lastGeo {
-            out.appendLE(UInt64(bitPattern: g.timeMs))
-            out.appendLE(g.lat.bitPattern)
-            out.appendLE(g.lon.bitPattern)
+            p.put(UInt64(bitPattern: g.timeMs))
+            p.put(g.lat.bitPattern)
+            p.put(g.lon.bitPattern)
         }
         if let a = aggregate {
-            out.appendLE(UInt64(bitPattern: a.refMs))
-            out.appendLE(a.weightedSum.bitPattern)
-            out.appendLE(a.weight.bitPattern)
-            out.appendLE(UInt64(bitPattern: a.latestMs))
+            p.put(UInt64(bitPattern: a.refMs))
+            p.put(a.weightedSum.bitPattern)
+            p.put(a.weight.bitPattern)
+            p.put(UInt64(bitPattern: a.latestMs))
         }
-        out.appendLE(UInt32(events.count))
-        for e in events {
-            out.appendLE(UInt64(bitPattern: e.timeMs))
-            out.appendLE(e.amount.bitPattern)
-            out.appendLE(e.merchantHash)
-            out.appendLE(e.country)
+        p.put(UInt32(events.count))
+        events.withUnsafeBufferPointer { events in
+            for e in events {
+                p.put(UInt64(bitPattern: e.timeMs))
+                p.put(e.amount.bitPattern)
+                p.put(e.merchantHash)
+                p.put(e.country)
+            }
         }
-    }
-
-    public func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        encode(into: &out)
-        return out
     }
 
     /// Decodes a state written by `encode`. Throws if the bytes are not a complete format-1 state.
     public init(decoding bytes: some RandomAccessCollection<UInt8>) throws(CardStateDecodingError) {
-        var reader = ByteReader(Array(bytes))
-        guard let version = reader.u8() else { throw .truncated }
+        let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(CardStateDecodingError) in try CardState(decoding: UnsafeRawBufferPointer(buffer)) }
+        }
+        if let contiguous {
+            self = try contiguous.get()
+        } else {
+            try self.init(decoding: Array(bytes))
+        }
+    }
+
+    /// Decodes a state written by `encode` (the form Redis replies come in).
+    public init(decoding bytes: [UInt8]) throws(CardStateDecodingError) {
+        let result = bytes.withUnsafeBytes { buffer in
+            Result { () throws(CardStateDecodingError) in try CardState(decoding: buffer) }
+        }
+        self = try result.get()
+    }
+
+    /// Decodes a state written by `encode` from raw memory, which is only read during the call.
+    public init(decoding bytes: UnsafeRawBufferPointer) throws(CardStateDecodingError) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { throw .truncated }
+        let version = base.load(as: UInt8.self)
         guard version == CardState.formatVersion else { throw .unknownFormat(version) }
-        guard let flags = reader.u8(), let country = reader.u16() else { throw .truncated }
+        guard bytes.count >= CardState.blobHeaderSize else { throw .truncated }
+        let flags = base.load(fromByteOffset: 1, as: UInt8.self)
+        var fixedSize = CardState.blobHeaderSize + CardState.blobEventCountSize
+        if flags & 2 != 0 { fixedSize += CardState.blobGeoSize }
+        if flags & 4 != 0 { fixedSize += CardState.blobAggregateSize }
+        guard bytes.count >= fixedSize else { throw .truncated }
+        let n = Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: fixedSize - 4, as: UInt32.self)))
+        guard n <= CardState.maxEvents, bytes.count - fixedSize == n * CardState.blobEventSize else {
+            throw .badEventCount(n)
+        }
+
+        // Every read below is inside the length just checked.
         self.init()
+        var r = BlobReader(base + 2)
+        let country: UInt16 = r.take()
         if flags & 1 != 0 { lastCountry = country }
         if flags & 2 != 0 {
-            guard let t = reader.u64(), let lat = reader.u64(), let lon = reader.u64() else { throw .truncated }
-            lastGeo = GeoFix(timeMs: Int64(bitPattern: t), lat: Double(bitPattern: lat), lon: Double(bitPattern: lon))
+            lastGeo = GeoFix(
+                timeMs: Int64(bitPattern: r.take()), lat: Double(bitPattern: r.take()),
+                lon: Double(bitPattern: r.take()))
         }
         if flags & 4 != 0 {
-            guard let r = reader.u64(), let s = reader.u64(), let w = reader.u64(), let l = reader.u64() else {
-                throw .truncated
-            }
             aggregate = Aggregate(
-                refMs: Int64(bitPattern: r), weightedSum: Double(bitPattern: s),
-                weight: Double(bitPattern: w), latestMs: Int64(bitPattern: l))
+                refMs: Int64(bitPattern: r.take()), weightedSum: Double(bitPattern: r.take()),
+                weight: Double(bitPattern: r.take()), latestMs: Int64(bitPattern: r.take()))
         }
-        guard let n = reader.u32() else { throw .truncated }
-        guard Int(n) <= CardState.maxEvents, reader.remaining == Int(n) * 26 else { throw .badEventCount(Int(n)) }
-        events.reserveCapacity(Int(n))
-        for _ in 0..<n {
-            guard let t = reader.u64(), let a = reader.u64(), let m = reader.u64(), let c = reader.u16() else {
-                throw .truncated
+        guard n > 0 else { return }
+        r = BlobReader(base + fixedSize)
+        // One spare slot: a decoded state is usually applied a transaction next, which then appends in place.
+        events = [Event](unsafeUninitializedCapacity: n + 1) { buffer, initialized in
+            for i in 0..<n {
+                buffer.initializeElement(at: i, to: Event(
+                    timeMs: Int64(bitPattern: r.take()), amount: Double(bitPattern: r.take()),
+                    merchantHash: r.take(), country: r.take()))
             }
-            events.append(Event(timeMs: Int64(bitPattern: t), amount: Double(bitPattern: a), merchantHash: m, country: c))
+            initialized = n
         }
     }
 }
@@ -76,33 +138,29 @@ public enum CardStateDecodingError: Error, Equatable, Sendable {
     case badEventCount(Int)
 }
 
-extension [UInt8] {
+/// Sequential little-endian stores into memory the caller has sized.
+private struct BlobWriter {
+    var position: UnsafeMutableRawPointer
+
+    init(_ start: UnsafeMutableRawPointer) { position = start }
+
     @inline(__always)
-    mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
-        var v = value.littleEndian
-        Swift.withUnsafeBytes(of: &v) { append(contentsOf: $0) }
+    mutating func put<T: FixedWidthInteger>(_ value: T) {
+        position.storeBytes(of: value.littleEndian, as: T.self)
+        position += MemoryLayout<T>.size
     }
 }
 
-struct ByteReader {
-    let bytes: [UInt8]
-    var position = 0
+/// Sequential little-endian loads from memory whose length the caller has checked.
+private struct BlobReader {
+    var position: UnsafeRawPointer
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ start: UnsafeRawPointer) { position = start }
 
-    var remaining: Int { bytes.count - position }
-
-    mutating func read<T: FixedWidthInteger>(_: T.Type) -> T? {
-        let size = MemoryLayout<T>.size
-        guard remaining >= size else { return nil }
-        var value: T = 0
-        for i in 0..<size { value |= T(bytes[position + i]) << (8 * i) }
-        position += size
+    @inline(__always)
+    mutating func take<T: FixedWidthInteger>() -> T {
+        let value = T(littleEndian: position.loadUnaligned(as: T.self))
+        position += MemoryLayout<T>.size
         return value
     }
-
-    mutating func u8() -> UInt8? { read(UInt8.self) }
-    mutating func u16() -> UInt16? { read(UInt16.self) }
-    mutating func u32() -> UInt32? { read(UInt32.self) }
-    mutating func u64() -> UInt64? { read(UInt64.self) }
 }

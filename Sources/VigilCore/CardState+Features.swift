@@ -22,7 +22,7 @@ extension CardState {
         var distinctMerchants1h = 0.0, distinctCountries24h = 0.0
 
         // Merchants of the last hour and countries of the last day are gathered into scratch space (on the stack
-        // for ordinary cards) and counted distinct after sorting: O(n log n) even for a card at the event cap.
+        // for ordinary cards) and counted by `distinctCount`: linear for ordinary cards, O(n log n) at the event cap.
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(1, events.count)) { merchants in
             withUnsafeTemporaryAllocation(of: UInt16.self, capacity: max(1, events.count)) { countries in
                 var merchantCount = 0, countryCount = 0
@@ -95,12 +95,69 @@ extension CardState {
     }
 }
 
-/// Number of distinct values; sorts the buffer in place.
-func distinctCount<T: Comparable>(_ buffer: UnsafeMutableBufferPointer<T>) -> Int {
+/// Number of distinct values; may reorder the buffer.
+///
+/// Most cards have one country a day and a few merchants an hour: the values are first gathered distinct at the front
+/// of the buffer while there are few of them, then counted in a small hash set on the stack, and only a window of
+/// more than `distinctHashLimit` values is sorted.
+func distinctCount<T: FixedWidthInteger & UnsignedInteger>(_ buffer: UnsafeMutableBufferPointer<T>) -> Int {
     guard buffer.count > 1 else { return buffer.count }
+    // buffer[..<distinct] holds the distinct values of buffer[..<i]; overwriting a repeated value keeps the set.
+    var distinct = 1
+    var i = 1
+    scan: while i < buffer.count {
+        let value = buffer[i]
+        for j in 0..<distinct where buffer[j] == value {
+            i += 1
+            continue scan
+        }
+        guard distinct < distinctScanLimit else { break }
+        buffer[distinct] = value
+        distinct += 1
+        i += 1
+    }
+    if i == buffer.count { return distinct }
+    if buffer.count <= distinctHashLimit { return distinctCountHashing(UnsafeBufferPointer(buffer)) }
     var values = buffer
     values.sort()
-    var distinct = 1
-    for i in 1..<values.count where values[i] != values[i - 1] { distinct += 1 }
-    return distinct
+    var sortedDistinct = 1
+    for k in 1..<values.count where values[k] != values[k - 1] { sortedDistinct += 1 }
+    return sortedDistinct
+}
+
+/// Distinct values gathered by scanning before switching to a hash set.
+private let distinctScanLimit = 8
+/// Largest window counted in the hash set (its table, twice as many slots, stays within a stack allocation).
+private let distinctHashLimit = 64
+
+/// Number of distinct values, with an open-addressing set of at most `2 * distinctHashLimit` slots.
+private func distinctCountHashing<T: FixedWidthInteger & UnsignedInteger>(_ values: UnsafeBufferPointer<T>) -> Int {
+    var bits = 1
+    while 1 << bits < 2 * values.count { bits += 1 }
+    let mask = (1 << bits) - 1
+    return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 1 << bits) { table in
+        // Slot value 0 means empty; the value 0 itself is tracked apart.
+        table.initialize(repeating: 0)
+        var sawZero = false
+        var distinct = 0
+        for value in values {
+            let key = UInt64(truncatingIfNeeded: value)
+            if key == 0 {
+                if !sawZero { sawZero = true; distinct += 1 }
+                continue
+            }
+            var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
+            while true {
+                let held = table[slot]
+                if held == key { break }
+                if held == 0 {
+                    table[slot] = key
+                    distinct += 1
+                    break
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+        return distinct
+    }
 }

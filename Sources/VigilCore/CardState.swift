@@ -68,13 +68,19 @@ extension CardState {
 
     /// Moves every event with time `<= limitMs` into the aggregate, keeping the others in order.
     mutating func foldEvents(atOrBelow limitMs: Int64) {
-        guard events.contains(where: { $0.timeMs <= limitMs }) else { return }
-        var kept: [Event] = []
-        kept.reserveCapacity(events.count)
-        for event in events {
-            if event.timeMs <= limitMs { fold(event) } else { kept.append(event) }
+        guard let first = events.firstIndex(where: { $0.timeMs <= limitMs }) else { return }
+        // Compacts in place, folding in list order (the order decides the aggregate's rounding).
+        var kept = first
+        for i in first..<events.count {
+            let event = events[i]
+            if event.timeMs <= limitMs {
+                fold(event)
+            } else {
+                events[kept] = event
+                kept += 1
+            }
         }
-        events = kept
+        events.removeSubrange(kept...)
     }
 
     mutating func fold(_ event: Event) {
