@@ -68,6 +68,16 @@ public struct JSONWriter: Sendable {
         text.withUTF8 { appendQuoted($0, comma: comma, colon: false) }
     }
 
+    /// Writes a string known at compile time (a catalog name), without making a `String` of it.
+    public mutating func string(_ s: StaticString) {
+        guard s.hasPointerRepresentation else {
+            string(s.description)
+            return
+        }
+        let comma = takeComma()
+        appendQuoted(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount), comma: comma, colon: false)
+    }
+
     public mutating func int(_ v: Int64) {
         let comma = takeComma()
         appendToken(maxBytes: 21) { out in
@@ -90,16 +100,12 @@ public struct JSONWriter: Sendable {
             return
         }
         let comma = takeComma()
-        // Swift's description is the shortest round-trip form and is valid
+        // `description`'s text, the shortest round-trip form, which is valid
         // JSON for finite values ("0.9731", "1e-07", "1.5e+300").
-        var text = v.description
-        text.withUTF8 { digits in
-            appendToken(maxBytes: digits.count &+ 1) { out in
-                var n = 0
-                if comma { out[0] = JSONByte.comma; n = 1 }
-                out.advanced(by: n).update(from: digits.baseAddress!, count: digits.count)
-                return n &+ digits.count
-            }
+        appendToken(maxBytes: 1 &+ ShortestDouble.bufferSize) { out in
+            var n = 0
+            if comma { out[0] = JSONByte.comma; n = 1 }
+            return n &+ ShortestDouble.write(v, to: out + n)
         }
     }
 
@@ -122,8 +128,12 @@ public struct JSONWriter: Sendable {
     private mutating func open(_ bracket: UInt8) {
         let comma = takeComma()
         precondition(depth < JSONWriter.maxDepth, "JSONWriter nesting deeper than \(JSONWriter.maxDepth)")
-        if comma { bytes.append(JSONByte.comma) }
-        bytes.append(bracket)
+        appendToken(maxBytes: 2) { out in
+            var n = 0
+            if comma { out[0] = JSONByte.comma; n = 1 }
+            out[n] = bracket
+            return n &+ 1
+        }
         depth &+= 1
         hasElements &= ~(1 << UInt64(depth &- 1))
     }
@@ -151,12 +161,14 @@ public struct JSONWriter: Sendable {
 
     // MARK: Text
 
-    /// Appends the bytes `body` writes (at most `maxBytes`) with one append.
+    /// Appends the bytes `body` writes (at most `maxBytes`) straight into the buffer's spare capacity, growing it
+    /// first if needed; `body` returns how many it wrote.
     @inline(__always)
     private mutating func appendToken(maxBytes: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxBytes) { buffer in
-            let count = body(buffer.baseAddress!)
-            bytes.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress!, count: count))
+        bytes.append(addingCapacity: maxBytes) { span in
+            span.withUnsafeMutableBufferPointer { room, written in
+                written = body(room.baseAddress!)
+            }
         }
     }
 
@@ -234,7 +246,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes the escaped form of `utf8` at `out + n`; returns the new `n`.
-    /// `out` must have room for 6 bytes per input byte after `n`.
+    /// `out` must have room for 6 bytes per input byte after `n`, and 2 more.
     @inline(__always)
     private static func writeEscaped(
         _ utf8: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>, at n: Int
@@ -246,21 +258,24 @@ public struct JSONWriter: Sendable {
         var i = 0
         while i < count {
             // Copy eight plain bytes at a time. A word is stored whole even when
-            // it holds a special byte; what follows that byte is overwritten later.
-            // Room: 8 input bytes remain, so 48 output bytes do.
-            if i &+ 8 <= count {
-                let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                UnsafeMutableRawPointer(out + n).storeBytes(of: word, as: UInt64.self)
-                let special = JSONScanner.specialStringBytes(word)
-                if special == 0 {
-                    n &+= 8
-                    i &+= 8
-                    continue
-                }
-                let plain = special.trailingZeroBitCount &>> 3
-                n &+= plain
-                i &+= plain
+            // it holds a special byte or ends past the input; what follows is
+            // overwritten later or not counted. Room: at least one input byte
+            // remains, so 6 + 2 output bytes do.
+            let remaining = count &- i
+            let word = remaining >= 8
+                ? raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                : tailWord(input + i, count: remaining)
+            UnsafeMutableRawPointer(out + n).storeBytes(of: word, as: UInt64.self)
+            let special = JSONScanner.specialStringBytes(word)
+            if special == 0 {
+                let step = min(remaining, 8)
+                n &+= step
+                i &+= step
+                continue
             }
+            let plain = special.trailingZeroBitCount &>> 3
+            n &+= plain
+            i &+= plain
             let byte = input[i]
             i &+= 1
             if byte >= 0x20 && byte != JSONByte.quote && byte != JSONByte.backslash {
@@ -281,6 +296,29 @@ public struct JSONWriter: Sendable {
             }
         }
         return n
+    }
+
+    /// The last `count` (1 to 7) bytes of a string in the low bytes of a word
+    /// (the first byte lowest), above them plain `a`s that are never special.
+    /// Two overlapping loads inside the string, not a copy through memory,
+    /// which would stall the load of the word.
+    @inline(__always)
+    private static func tailWord(_ bytes: UnsafePointer<UInt8>, count: Int) -> UInt64 {
+        let raw = UnsafeRawPointer(bytes)
+        let word: UInt64
+        if count >= 4 {
+            let low = UInt64(raw.loadUnaligned(as: UInt32.self))
+            let high = UInt64(raw.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self))
+            word = low | high &<< ((count &- 4) &* 8)
+        } else if count >= 2 {
+            let low = UInt64(raw.loadUnaligned(as: UInt16.self))
+            let high = UInt64(raw.loadUnaligned(fromByteOffset: count &- 2, as: UInt16.self))
+            word = low | high &<< ((count &- 2) &* 8)
+        } else {
+            word = UInt64(bytes[0])
+        }
+        let plain: UInt64 = 0x6161_6161_6161_6161
+        return word | plain &<< (count &* 8)
     }
 
     @inline(__always)

@@ -51,7 +51,7 @@ public struct OutputEncoder {
         for i in 0..<score.reasons.count {
             let reason = score.reasons[i]
             writer.beginObject()
-            writer.key("feature"); writer.string(reason.feature.name)
+            writer.key("feature"); writer.string(reason.feature.staticName)
             writer.key("contribution"); writer.double(reason.contribution)
             writer.endObject()
         }
