@@ -3,12 +3,39 @@ import Kafka
 import Logging
 import VigilCore
 
+/// A batch after its CPU work on the pipeline thread: decoded, the cards' state loaded and advanced, every record's
+/// outcome known and its outputs encoded. What is left (emit the outputs, store the state, commit the offsets) is `complete`'s, on the
+/// completion thread, while the pipeline thread prepares the next batch.
+struct PreparedBatch: @unchecked Sendable {
+    /// The records worked on (not skipped as already applied, not dropped by a rewind), in polled order.
+    var messages: [KafkaMessage]
+    var outcomes: [RecordOutcome]
+    /// Per partition, the offset of its last record in `messages`.
+    var lastOffsets: [TopicPartition: Int64]
+    /// The partition records to write, fenced by the records they replace.
+    var updates: [PartitionUpdate]
+    /// The state of every card a decision changed, to be stored.
+    var cards: [(cardId: String, state: CardState)]
+    /// The outputs of the records not emitted before, encoded.
+    var outputs: OutputBatch
+    /// Records replayed into the state without outputs (emitted before).
+    var replayed: Int
+    /// The shadow model's verdicts for this batch, if one is set.
+    var shadow: ShadowScorer?
+    /// Where to rewind if the batch fails: each partition's first polled offset (partitions rewound while
+    /// preparing are left out: they were already moved back).
+    var retryFrom: [TopicPartition: Int64]
+    var skipped: Int
+    var modelVersion: String
+    var stageNanos: [(PipelineStage, UInt64)]
+}
+
 extension Pipeline {
-    /// One batch, the hot path: two Redis round trips (load, store) and one wait for Kafka (acks or the transaction's
-    /// commit), whatever the batch size.
-    func process(_ polled: [KafkaMessage]) throws {
+    /// The pipeline thread's part of a batch: decode, one Redis round trip (load), compute, encode the outputs. Card state comes
+    /// from the batch still in flight when it touched the card (Redis may not have it yet), otherwise from Redis;
+    /// partition records likewise.
+    func prepare(_ polled: [KafkaMessage], after inFlight: PreparedBatch?) throws -> PreparedBatch {
         let model = models.model
-        var shadow = ShadowScorer(models.shadow)  // a candidate scored beside the model, never deciding; nil if none
         let nowMs = Self.nowMs()
         var timer = StageTimer()
 
@@ -19,12 +46,17 @@ extension Pipeline {
         rewoundThisBatch = []
         let rewound = try ensureOwned(firstOffsets)
 
+        // What Redis will hold for each partition once the batch in flight is stored: this batch's fence.
+        var inFlightRecords: [TopicPartition: PartitionRecord] = [:]
+        for update in inFlight?.updates ?? [] { inFlightRecords[update.partition] = update.updated }
+        func projected(_ tp: TopicPartition) -> PartitionRecord? { inFlightRecords[tp] ?? partitions[tp]?.record }
+
         // Decode; skip what Redis says is already applied.
         var work: [(message: KafkaMessage, decoded: Result<Transaction, RejectReason>)] = []
         work.reserveCapacity(polled.count)
         var skipped = 0
         for message in polled where !rewound.contains(message.topicPartition) {
-            if let applied = partitions[message.topicPartition]?.record.applied, message.offset <= applied {
+            if let applied = projected(message.topicPartition)?.applied, message.offset <= applied {
                 skipped += 1
                 continue
             }
@@ -32,7 +64,8 @@ extension Pipeline {
         }
         timer.lap(.decode)
 
-        // Load the cards' state: one MGET.
+        // Load the cards' state: one MGET for the cards the batch in flight did not touch, in the same round trip as
+        // the check that Redis still has every partition as this instance left it (or as the batch in flight will).
         var cardIndex: [String: Int] = [:]
         var cardIds: [String] = []
         for item in work {
@@ -41,16 +74,24 @@ extension Pipeline {
                 cardIds.append(tx.cardId)
             }
         }
-        var owned: [(TopicPartition, PartitionRecord)] = []
-        for tp in firstOffsets.keys where !rewound.contains(tp) {
-            if let record = partitions[tp]?.record { owned.append((tp, record)) }
-        }
-        let blobs = try store.loadCards(cardIds, verifying: owned)
         var states = [CardState](repeating: CardState(), count: cardIds.count)
-        for (i, blob) in blobs.enumerated() {
+        var toLoad: [Int] = []
+        toLoad.reserveCapacity(cardIds.count)
+        for (i, id) in cardIds.enumerated() {
+            if let state = inFlightStates[id] { states[i] = state } else { toLoad.append(i) }
+        }
+        var owned: [(TopicPartition, [PartitionRecord])] = []
+        for tp in firstOffsets.keys where !rewound.contains(tp) {
+            var acceptable: [PartitionRecord] = []
+            if let confirmed = partitions[tp]?.record { acceptable.append(confirmed) }
+            if let next = inFlightRecords[tp] { acceptable.append(next) }
+            if !acceptable.isEmpty { owned.append((tp, acceptable)) }
+        }
+        let blobs = try store.loadCards(toLoad.map { cardIds[$0] }, verifying: owned)
+        for (slot, blob) in zip(toLoad, blobs) {
             guard let blob else { continue }
             do {
-                states[i] = try CardState(decoding: blob)
+                states[slot] = try CardState(decoding: blob)
             } catch {
                 logger.error("unreadable card state, starting the card afresh", metadata: ["error": "\(error)"])
             }
@@ -61,7 +102,7 @@ extension Pipeline {
         // Compute, per partition in offset order.
         var clocks: [TopicPartition: PartitionClock] = [:]
         for tp in firstOffsets.keys {
-            clocks[tp] = PartitionClock(maxEventMs: partitions[tp]?.record.maxEventMs)
+            clocks[tp] = PartitionClock(maxEventMs: projected(tp)?.maxEventMs)
         }
         var outcomes: [RecordOutcome] = []
         outcomes.reserveCapacity(work.count)
@@ -77,38 +118,54 @@ extension Pipeline {
                 outcomes.append(outcome)
             }
         }
-        timer.lap(.compute)
 
-        // Emit the outputs of records not emitted before, and wait until Kafka has them.
         var lastOffsets: [TopicPartition: Int64] = [:]
         for item in work { lastOffsets[item.message.topicPartition] = item.message.offset }
-        let replayed = try emit(work.map(\.message), outcomes, lastOffsets: lastOffsets, shadow: &shadow, timer: &timer)
-        for (tp, last) in lastOffsets { partitions.noteEmitted(tp, until: last + 1) }
-        let emittedMs = Self.nowMs()
-
-        // Store the cards and the partitions' offsets atomically, fenced by epoch and applied offset.
         var updates: [PartitionUpdate] = []
         for (tp, last) in lastOffsets {
-            let expected = partitions[tp]!.record
+            let expected = projected(tp)!
             var updated = expected
             updated.applied = last
             updated.maxEventMs = clocks[tp]!.maxEventMs
             updates.append(PartitionUpdate(partition: tp, expected: expected, updated: updated))
         }
-        var cards: [(cardId: String, blob: [UInt8])] = []
-        for (i, id) in cardIds.enumerated() where touched[i] { cards.append((id, states[i].encoded())) }
-        if !updates.isEmpty {
-            try store.write(partitions: updates, cards: cards, ttlMs: config.features.stateTTLMs)
+        var cards: [(cardId: String, state: CardState)] = []
+        for (i, id) in cardIds.enumerated() where touched[i] { cards.append((id, states[i])) }
+        timer.lap(.compute)
+
+        var shadow = ShadowScorer(models.shadow)  // a candidate scored beside the model, never deciding; nil if none
+        let (outputs, replayed) = encodeOutputs(work.map(\.message), outcomes, shadow: &shadow)
+        timer.lap(.encode)
+
+        var retryFrom = firstOffsets
+        for tp in rewoundThisBatch { retryFrom[tp] = nil }
+        return PreparedBatch(
+            messages: work.map(\.message), outcomes: outcomes, lastOffsets: lastOffsets, updates: updates, cards: cards,
+            outputs: outputs, replayed: replayed, shadow: shadow, retryFrom: retryFrom, skipped: skipped, modelVersion: model.version, stageNanos: timer.nanos)
+    }
+
+    /// The completion thread's part: emit the outputs of records not emitted before and wait until Kafka has them
+    /// (acknowledged, or committed in a transaction with the offsets), then store the cards and the partitions'
+    /// offsets in one atomic script fenced by epoch and applied offset, then commit the offsets to Kafka.
+    func complete(_ batch: PreparedBatch) throws {
+        var timer = StageTimer()
+        try emit(batch.outputs, lastOffsets: batch.lastOffsets, timer: &timer)
+        for (tp, last) in batch.lastOffsets { partitions.noteEmitted(tp, until: last + 1) }
+        let emittedMs = Self.nowMs()
+
+        if !batch.updates.isEmpty {
+            let cards = batch.cards.map { (cardId: $0.cardId, blob: $0.state.encoded()) }
+            try stateWriter.write(partitions: batch.updates, cards: cards, ttlMs: config.features.stateTTLMs)
         }
-        for update in updates { partitions[update.partition] = OwnedPartition(record: update.updated) }
+        for update in batch.updates { partitions[update.partition] = OwnedPartition(record: update.updated) }
         timer.lap(.store)
 
         // Offsets to Kafka, asynchronously: Redis is where Vigil restarts from. In exactly-once mode the transaction
         // already carried them; this plain commit repeats them for brokers that ignore transactional offsets (the
         // mock cluster) and is harmless on a real one.
-        if !lastOffsets.isEmpty {
+        if !batch.lastOffsets.isEmpty {
             do {
-                try consumer.commit(lastOffsets.mapValues { $0 + 1 }, async: true)
+                try consumer.commit(batch.lastOffsets.mapValues { $0 + 1 }, async: true)
             } catch {
                 logger.warning("offset commit failed", metadata: ["error": "\(error)"])
             }
@@ -116,27 +173,27 @@ extension Pipeline {
         timer.lap(.commit)
 
         stats.update { s in
-            for (stage, nanos) in timer.nanos {
+            for (stage, nanos) in batch.stageNanos + timer.nanos {
                 s.stageNanos[stage, default: 0] += nanos
                 s.stageTimes[stage, default: DurationHistogram()].record(nanos: nanos)
             }
             s.batches += 1
-            s.batchSizes.record(work.count)
-            s.skippedAlreadyApplied += skipped
-            s.replayedWithoutOutputs += replayed
-            s.modelVersion = model.version
-            s.record(shadow)
-            for (item, outcome) in zip(work, outcomes) {
+            s.batchSizes.record(batch.messages.count)
+            s.skippedAlreadyApplied += batch.skipped
+            s.replayedWithoutOutputs += batch.replayed
+            s.modelVersion = batch.modelVersion
+            s.record(batch.shadow)
+            for (message, outcome) in zip(batch.messages, batch.outcomes) {
                 switch outcome {
                 case .decided(let d):
                     s.decided += 1
                     s.verdicts[d.verdict, default: 0] += 1
-                    if let ts = item.message.timestampMs { s.latency.record(ms: emittedMs - ts) }
+                    if let ts = message.timestampMs { s.latency.record(ms: emittedMs - ts) }
                 case .late: s.late += 1
                 case .rejected: s.rejected += 1
                 }
             }
-            for (tp, last) in lastOffsets { s.positions[tp] = last + 1 }
+            for (tp, last) in batch.lastOffsets { s.positions[tp] = last + 1 }
         }
     }
 }

@@ -2,32 +2,69 @@ import Kafka
 import VigilCore
 
 extension Pipeline {
-    /// Produces the outputs of every record whose outputs were not emitted before, and waits until Kafka has them:
-    /// acknowledged (at-least-once) or committed in one transaction with the consumed offsets (exactly-once).
-    /// Returns how many records were replayed into the state without outputs. With a shadow model, each decision
-    /// emitted also gets its shadow message, in the same delivery (or transaction).
-    func emit(
-        _ messages: [KafkaMessage], _ outcomes: [RecordOutcome], lastOffsets: [TopicPartition: Int64],
-        shadow: inout ShadowScorer?, timer: inout StageTimer
-    ) throws -> Int {
+    /// Pipeline thread: encodes the outputs of every record whose outputs were not emitted before. Returns them with
+    /// the number of records replayed into the state without outputs. With a shadow model, each decision also gets
+    /// its shadow message. (Emitted marks only move for offsets below this batch's while it is prepared, so deciding
+    /// here what to skip is the same as deciding it when producing.)
+    func encodeOutputs(
+        _ messages: [KafkaMessage], _ outcomes: [RecordOutcome], shadow: inout ShadowScorer?
+    ) -> (outputs: OutputBatch, replayed: Int) {
+        var outputs = OutputBatch(expectedRecords: messages.count)
         var replayed = 0
-        var pending: [Int] = []
-        pending.reserveCapacity(messages.count)
-        for (i, message) in messages.enumerated() {
+        for (message, outcome) in zip(messages, outcomes) {
             if let until = partitions.emittedUntil(message.topicPartition), message.offset < until {
                 replayed += 1
-            } else {
-                pending.append(i)
+                continue
             }
+            encode(outcome, for: message, into: &outputs, shadow: &shadow)
         }
-        guard !pending.isEmpty else {
+        return (outputs, replayed)
+    }
+
+    func encode(_ outcome: RecordOutcome, for message: KafkaMessage, into outputs: inout OutputBatch,
+                shadow: inout ShadowScorer?) {
+        switch outcome {
+        case .decided(let d):
+            let txKey = outputs.store(d.transaction.transactionId)
+            let decision = encoder.withDecision(d) { outputs.store($0) }
+            outputs.add(.decisions, key: txKey, value: decision)
+            if d.raisesAlert {
+                outputs.add(.alerts, key: outputs.store(d.transaction.cardId), value: decision)
+            }
+            outputs.add(.features, key: txKey, value: encoder.withFeatureRecord(d) { outputs.store($0) })
+            if shadow != nil {  // a candidate's verdict beside the decision (ShadowScorer.swift)
+                let value = shadow!.withMessage(for: d, encoder: &encoder) { outputs.store($0) }
+                outputs.add(.shadow, key: txKey, value: value)
+            }
+        case .late(let tx, let watermark, let behind):
+            let value = message.value.withUnsafeBytes { outputs.store($0) }
+            outputs.add(.late, key: outputs.store(tx.cardId), value: value, headers: [
+                KafkaHeader(name: "vigil.source", value: Array(source(of: message).utf8)),
+                KafkaHeader(name: "vigil.watermark_ms", value: Array(String(watermark).utf8)),
+                KafkaHeader(name: "vigil.behind_watermark_ms", value: Array(String(behind).utf8)),
+                KafkaHeader(name: "vigil.allowed_lateness_ms", value: Array(String(config.features.latenessMs).utf8)),
+            ])
+        case .rejected(let reason):
+            let key = message.key.map { key in key.withUnsafeBytes { outputs.store($0) } }
+            let value = message.value.withUnsafeBytes { outputs.store($0) }
+            outputs.add(.dlq, key: key, value: value, headers: [
+                KafkaHeader(name: "vigil.error", value: Array(reason.code.utf8)),
+                KafkaHeader(name: "vigil.source", value: Array(source(of: message).utf8)),
+            ])
+        }
+    }
+
+    /// Completion thread: produces a batch's encoded outputs and waits until Kafka has them: acknowledged
+    /// (at-least-once) or committed in one transaction with the consumed offsets (exactly-once).
+    func emit(_ outputs: OutputBatch, lastOffsets: [TopicPartition: Int64], timer: inout StageTimer) throws {
+        guard !outputs.isEmpty else {
             timer.lap(.enqueue)
             timer.lap(.produce)
-            return replayed
+            return
         }
         switch config.mode {
         case .atLeastOnce:
-            for i in pending { try produce(outcomes[i], for: messages[i], shadow: &shadow) }
+            try produce(outputs)
             timer.lap(.enqueue)
             let delivery = try producer.flush(timeoutMs: config.produceTimeoutMs)
             if delivery.failed > 0 {
@@ -38,7 +75,7 @@ extension Pipeline {
         case .exactlyOnce:
             try producer.beginTransaction()
             inTransaction = true
-            for i in pending { try produce(outcomes[i], for: messages[i], shadow: &shadow) }
+            try produce(outputs)
             timer.lap(.enqueue)
             let metadata = try consumer.groupMetadata()
             try producer.sendOffsetsToTransaction(
@@ -52,46 +89,14 @@ extension Pipeline {
             }
             timer.lap(.produce)
         }
-        return replayed
     }
 
-    func produce(_ outcome: RecordOutcome, for message: KafkaMessage, shadow: inout ShadowScorer?) throws {
+    /// Hands every output to librdkafka (which copies it).
+    func produce(_ outputs: OutputBatch) throws {
         let topics = config.topics
-        switch outcome {
-        case .decided(let d):
-            // Encoded into the encoder's reused buffer and copied once, by librdkafka.
-            var txId = d.transaction.transactionId
-            var cardId = d.transaction.cardId
-            try txId.withUTF8 { txKey in
-                try encoder.withDecision(d) { decision in
-                    try producer.produce(topic: topics.decisions, key: UnsafeRawBufferPointer(txKey), value: decision)
-                    if d.raisesAlert {
-                        try cardId.withUTF8 { cardKey in
-                            try producer.produce(topic: topics.alerts, key: UnsafeRawBufferPointer(cardKey), value: decision)
-                        }
-                    }
-                }
-                try encoder.withFeatureRecord(d) { record in
-                    try producer.produce(topic: topics.features, key: UnsafeRawBufferPointer(txKey), value: record)
-                }
-                if shadow != nil {  // a candidate's verdict beside the decision (ShadowScorer.swift)
-                    try shadow!.withMessage(for: d, encoder: &encoder) { value in
-                        try producer.produce(topic: topics.shadow, key: UnsafeRawBufferPointer(txKey), value: value)
-                    }
-                }
-            }
-        case .late(let tx, let watermark, let behind):
-            try producer.produce(topic: topics.late, key: Array(tx.cardId.utf8), value: message.value, headers: [
-                KafkaHeader(name: "vigil.source", value: Array(source(of: message).utf8)),
-                KafkaHeader(name: "vigil.watermark_ms", value: Array(String(watermark).utf8)),
-                KafkaHeader(name: "vigil.behind_watermark_ms", value: Array(String(behind).utf8)),
-                KafkaHeader(name: "vigil.allowed_lateness_ms", value: Array(String(config.features.latenessMs).utf8)),
-            ])
-        case .rejected(let reason):
-            try producer.produce(topic: topics.dlq, key: message.key, value: message.value, headers: [
-                KafkaHeader(name: "vigil.error", value: Array(reason.code.utf8)),
-                KafkaHeader(name: "vigil.source", value: Array(source(of: message).utf8)),
-            ])
+        let names = [topics.decisions, topics.alerts, topics.features, topics.shadow, topics.late, topics.dlq]  // Topic order
+        try outputs.forEach { entry, key, value in
+            try producer.produce(topic: names[entry.topic.rawValue], key: key, value: value, headers: entry.headers)
         }
     }
 

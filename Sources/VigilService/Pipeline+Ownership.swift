@@ -27,9 +27,10 @@ extension Pipeline {
         return starts
     }
 
-    /// Rebalance callback: the batch in flight has finished (callbacks run inside `poll`, between batches), so
+    /// Rebalance callback (inside `poll`, on the pipeline thread): waits for the batch in flight to finish, so
     /// nothing of these partitions is written after this returns.
     func revoked(_ tps: [TopicPartition]) {
+        waitForInFlight()
         partitions.revoke(tps)
         logger.info("partitions revoked", metadata: ["partitions": "\(tps.sorted().map(\.description).joined(separator: ","))"])
         stats.update { $0.assignedPartitions = partitions.count }

@@ -5,19 +5,14 @@ import VigilCore
 
 extension Pipeline {
     /// A batch failed before its state was stored: nothing of it counts in Redis. Abort its transaction if one is
-    /// open, rewind its partitions to the batch's first offsets, and retry. Outputs that did reach Kafka are
-    /// remembered (`PartitionTable.noteEmitted`) so the retry does not emit them twice.
-    func recover(from error: any Error, batch: [KafkaMessage]) {
+    /// open, rewind its partitions to `retryFrom` (the batch's first offsets, and those of the batch prepared on top
+    /// of it), and retry. Outputs that did reach Kafka are remembered (`PartitionTable.noteEmitted`) so the retry
+    /// does not emit them twice.
+    func recover(from error: any Error, retryFrom firstOffsets: [TopicPartition: Int64]) {
         consecutiveFailures += 1
-        var firstOffsets: [TopicPartition: Int64] = [:]
-        for message in batch where firstOffsets[message.topicPartition] == nil {
-            firstOffsets[message.topicPartition] = message.offset
-        }
-        // Partitions this batch already moved back (to replay the log into Redis) stay where they were moved.
-        for tp in rewoundThisBatch { firstOffsets[tp] = nil }
         rewoundThisBatch = []
         logger.error("batch failed, retrying", metadata: [
-            "error": "\(error)", "records": "\(batch.count)", "attempt": "\(consecutiveFailures)",
+            "error": "\(error)", "partitions": "\(firstOffsets.count)", "attempt": "\(consecutiveFailures)",
         ])
         stats.update { s in
             s.retriedBatches += 1

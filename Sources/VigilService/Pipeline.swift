@@ -6,14 +6,17 @@ import Synchronization
 import VigilCore
 
 /// The hot path: consume a batch -> decode -> load card state -> features, score -> produce outputs -> store state
-/// -> commit offsets. One instance runs on one thread (`run()` blocks); `requestStop()` ends it after the batch in
-/// flight. The order of steps is what makes crashes safe; see `docs/state.md` and `docs/guarantees.md`.
+/// -> commit offsets. `run()` blocks its thread (the pipeline thread: poll to compute); emitting, storing and
+/// committing run on a completion thread, overlapping the next batch's preparation (`Pipeline+Overlap.swift`).
+/// `requestStop()` ends it after the batch in flight. The order of steps is what makes crashes safe; see `docs/state.md` and `docs/guarantees.md`.
 public final class Pipeline: @unchecked Sendable {
     let config: VigilConfig
     let models: ModelHolder
     let logger: Logger
     public let stats: PipelineStats
+    /// Redis for the pipeline thread (load, claims, checks) and for the completion thread (batch writes).
     let store: StateStore
+    let stateWriter: StateStore
     var producer: KafkaProducer
     let consumer: KafkaConsumer
     let partitions = PartitionTable()
@@ -30,6 +33,10 @@ public final class Pipeline: @unchecked Sendable {
     var rewoundThisBatch: Set<TopicPartition> = []
     /// When idle partitions were last checked against Redis.
     var lastIdleCheck = Date()
+    /// The batch the completion thread is working on, and the state of the cards it changed.
+    var inFlight: InFlightBatch?
+    var inFlightStates: [String: CardState] = [:]
+    let completionQueue = DispatchQueue(label: "vigil.pipeline.completion", qos: .userInitiated)
 
     public init(config: VigilConfig, models: ModelHolder, logger: Logger, stats: PipelineStats = PipelineStats()) throws {
         try config.validate()
@@ -39,6 +46,7 @@ public final class Pipeline: @unchecked Sendable {
         self.stats = stats
         step = ScoringStep(config: config.features)
         store = StateStore(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
+        stateWriter = StateStore(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
         transactionalId = config.transactionalId
             ?? "vigil-\(config.group)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         producer = try Self.makeProducer(config, transactionalId: transactionalId)
@@ -112,6 +120,7 @@ public final class Pipeline: @unchecked Sendable {
         }
         while !isStopRequested {
             if redisOutage != nil {
+                if let failed = settleInFlight() { recover(from: failed.error, retryFrom: failed.batch.retryFrom) }
                 waitOutRedisOutage()
                 continue
             }
@@ -122,25 +131,66 @@ public final class Pipeline: @unchecked Sendable {
             } catch {
                 logger.error("consumer poll failed", metadata: ["error": "\(error)"])
                 stats.update { $0.lastError = "consumer poll: \(error)" }
+                if let failed = settleInFlight() { recover(from: failed.error, retryFrom: failed.batch.retryFrom) }
                 backOff()
                 continue
             }
             guard !messages.isEmpty else {
-                checkIdlePartitions()
+                if let failed = settleInFlight() {
+                    recover(from: failed.error, retryFrom: failed.batch.retryFrom)
+                } else {
+                    checkIdlePartitions()
+                }
                 continue
             }
             let pollNanos = DispatchTime.now().uptimeNanoseconds - pollStart
             stats.update { $0.stageNanos[.poll, default: 0] += pollNanos }
-            do {
-                try process(messages)
-                consecutiveFailures = 0
-            } catch {
-                recover(from: error, batch: messages)
-            }
+            handle(messages)
+        }
+        if let failed = settleInFlight() {
+            logger.warning("last batch failed while stopping; its records are processed again after a restart", metadata: [
+                "error": "\(failed.error)",
+            ])
         }
         do { try consumer.close() } catch { logger.warning("consumer close failed", metadata: ["error": "\(error)"]) }
         if config.mode == .atLeastOnce { _ = try? producer.flush(timeoutMs: 5000) }
         logger.info("pipeline stopped", metadata: ["processed": "\(stats.snapshot.processed)"])
+    }
+
+    /// Prepares a polled batch while the previous one completes, then hands it over (see `Pipeline+Overlap.swift`).
+    /// A failure of either throws both away and rewinds to the earlier one's first offsets.
+    func handle(_ messages: [KafkaMessage]) {
+        let prepared: PreparedBatch
+        do {
+            prepared = try prepare(messages, after: inFlight?.batch)
+        } catch {
+            var retryFrom = Self.firstOffsets(of: messages)
+            for tp in rewoundThisBatch { retryFrom[tp] = nil }
+            if let failed = settleInFlight() {
+                recover(from: failed.error, retryFrom: Self.earliest(failed.batch.retryFrom, retryFrom))
+            } else {
+                recover(from: error, retryFrom: retryFrom)
+            }
+            return
+        }
+        if let failed = settleInFlight() {
+            var retryFrom = Self.earliest(failed.batch.retryFrom, prepared.retryFrom)
+            for tp in rewoundThisBatch { retryFrom[tp] = nil }  // already moved back to replay
+            recover(from: failed.error, retryFrom: retryFrom)
+            return
+        }
+        startCompletion(of: prepared)
+        if !config.overlapBatches, let failed = settleInFlight() {
+            recover(from: failed.error, retryFrom: failed.batch.retryFrom)
+        }
+    }
+
+    static func firstOffsets(of messages: [KafkaMessage]) -> [TopicPartition: Int64] {
+        var first: [TopicPartition: Int64] = [:]
+        for message in messages where first[message.topicPartition] == nil {
+            first[message.topicPartition] = message.offset
+        }
+        return first
     }
 
     /// Milliseconds since the epoch.

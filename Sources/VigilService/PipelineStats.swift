@@ -52,9 +52,10 @@ public final class PipelineStats: Sendable {
     func update(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
 }
 
-/// The stages of one batch, in order.
+/// The stages of one batch, in order: poll to encode on the pipeline thread, enqueue to commit on the completion
+/// thread. `wait` is the pipeline thread waiting for the previous batch's completion before handing over the next.
 public enum PipelineStage: String, Sendable, CaseIterable {
-    case poll, decode, load, compute, enqueue, produce, store, commit
+    case poll, decode, load, compute, encode, wait, enqueue, produce, store, commit
 }
 
 /// Latency in whole milliseconds: exact counts up to 10 s, one overflow bucket beyond.

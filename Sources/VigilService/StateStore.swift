@@ -154,6 +154,14 @@ public final class StateStore: @unchecked Sendable {
     public func loadCards(_ cardIds: [String], verifying owned: [(TopicPartition, PartitionRecord)] = [])
         throws(StateStoreError) -> [[UInt8]?]
     {
+        try loadCards(cardIds, verifying: owned.map { ($0.0, [$0.1]) })
+    }
+
+    /// As above, where each partition may be in any of the records given (its applied offset and epoch): with a
+    /// batch in flight, Redis holds the record before that batch or, once it is stored, the record after it.
+    public func loadCards(_ cardIds: [String], verifying owned: [(TopicPartition, [PartitionRecord])])
+        throws(StateStoreError) -> [[UInt8]?]
+    {
         var commands: [RedisCommand] = []
         for (tp, _) in owned {
             var check = RedisCommand("HMGET")
@@ -170,12 +178,12 @@ public final class StateStore: @unchecked Sendable {
         }
         guard !commands.isEmpty else { return [] }
         let replies = try run { c throws(RedisError) in try c.pipeline(commands) }
-        for (i, (tp, expected)) in owned.enumerated() {
+        for (i, (tp, acceptable)) in owned.enumerated() {
             guard let fields = replies[i].array, fields.count == 2 else {
                 throw .unexpectedReply("HMGET of \(tp): \(replies[i])")
             }
             let current = PartitionRecord(applied: Self.int(fields[0]), maxEventMs: nil, epoch: Self.int(fields[1]))
-            if current.applied != expected.applied || current.epoch != expected.epoch {
+            if !acceptable.contains(where: { $0.applied == current.applied && $0.epoch == current.epoch }) {
                 throw .fenced(FenceReport(partition: tp, current: current))
             }
         }

@@ -25,6 +25,9 @@ public struct VigilConfig: Sendable {
     public var batchSize = 2000
     /// Longest wait for the first record of a batch.
     public var batchWaitMs = 20
+    /// Prepare the next batch while the previous one's outputs and state are written (`Pipeline+Overlap.swift`).
+    /// Off: one batch at a time (for comparison).
+    public var overlapBatches = true
     /// Consumer group session timeout; the broker's minimum is usually 6000.
     public var sessionTimeoutMs = 10_000
     /// How long to wait for the broker to acknowledge a batch's outputs before the batch is retried.

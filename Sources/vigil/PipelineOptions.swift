@@ -62,6 +62,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Longest wait in ms for the first record of a batch (env VIGIL_BATCH_WAIT_MS).")
     var batchWaitMs = Environment.int("VIGIL_BATCH_WAIT_MS", 20)
 
+    @Flag(help: "Process one batch at a time instead of preparing the next while the previous one's outputs and state are written; for comparison (env VIGIL_SERIAL_BATCHES=1).")
+    var serialBatches = Environment.string("VIGIL_SERIAL_BATCHES", "0") == "1"
+
     @Option(help: "Consumer group session timeout in ms (env VIGIL_SESSION_TIMEOUT_MS).")
     var sessionTimeoutMs = Environment.int("VIGIL_SESSION_TIMEOUT_MS", 10_000)
 
@@ -120,6 +123,7 @@ struct PipelineOptions: ParsableArguments {
         c.readyMaxLag = Int64(readyMaxLag)
         c.batchSize = batchSize
         c.batchWaitMs = batchWaitMs
+        c.overlapBatches = !serialBatches
         c.sessionTimeoutMs = sessionTimeoutMs
         for property in kafkaProperties {
             guard let eq = property.firstIndex(of: "="), eq != property.startIndex else {

@@ -53,6 +53,9 @@ struct LoadTestCommand: ParsableCommand {
     @Option(help: "Model file passed to vigil serve.")
     var model = "models/baseline.json"
 
+    @Option(help: "Vigil's delivery mode, passed to vigil serve as --mode: exactly-once (Vigil's default) or at-least-once.")
+    var vigilMode = "exactly-once"
+
     @Option(help: "Passed to vigil serve as --batch-size (default: Vigil's own).")
     var batchSize: Int?
 
@@ -130,6 +133,9 @@ struct LoadTestCommand: ParsableCommand {
         guard (1...100_000).contains(warmup) else { throw ValidationError("--warmup must be 1-100000") }
         guard ["none", "gzip", "snappy", "lz4", "zstd"].contains(compression) else {
             throw ValidationError("--compression must be none, gzip, snappy, lz4 or zstd")
+        }
+        guard ["exactly-once", "at-least-once"].contains(vigilMode) else {
+            throw ValidationError("--vigil-mode must be exactly-once or at-least-once")
         }
         if !(0...1000).contains(lingerMs) { throw ValidationError("--linger-ms must be 0-1000") }
         guard (1...3600).contains(startupTimeout) else { throw ValidationError("--startup-timeout must be 1-3600") }

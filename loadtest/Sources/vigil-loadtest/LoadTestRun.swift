@@ -34,7 +34,7 @@ final class LoadTestRun: @unchecked Sendable {
         }
         let reportDirectory = try makeReportDirectory(startedAt: startedAt)
 
-        Console.line("vigil-loadtest: \(settings.mode == .max ? "maximum throughput, backlog of \(Format.grouped(settings.count))" : "open loop at \(settings.rate)/s for \(settings.seconds) s")")
+        Console.line("vigil-loadtest: \(settings.mode == .max ? "maximum throughput, backlog of \(Format.grouped(settings.count))" : "open loop at \(settings.rate)/s for \(settings.seconds) s"), Vigil \(settings.vigilMode)")
         Console.line("  vigil:  \(vigilPath)")
         Console.line("  report: \(reportDirectory)")
         Console.line(settings.brokers == nil ? "Starting librdkafka's mock cluster (\(settings.partitions) partitions per topic)..." : "Checking Kafka at \(settings.brokers!)...")
@@ -106,6 +106,7 @@ final class LoadTestRun: @unchecked Sendable {
             "--session-timeout-ms", "6000",
             "--model", modelPath,
             "--log-level", settings.vigilLogLevel,
+            "--mode", settings.vigilMode,
         ]
         if let batchSize = settings.batchSize { args += ["--batch-size", String(batchSize)] }
         if let batchWaitMs = settings.batchWaitMs { args += ["--batch-wait-ms", String(batchWaitMs)] }

@@ -15,6 +15,7 @@ struct LoadTestSettings: Sendable, Codable {
     var partitions: Int32
     var vigil: String?
     var model: String
+    var vigilMode: String
     var batchSize: Int?
     var batchWaitMs: Int?
     var vigilLogLevel: String
@@ -49,6 +50,7 @@ struct LoadTestSettings: Sendable, Codable {
         partitions = c.partitions
         vigil = c.vigil
         model = c.model
+        vigilMode = c.vigilMode
         batchSize = c.batchSize
         batchWaitMs = c.batchWaitMs
         vigilLogLevel = c.vigilLogLevel

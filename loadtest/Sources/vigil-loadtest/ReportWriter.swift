@@ -9,8 +9,8 @@ struct ReportWriter {
 
     func write() throws {
         let title = result.settings.mode == .rate
-            ? "Vigil open loop: \(Format.grouped(result.settings.rate))/s for \(result.settings.seconds) s"
-            : "Vigil maximum throughput: backlog of \(Format.grouped(result.settings.count))"
+            ? "Vigil open loop: \(Format.grouped(result.settings.rate))/s for \(result.settings.seconds) s, \(result.settings.vigilMode)"
+            : "Vigil maximum throughput: backlog of \(Format.grouped(result.settings.count)), \(result.settings.vigilMode)"
         try SVGChart.render(samples: result.samples, mode: result.settings.mode, title: title)
             .write(toFile: directory + "/chart.svg", atomically: true, encoding: .utf8)
         try markdown(title: title).write(toFile: directory + "/report.md", atomically: true, encoding: .utf8)
@@ -51,6 +51,7 @@ struct ReportWriter {
             ("partitions (transactions)", "\(r.partitions)"),
             ("Redis", "\(r.redisKind), \(r.redisAddress)"),
             ("group / Redis prefix", s.runId),
+            ("Vigil mode", s.vigilMode),
             ("batch size / wait", "\(s.batchSize.map(String.init) ?? "Vigil default (2000)") / \(s.batchWaitMs.map { "\($0) ms" } ?? "Vigil default (20 ms)")"),
             ("cards", Format.grouped(s.cards)),
             ("seed", "\(s.seed)"),

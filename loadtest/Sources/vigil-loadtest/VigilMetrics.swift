@@ -83,7 +83,7 @@ struct StageBreakdown: Sendable, Codable {
     var totalSeconds: Double { stages.reduce(0) { $0 + $1.seconds } }
     var meanBatchSize: Double { batches > 0 ? records / batches : 0 }
 
-    static let stageOrder = ["poll", "decode", "load", "compute", "enqueue", "produce", "store", "commit"]
+    static let stageOrder = ["poll", "decode", "load", "compute", "encode", "wait", "enqueue", "produce", "store", "commit"]
 
     init?(from before: [String: Double]?, to after: [String: Double]) {
         func delta(_ key: String) -> Double { (after[key] ?? 0) - (before?[key] ?? 0) }
