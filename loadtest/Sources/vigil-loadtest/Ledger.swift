@@ -12,6 +12,8 @@ final class Ledger: Sendable {
     struct Entry {
         var scheduledNs: Int64
         var sentNs: Int64
+        /// When the tool itself could first read the transaction from the input topic (open loop only; 0 until then).
+        var inputReadableNs: Int64 = 0
         var truth: TruthFlags
         var outcome: Outcome
     }
@@ -63,6 +65,9 @@ final class Ledger: Sendable {
         var fromScheduled = Ledger.makeHistogram()
         /// Decision latency in microseconds from the moment `produce` was called.
         var fromSent = Ledger.makeHistogram()
+        /// From the moment the transaction was readable on the input topic (by this tool's reader) to the moment its
+        /// decision was: Vigil's consume, work and produce, without the publisher's side of the broker.
+        var fromInputReadable = Ledger.makeHistogram()
         /// Like `fromScheduled`, for the decisions received since the monitor last took it.
         var second = Ledger.makeHistogram()
     }
@@ -119,7 +124,12 @@ final class Ledger: Sendable {
         state.withLock { s in
             var measuredInBatch = 0
             for message in batch {
-                if message.topic == topics.decisions {
+                if message.topic == topics.transactions {
+                    // The reader also follows the input (open loop): remember when each transaction became readable.
+                    guard let id = JSONPeek.stringValue("transaction_id", in: message.value),
+                          let position = s.index[TransactionKey.hash(id)] else { continue }
+                    if s.entries[Int(position)].inputReadableNs == 0 { s.entries[Int(position)].inputReadableNs = receivedNs }
+                } else if message.topic == topics.decisions {
                     let hash = message.key.map { TransactionKey.hash($0) }
                         ?? JSONPeek.stringValue("transaction_id", in: message.value).map { TransactionKey.hash($0) }
                     guard let hash, let position = s.index[hash] else {
@@ -146,6 +156,9 @@ final class Ledger: Sendable {
                         let fromSent = UInt64(max(0, receivedNs - entry.sentNs) / 1000)
                         s.fromScheduled.record(fromScheduled)
                         s.fromSent.record(fromSent)
+                        if entry.inputReadableNs > 0 {
+                            s.fromInputReadable.record(UInt64(max(0, receivedNs - entry.inputReadableNs) / 1000))
+                        }
                         s.second.record(fromScheduled)
                     }
                 } else if message.topic == topics.alerts {
@@ -211,9 +224,10 @@ final class Ledger: Sendable {
         return (snap, fresh)
     }
 
-    /// The whole-run latency histograms (from the scheduled and from the actual send time).
-    var latencies: (fromScheduled: Histogram<UInt64>, fromSent: Histogram<UInt64>) {
-        state.withLock { ($0.fromScheduled, $0.fromSent) }
+    /// The whole-run latency histograms (from the scheduled and the actual send time, and from the moment the input
+    /// was readable).
+    var latencies: (fromScheduled: Histogram<UInt64>, fromSent: Histogram<UInt64>, fromInputReadable: Histogram<UInt64>) {
+        state.withLock { ($0.fromScheduled, $0.fromSent, $0.fromInputReadable) }
     }
 
     /// Detection quality of the measured, labelled transactions that got a decision.

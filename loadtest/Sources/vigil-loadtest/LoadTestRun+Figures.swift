@@ -37,6 +37,7 @@ extension LoadTestRun {
         let latencies = ledger.latencies
         result.latencyFromScheduled = LatencySummary(latencies.fromScheduled)
         result.latencyFromSent = LatencySummary(latencies.fromSent)
+        result.latencyFromInputReadable = LatencySummary(latencies.fromInputReadable)
         result.quality = ledger.detectionQuality()
         result.readerErrors = reader.errors.value
         let consumeErrors = reader.consumeErrors

@@ -10,7 +10,7 @@ extension LoadTestRun {
         let redis = try RedisProbe(host: environment.redisHost, port: environment.redisPort)
         result.redisBaselineBytes = redis.usedMemory()
 
-        let reader = try OutcomeReader(brokers: environment.brokers, topics: topics, partitions: environment.partitions, ledger: ledger)
+        let reader = try OutcomeReader(brokers: environment.brokers, topics: topics, partitions: environment.partitions, ledger: ledger, followInput: true)
         reader.start()
         defer { reader.stopReading() }
         _ = try environment.commitStartOffsets(group: settings.runId, topic: topics.transactions)

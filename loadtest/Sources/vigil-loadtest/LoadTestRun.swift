@@ -95,6 +95,9 @@ final class LoadTestRun: @unchecked Sendable {
         if let failure { throw failure }
     }
 
+    /// fetch.wait.max.ms for consumers of the mock cluster (Vigil's and the tool's reader).
+    static let mockFetchWaitMs = 2
+
     /// `vigil serve` pointed at the run's Kafka and Redis, in its own group and key prefix.
     func vigilArguments(environment: TestEnvironment, modelPath: String) -> [String] {
         var args = [
@@ -111,6 +114,12 @@ final class LoadTestRun: @unchecked Sendable {
         if let batchSize = settings.batchSize { args += ["--batch-size", String(batchSize)] }
         if let batchWaitMs = settings.batchWaitMs { args += ["--batch-wait-ms", String(batchWaitMs)] }
         if let metricsPort { args += ["--http-port", String(metricsPort)] }
+        if environment.isMockKafka, !settings.vigilArgs.contains(where: { $0.contains("fetch.wait.max.ms") }) {
+            // The mock broker answers a fetch that found nothing only after fetch.wait.max.ms, even if records arrive
+            // meanwhile (a real broker answers as soon as they do): keep that wait short so it is not measured as
+            // Vigil's latency. Vigil's own default (10 ms) is for real brokers.
+            args += ["--kafka-property", "fetch.wait.max.ms=\(Self.mockFetchWaitMs)"]
+        }
         return args + settings.vigilArgs
     }
 

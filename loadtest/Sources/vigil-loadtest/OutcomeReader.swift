@@ -13,21 +13,22 @@ final class OutcomeReader: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     let errors = Locked<[String]>([])
 
-    /// Creates the consumer and assigns the outcome topics' partitions at their current end.
-    init(brokers: String, topics: OutputTopicNames, partitions: [String: Int32], ledger: Ledger) throws {
+    /// Creates the consumer and assigns the outcome topics' partitions at their current end; with `followInput`,
+    /// the transactions topic's too, to time when each transaction became readable.
+    init(brokers: String, topics: OutputTopicNames, partitions: [String: Int32], ledger: Ledger, followInput: Bool = false) throws {
         consumer = try KafkaConsumer(config: [
             "bootstrap.servers": brokers,
             "client.id": "vigil-loadtest-reader",
             "group.id": "loadtest-reader-\(UInt32.random(in: 0...UInt32.max))",
             "enable.partition.eof": "false",
-            "fetch.wait.max.ms": "5",
+            "fetch.wait.max.ms": String(LoadTestRun.mockFetchWaitMs),  // see LoadTestRun.mockFetchWaitMs
             "fetch.error.backoff.ms": "10",
             "socket.nagle.disable": "true",
             "isolation.level": "read_committed",
             "auto.offset.reset": "earliest",
         ])
         var start: [TopicPartition: Int64] = [:]
-        for topic in topics.outcomes {
+        for topic in topics.outcomes + (followInput ? [topics.transactions] : []) {
             let ends = try KafkaTopology.endOffsets(of: topic, partitions: partitions[topic] ?? 1, consumer: consumer)
             start.merge(ends) { a, _ in a }
         }

@@ -80,9 +80,11 @@ struct ReportWriter {
         if r.latencyFromScheduled != nil || r.latencyFromSent != nil {
             md += "\n## Decision latency (ms)\n\n"
             md += "From the scheduled send time, the figure that counts (a stalled Vigil cannot hide the messages it "
-                + "delayed), and from the moment `produce` was called.\n\n"
+                + "delayed); from the moment `produce` was called; and from the moment this tool could read the "
+                + "transaction on the input topic (what Vigil adds: its consume, work and produce, without the "
+                + "publisher's linger and the broker's side of publishing).\n\n"
             md += "| from | count | p50 | p90 | p99 | p99.9 | max | mean |\n|---|---|---|---|---|---|---|---|\n"
-            for (name, l) in [("schedule", r.latencyFromScheduled), ("send", r.latencyFromSent)] {
+            for (name, l) in [("schedule", r.latencyFromScheduled), ("send", r.latencyFromSent), ("input readable", r.latencyFromInputReadable)] {
                 guard let l else { continue }
                 md += "| \(name) | \(Format.grouped(Int(l.count))) | \(Format.ms(l.p50)) | \(Format.ms(l.p90)) | \(Format.ms(l.p99)) | \(Format.ms(l.p999)) | \(Format.ms(l.max)) | \(Format.ms(l.mean)) |\n"
             }

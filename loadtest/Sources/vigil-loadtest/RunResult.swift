@@ -72,6 +72,8 @@ struct RunResult: Sendable, Codable {
 
     var latencyFromScheduled: LatencySummary?
     var latencyFromSent: LatencySummary?
+    /// From the transaction being readable on the input topic to its decision being readable (open loop).
+    var latencyFromInputReadable: LatencySummary?
 
     /// Outcomes received after the first batch, divided by the time from the first to the last batch.
     var outcomesPerSecond: Double?

@@ -31,6 +31,7 @@ enum SummaryTable {
             add("Max lag", Format.grouped(r.samples.map(\.lag).max() ?? 0) + " transactions")
             add("Latency (from schedule)", lat(r.latencyFromScheduled))
             add("Latency (from send)", lat(r.latencyFromSent))
+            if let l = r.latencyFromInputReadable { add("Latency (input readable)", lat(l)) }
             add("Publisher", "at most \(Format.ms(r.publisherMaxBehindMs)) ms behind schedule")
             add("Drain", r.drainSeconds.map { Format.fixed($0, 2) + " s after the last publish" } ?? "n/a")
             add("Startup", r.startupSeconds.map { Format.fixed($0, 1) + " s (launch to warm-up decided)" } ?? "n/a")
