@@ -1,7 +1,7 @@
 import Kafka
 
-/// A batch's outputs, encoded on the pipeline thread into one byte buffer and produced by the completion thread:
-/// the encoding (the larger part of the output cost) overlaps the previous batch's waits, and the completion thread
+/// A batch's outputs, encoded on the pipeline thread into one byte buffer and produced by the emit stage:
+/// the encoding (the larger part of the output cost) overlaps earlier batches' waits, and the emit stage
 /// only hands bytes to librdkafka.
 struct OutputBatch: @unchecked Sendable {
     enum Topic: Int {

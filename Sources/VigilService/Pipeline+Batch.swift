@@ -4,8 +4,8 @@ import Logging
 import VigilCore
 
 /// A batch after its CPU work on the pipeline thread: decoded, the cards' state loaded and advanced, every record's
-/// outcome known and its outputs encoded. What is left (emit the outputs, store the state, commit the offsets) is `complete`'s, on the
-/// completion thread, while the pipeline thread prepares the next batch.
+/// outcome known and its outputs encoded. What is left (emit the outputs, store the state, commit the offsets) runs
+/// in the emit and store stages while the pipeline thread prepares the next batch (`Pipeline+Overlap.swift`).
 struct PreparedBatch: @unchecked Sendable {
     /// The records worked on (not skipped as already applied, not dropped by a rewind), in polled order.
     var messages: [KafkaMessage]
@@ -34,7 +34,7 @@ extension Pipeline {
     /// The pipeline thread's part of a batch: decode, one Redis round trip (load), compute, encode the outputs. Card state comes
     /// from the batch still in flight when it touched the card (Redis may not have it yet), otherwise from Redis;
     /// partition records likewise.
-    func prepare(_ polled: [KafkaMessage], after inFlight: PreparedBatch?) throws -> PreparedBatch {
+    func prepare(_ polled: [KafkaMessage], after inFlight: [PreparedBatch]) throws -> PreparedBatch {
         let model = models.model
         let nowMs = Self.nowMs()
         var timer = StageTimer()
@@ -46,9 +46,15 @@ extension Pipeline {
         rewoundThisBatch = []
         let rewound = try ensureOwned(firstOffsets)
 
-        // What Redis will hold for each partition once the batch in flight is stored: this batch's fence.
+        // What Redis will hold for each partition once the batches in flight are stored: this batch's fence.
         var inFlightRecords: [TopicPartition: PartitionRecord] = [:]
-        for update in inFlight?.updates ?? [] { inFlightRecords[update.partition] = update.updated }
+        var interim: [TopicPartition: [PartitionRecord]] = [:]
+        for batch in inFlight {
+            for update in batch.updates {
+                inFlightRecords[update.partition] = update.updated
+                interim[update.partition, default: []].append(update.updated)
+            }
+        }
         func projected(_ tp: TopicPartition) -> PartitionRecord? { inFlightRecords[tp] ?? partitions[tp]?.record }
 
         // Decode; skip what Redis says is already applied.
@@ -78,13 +84,13 @@ extension Pipeline {
         var toLoad: [Int] = []
         toLoad.reserveCapacity(cardIds.count)
         for (i, id) in cardIds.enumerated() {
-            if let state = inFlightStates[id] { states[i] = state } else { toLoad.append(i) }
+            if let cached = inFlightStates[id] { states[i] = cached.state } else { toLoad.append(i) }
         }
         var owned: [(TopicPartition, [PartitionRecord])] = []
         for tp in firstOffsets.keys where !rewound.contains(tp) {
             var acceptable: [PartitionRecord] = []
             if let confirmed = partitions[tp]?.record { acceptable.append(confirmed) }
-            if let next = inFlightRecords[tp] { acceptable.append(next) }
+            acceptable += interim[tp] ?? []
             if !acceptable.isEmpty { owned.append((tp, acceptable)) }
         }
         let blobs = try store.loadCards(toLoad.map { cardIds[$0] }, verifying: owned)
@@ -144,15 +150,19 @@ extension Pipeline {
             outputs: outputs, replayed: replayed, shadow: shadow, retryFrom: retryFrom, skipped: skipped, modelVersion: model.version, stageNanos: timer.nanos)
     }
 
-    /// The completion thread's part: emit the outputs of records not emitted before and wait until Kafka has them
-    /// (acknowledged, or committed in a transaction with the offsets), then store the cards and the partitions'
-    /// offsets in one atomic script fenced by epoch and applied offset, then commit the offsets to Kafka.
-    func complete(_ batch: PreparedBatch) throws {
+    /// Emit stage: produces the outputs of records not emitted before and waits until Kafka has them (acknowledged,
+    /// or committed in a transaction with the offsets), then remembers them as emitted.
+    func emitOutputs(of batch: PreparedBatch) throws {
         var timer = StageTimer()
         try emit(batch.outputs, lastOffsets: batch.lastOffsets, timer: &timer)
         for (tp, last) in batch.lastOffsets { partitions.noteEmitted(tp, until: last + 1) }
-        let emittedMs = Self.nowMs()
+        record(timer)
+    }
 
+    /// Store stage (after the batch's emit stage): stores the cards and the partitions' offsets in one atomic script
+    /// fenced by epoch and applied offset, then commits the offsets to Kafka and counts the batch.
+    func store(_ batch: PreparedBatch, emittedMs: Int64) throws {
+        var timer = StageTimer()
         if !batch.updates.isEmpty {
             let cards = batch.cards.map { (cardId: $0.cardId, blob: $0.state.encoded()) }
             try stateWriter.write(partitions: batch.updates, cards: cards, ttlMs: config.features.stateTTLMs)
@@ -172,11 +182,8 @@ extension Pipeline {
         }
         timer.lap(.commit)
 
+        record(timer, batch: batch)
         stats.update { s in
-            for (stage, nanos) in batch.stageNanos + timer.nanos {
-                s.stageNanos[stage, default: 0] += nanos
-                s.stageTimes[stage, default: DurationHistogram()].record(nanos: nanos)
-            }
             s.batches += 1
             s.batchSizes.record(batch.messages.count)
             s.skippedAlreadyApplied += batch.skipped
@@ -194,6 +201,16 @@ extension Pipeline {
                 }
             }
             for (tp, last) in batch.lastOffsets { s.positions[tp] = last + 1 }
+        }
+    }
+
+    /// Adds stage times to the stats (with `batch`, also the pipeline thread's stages of that batch).
+    func record(_ timer: StageTimer, batch: PreparedBatch? = nil) {
+        stats.update { s in
+            for (stage, nanos) in (batch?.stageNanos ?? []) + timer.nanos {
+                s.stageNanos[stage, default: 0] += nanos
+                s.stageTimes[stage, default: DurationHistogram()].record(nanos: nanos)
+            }
         }
     }
 }

@@ -54,7 +54,7 @@ extension Pipeline {
         }
     }
 
-    /// Completion thread: produces a batch's encoded outputs and waits until Kafka has them: acknowledged
+    /// Emit stage: produces a batch's encoded outputs and waits until Kafka has them: acknowledged
     /// (at-least-once) or committed in one transaction with the consumed offsets (exactly-once).
     func emit(_ outputs: OutputBatch, lastOffsets: [TopicPartition: Int64], timer: inout StageTimer) throws {
         guard !outputs.isEmpty else {

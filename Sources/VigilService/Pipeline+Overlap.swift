@@ -2,72 +2,176 @@ import Dispatch
 import Kafka
 import VigilCore
 
-/// A prepared batch handed to the completion thread. Only the pipeline thread waits on it.
+/// A prepared batch handed to the completion stages: emit (on the emit queue), then store (on the store queue).
+/// Only the pipeline thread waits on it.
 final class InFlightBatch: @unchecked Sendable {
     let batch: PreparedBatch
+    /// Sequence number, to tell which batch last changed a cached card.
+    let sequence: Int
+    private let emitted = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
-    private var error: (any Error)?
-    private var finished = false
+    /// Written by the stage that fails, before it signals.
+    private var emitError: (any Error)?
+    private var storeError: (any Error)?
+    private var emitWaited = false
+    private var doneWaited = false
 
-    init(_ batch: PreparedBatch) { self.batch = batch }
+    init(_ batch: PreparedBatch, sequence: Int) {
+        self.batch = batch
+        self.sequence = sequence
+    }
 
-    /// Runs on the completion thread.
-    func run(_ body: (PreparedBatch) throws -> Void) {
-        do { try body(batch) } catch { self.error = error }
+    /// Stage side: the emit stage ended (`error` nil: the outputs are in Kafka).
+    func finishEmit(_ error: (any Error)?) {
+        emitError = error
+        emitted.signal()
+        if error != nil { done.signal() }
+    }
+
+    /// Stage side: the store stage ended.
+    func finishStore(_ error: (any Error)?) {
+        storeError = error
         done.signal()
     }
 
-    /// Blocks until the batch is complete; returns its error, if any. May be called more than once.
-    func wait() -> (any Error)? {
-        if !finished {
-            done.wait()
-            finished = true
+    /// Blocks until the outputs are emitted or the batch failed; returns its error, if any.
+    @discardableResult
+    func waitEmitted() -> (any Error)? {
+        if !emitWaited {
+            emitted.wait()
+            emitWaited = true
         }
-        return error
+        return emitError
+    }
+
+    /// Blocks until the batch is stored or failed; returns its error, if any.
+    @discardableResult
+    func waitDone() -> (any Error)? {
+        if !doneWaited {
+            done.wait()
+            doneWaited = true
+        }
+        return emitError ?? storeError
+    }
+
+    /// Whether the batch has finished (stored or failed), without blocking.
+    var isDone: Bool {
+        if doneWaited { return true }
+        if done.wait(timeout: .now()) == .success {
+            doneWaited = true
+            return true
+        }
+        return false
     }
 }
 
-/// Two batches overlap: while the completion thread emits batch N's outputs, waits for Kafka and stores N's state in
-/// Redis, the pipeline thread polls, decodes, loads and computes batch N+1. Batch N+1 reads the state of the cards
-/// N touched from N's results (`inFlightStates`), not from Redis, and fences its Redis write on the partition
-/// records N will have written. N+1 is handed over only after N has finished, so batches still complete one at a
-/// time, in order: the crash and rebalance reasoning of `docs/state.md` holds batch by batch. If N fails, N+1 was
-/// built on it and is thrown away with it; both are retried from N's first offsets.
+/// A batch that did not finish because an earlier one failed; it is retried with it.
+struct EarlierBatchFailed: Error, CustomStringConvertible {
+    var description: String { "not stored: an earlier batch failed" }
+}
+
+/// Batches overlap in three stages. While the emit stage produces batch N's outputs and waits for Kafka, and the
+/// store stage writes batch N-1's state to Redis, the pipeline thread polls, decodes, loads, computes and encodes
+/// batch N+1. What keeps this equivalent to one batch at a time (`docs/state.md`):
+/// - N+1 reads the state of every card an unfinished batch changed from memory (`inFlightStates`), not from Redis,
+///   and fences its Redis write on the partition records the batches before it will have written;
+/// - one batch emits at a time, in order (N+1 is handed over only once N's outputs are in Kafka), and one batch
+///   stores at a time, in order, each only after its own outputs are in Kafka;
+/// - a failure anywhere stops every later batch before its store (a later batch's outputs may already be in Kafka:
+///   they are remembered as emitted and not produced again), and all of them are retried from the earliest first
+///   offsets.
 extension Pipeline {
-    /// Hands `batch` to the completion thread (the previous one must be settled).
+    /// Hands `batch` to the emit stage; its store stage follows on the store queue.
     func startCompletion(of batch: PreparedBatch) {
-        precondition(inFlight == nil, "a batch is already in flight")
-        let handle = InFlightBatch(batch)
-        inFlight = handle
-        var states: [String: CardState] = [:]
-        states.reserveCapacity(batch.cards.count)
-        for card in batch.cards { states[card.cardId] = card.state }
-        inFlightStates = states
-        completionQueue.async { [unowned self] in handle.run { try complete($0) } }
+        batchSequence += 1
+        let handle = InFlightBatch(batch, sequence: batchSequence)
+        inFlight.append(handle)
+        for card in batch.cards { inFlightStates[card.cardId] = (card.state, handle.sequence) }
+        emitQueue.async { [unowned self] in
+            do {
+                try emitOutputs(of: batch)
+            } catch {
+                handle.finishEmit(error)
+                return
+            }
+            handle.finishEmit(nil)
+            let emittedMs = Self.nowMs()
+            storeQueue.async { [unowned self] in
+                guard !storeStopped else {
+                    handle.finishStore(EarlierBatchFailed())
+                    return
+                }
+                do {
+                    try store(batch, emittedMs: emittedMs)
+                    handle.finishStore(nil)
+                } catch {
+                    storeStopped = true
+                    handle.finishStore(error)
+                }
+            }
+        }
     }
 
-    /// Waits for the batch in flight, if any. Returns it with its error if it failed (the caller recovers);
-    /// nil if it succeeded or there was none. Either way nothing is in flight afterwards.
-    func settleInFlight() -> (batch: PreparedBatch, error: any Error)? {
-        guard let handle = inFlight else { return nil }
+    /// Before handing over the next batch: waits until the newest batch's outputs are in Kafka (one emitter at a
+    /// time) and, with two in flight, until the older one is stored (at most one batch waits for Redis). Returns the
+    /// failure to recover from, if any batch failed (every batch in flight is then finished and forgotten).
+    func makeRoomForNextBatch() -> (error: any Error, retryFrom: [TopicPartition: Int64])? {
         let waitStart = DispatchTime.now().uptimeNanoseconds
-        let error = handle.wait()
-        let waited = DispatchTime.now().uptimeNanoseconds - waitStart
+        var failed = inFlight.last?.waitEmitted() != nil
+        if inFlight.count >= 2, inFlight[inFlight.count - 2].waitDone() != nil { failed = true }
+        recordWait(since: waitStart)
+        if failed { return settleInFlight() }
+        return reapFinished()
+    }
+
+    /// Forgets batches that finished; if one failed, settles everything.
+    func reapFinished() -> (error: any Error, retryFrom: [TopicPartition: Int64])? {
+        while let oldest = inFlight.first, oldest.isDone {
+            if oldest.waitDone() != nil { return settleInFlight() }
+            inFlight.removeFirst()
+            for card in oldest.batch.cards where inFlightStates[card.cardId]?.sequence == oldest.sequence {
+                inFlightStates[card.cardId] = nil
+            }
+            consecutiveFailures = 0
+        }
+        return nil
+    }
+
+    /// Waits for every batch in flight. Returns the first failure with where to retry from (the earliest first
+    /// offsets of every batch that did not finish), or nil if all finished. Nothing is in flight afterwards.
+    func settleInFlight() -> (error: any Error, retryFrom: [TopicPartition: Int64])? {
+        guard !inFlight.isEmpty else { return nil }
+        let waitStart = DispatchTime.now().uptimeNanoseconds
+        var failure: (any Error)?
+        var retryFrom: [TopicPartition: Int64] = [:]
+        for handle in inFlight {
+            guard let error = handle.waitDone() else { continue }
+            if failure == nil || failure is EarlierBatchFailed { failure = error }
+            retryFrom = Self.earliest(retryFrom, handle.batch.retryFrom)
+        }
+        recordWait(since: waitStart)
+        inFlight = []
+        inFlightStates = [:]
+        storeStopped = false  // the store queue is idle: every batch is done
+        guard let failure else {
+            consecutiveFailures = 0
+            return nil
+        }
+        return (failure, retryFrom)
+    }
+
+    /// Waits until every batch in flight has finished, without settling: used by the revoke callback, so nothing of
+    /// a revoked partition is written after the callback returns. The main loop settles them afterwards.
+    func waitForInFlight() {
+        for handle in inFlight { handle.waitDone() }
+    }
+
+    func recordWait(since start: UInt64) {
+        let waited = DispatchTime.now().uptimeNanoseconds - start
         stats.update {
             $0.stageNanos[.wait, default: 0] += waited
             $0.stageTimes[.wait, default: DurationHistogram()].record(nanos: waited)
         }
-        inFlight = nil
-        inFlightStates = [:]
-        if let error { return (handle.batch, error) }
-        consecutiveFailures = 0
-        return nil
-    }
-
-    /// Waits for the batch in flight without settling it: used by the revoke callback, so nothing of a revoked
-    /// partition is written after the callback returns. The main loop settles it afterwards.
-    func waitForInFlight() {
-        _ = inFlight?.wait()
     }
 
     /// Each partition's earliest offset in either map.

@@ -6,15 +6,16 @@ import Synchronization
 import VigilCore
 
 /// The hot path: consume a batch -> decode -> load card state -> features, score -> produce outputs -> store state
-/// -> commit offsets. `run()` blocks its thread (the pipeline thread: poll to compute); emitting, storing and
-/// committing run on a completion thread, overlapping the next batch's preparation (`Pipeline+Overlap.swift`).
+/// -> commit offsets. `run()` blocks its thread (the pipeline thread: poll to encode); emitting, and then storing
+/// and committing, run in two stages on their own queues, overlapping the next batch's preparation
+/// (`Pipeline+Overlap.swift`).
 /// `requestStop()` ends it after the batch in flight. The order of steps is what makes crashes safe; see `docs/state.md` and `docs/guarantees.md`.
 public final class Pipeline: @unchecked Sendable {
     let config: VigilConfig
     let models: ModelHolder
     let logger: Logger
     public let stats: PipelineStats
-    /// Redis for the pipeline thread (load, claims, checks) and for the completion thread (batch writes).
+    /// Redis for the pipeline thread (load, claims, checks) and for the store stage (batch writes).
     let store: StateStore
     let stateWriter: StateStore
     var producer: KafkaProducer
@@ -33,10 +34,15 @@ public final class Pipeline: @unchecked Sendable {
     var rewoundThisBatch: Set<TopicPartition> = []
     /// When idle partitions were last checked against Redis.
     var lastIdleCheck = Date()
-    /// The batch the completion thread is working on, and the state of the cards it changed.
-    var inFlight: InFlightBatch?
-    var inFlightStates: [String: CardState] = [:]
-    let completionQueue = DispatchQueue(label: "vigil.pipeline.completion", qos: .userInitiated)
+    /// Batches handed to the emit and store stages and not yet settled, oldest first (at most two), and the state of
+    /// the cards they changed (with the sequence number of the batch that changed each last).
+    var inFlight: [InFlightBatch] = []
+    var inFlightStates: [String: (state: CardState, sequence: Int)] = [:]
+    var batchSequence = 0
+    let emitQueue = DispatchQueue(label: "vigil.pipeline.emit", qos: .userInitiated)
+    let storeQueue = DispatchQueue(label: "vigil.pipeline.store", qos: .userInitiated)
+    /// Set on the store queue when a store fails: later batches are not stored. Reset when nothing is in flight.
+    var storeStopped = false
 
     public init(config: VigilConfig, models: ModelHolder, logger: Logger, stats: PipelineStats = PipelineStats()) throws {
         try config.validate()
@@ -120,7 +126,7 @@ public final class Pipeline: @unchecked Sendable {
         }
         while !isStopRequested {
             if redisOutage != nil {
-                if let failed = settleInFlight() { recover(from: failed.error, retryFrom: failed.batch.retryFrom) }
+                if let failed = settleInFlight() { recover(from: failed.error, retryFrom: failed.retryFrom) }
                 waitOutRedisOutage()
                 continue
             }
@@ -131,13 +137,13 @@ public final class Pipeline: @unchecked Sendable {
             } catch {
                 logger.error("consumer poll failed", metadata: ["error": "\(error)"])
                 stats.update { $0.lastError = "consumer poll: \(error)" }
-                if let failed = settleInFlight() { recover(from: failed.error, retryFrom: failed.batch.retryFrom) }
+                if let failed = settleInFlight() { recover(from: failed.error, retryFrom: failed.retryFrom) }
                 backOff()
                 continue
             }
             guard !messages.isEmpty else {
                 if let failed = settleInFlight() {
-                    recover(from: failed.error, retryFrom: failed.batch.retryFrom)
+                    recover(from: failed.error, retryFrom: failed.retryFrom)
                 } else {
                     checkIdlePartitions()
                 }
@@ -157,31 +163,31 @@ public final class Pipeline: @unchecked Sendable {
         logger.info("pipeline stopped", metadata: ["processed": "\(stats.snapshot.processed)"])
     }
 
-    /// Prepares a polled batch while the previous one completes, then hands it over (see `Pipeline+Overlap.swift`).
-    /// A failure of either throws both away and rewinds to the earlier one's first offsets.
+    /// Prepares a polled batch while earlier ones are emitted and stored, then hands it over (see
+    /// `Pipeline+Overlap.swift`). A failure of any throws all of them away and rewinds to the earliest first offsets.
     func handle(_ messages: [KafkaMessage]) {
         let prepared: PreparedBatch
         do {
-            prepared = try prepare(messages, after: inFlight?.batch)
+            prepared = try prepare(messages, after: inFlight.map(\.batch))
         } catch {
             var retryFrom = Self.firstOffsets(of: messages)
             for tp in rewoundThisBatch { retryFrom[tp] = nil }
             if let failed = settleInFlight() {
-                recover(from: failed.error, retryFrom: Self.earliest(failed.batch.retryFrom, retryFrom))
+                recover(from: failed.error, retryFrom: Self.earliest(failed.retryFrom, retryFrom))
             } else {
                 recover(from: error, retryFrom: retryFrom)
             }
             return
         }
-        if let failed = settleInFlight() {
-            var retryFrom = Self.earliest(failed.batch.retryFrom, prepared.retryFrom)
+        if let failed = makeRoomForNextBatch() {
+            var retryFrom = Self.earliest(failed.retryFrom, prepared.retryFrom)
             for tp in rewoundThisBatch { retryFrom[tp] = nil }  // already moved back to replay
             recover(from: failed.error, retryFrom: retryFrom)
             return
         }
         startCompletion(of: prepared)
         if !config.overlapBatches, let failed = settleInFlight() {
-            recover(from: failed.error, retryFrom: failed.batch.retryFrom)
+            recover(from: failed.error, retryFrom: failed.retryFrom)
         }
     }
 

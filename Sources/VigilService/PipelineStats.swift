@@ -52,8 +52,9 @@ public final class PipelineStats: Sendable {
     func update(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
 }
 
-/// The stages of one batch, in order: poll to encode on the pipeline thread, enqueue to commit on the completion
-/// thread. `wait` is the pipeline thread waiting for the previous batch's completion before handing over the next.
+/// The stages of one batch, in order: poll to encode on the pipeline thread, enqueue and produce in the emit stage,
+/// store and commit in the store stage. `wait` is the pipeline thread waiting for earlier batches before handing over
+/// the next (`Pipeline+Overlap.swift`).
 public enum PipelineStage: String, Sendable, CaseIterable {
     case poll, decode, load, compute, encode, wait, enqueue, produce, store, commit
 }
