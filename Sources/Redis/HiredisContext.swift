@@ -92,6 +92,16 @@ final class HiredisContext {
         if status != REDIS_OK { throw currentError(errno: savedErrno, doing: "buffering \(command.name)") }
     }
 
+    /// Writes the whole output buffer to the socket now (`redisBufferWrite` until done), without reading.
+    func flushOutput(doing what: @autoclosure () -> String) throws(RedisError) {
+        var done: Int32 = 0
+        while done == 0 {
+            let status = redisBufferWrite(context, &done)
+            let savedErrno = errno
+            if status != REDIS_OK { throw currentError(errno: savedErrno, doing: what()) }
+        }
+    }
+
     /// Flushes the output buffer if needed and waits for the next reply (`redisGetReply`).
     func nextReply(doing what: @autoclosure () -> String) throws(RedisError) -> RedisReply {
         var raw: UnsafeMutableRawPointer?

@@ -61,6 +61,13 @@ public struct RedisCommand: Sendable, Equatable {
         ends.append(storage.count)
     }
 
+    /// Appends one argument made of `prefix` followed by `bytes` (a key in a namespace), without building it first.
+    public mutating func append(_ prefix: [UInt8], _ bytes: UnsafeRawBufferPointer) {
+        storage.append(contentsOf: prefix)
+        storage.append(contentsOf: bytes)
+        ends.append(storage.count)
+    }
+
     /// Appends a binary argument copied from memory the caller owns.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         storage.append(contentsOf: bytes)

@@ -86,6 +86,37 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
+    /// Sends all commands now and returns without waiting for their replies, so the caller can work while the
+    /// server does; `finishPipeline` then reads them. Nothing else may be sent on this connection in between.
+    public func startPipeline(_ commands: [RedisCommand]) throws(RedisError) -> PendingPipeline {
+        let context = try usableContext()
+        for command in commands { try Self.validate(command) }
+        do {
+            for command in commands { try context.append(command) }
+            try context.flushOutput(doing: "sending a pipeline of \(commands.count) commands")
+        } catch {
+            throw markBroken(error)
+        }
+        return PendingPipeline(names: commands.map(\.name))
+    }
+
+    /// Reads the replies of a pipeline sent by `startPipeline`, in order (as `pipeline` does).
+    public func finishPipeline(_ pending: PendingPipeline) throws(RedisError) -> [RedisReply] {
+        let context = try usableContext()
+        do {
+            var replies: [RedisReply] = []
+            replies.reserveCapacity(pending.names.count)
+            for (index, name) in pending.names.enumerated() {
+                replies.append(try context.nextReply(
+                    doing: "reading reply \(index + 1) of \(pending.names.count) (\(name)) in a pipeline"
+                ))
+            }
+            return replies
+        } catch {
+            throw markBroken(error)
+        }
+    }
+
     /// Drops the current connection, if any, and opens a fresh one to the same host and port with the same
     /// timeouts. Clears the broken and closed states on success; scripts are loaded again on next use.
     ///
@@ -143,4 +174,9 @@ public final class RedisConnection: @unchecked Sendable {
         loadedScripts.removeAll()
         return error
     }
+}
+
+/// A pipeline sent by `RedisConnection.startPipeline` whose replies have not been read yet.
+public struct PendingPipeline: Sendable {
+    let names: [String]
 }

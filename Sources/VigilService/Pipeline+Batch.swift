@@ -31,123 +31,152 @@ struct PreparedBatch: @unchecked Sendable {
 }
 
 extension Pipeline {
-    /// The pipeline thread's part of a batch: decode, one Redis round trip (load), compute, encode the outputs. Card state comes
-    /// from the batch still in flight when it touched the card (Redis may not have it yet), otherwise from Redis;
-    /// partition records likewise.
+    /// The pipeline thread's part of a batch: decode, one Redis round trip (load), compute, encode the outputs. Card
+    /// state comes from the batches in flight when they touched the card (Redis may not have it yet), otherwise from
+    /// Redis; partition records likewise.
     func prepare(_ polled: [KafkaMessage], after inFlight: [PreparedBatch]) throws -> PreparedBatch {
         let model = models.model
         let nowMs = Self.nowMs()
         var timer = StageTimer()
 
-        var firstOffsets: [TopicPartition: Int64] = [:]
-        for message in polled where firstOffsets[message.topicPartition] == nil {
-            firstOffsets[message.topicPartition] = message.offset
+        // The batch's partitions, numbered: per-record work indexes arrays instead of hashing a TopicPartition.
+        var parts = BatchPartitions()
+        var polledSlots: [Int] = []
+        polledSlots.reserveCapacity(polled.count)
+        var firstOffsets: [Int64] = []
+        for message in polled {
+            let slot = parts.slot(of: message)
+            if slot == firstOffsets.count { firstOffsets.append(message.offset) }
+            polledSlots.append(slot)
         }
         rewoundThisBatch = []
-        let rewound = try ensureOwned(firstOffsets)
+        let rewoundSet = try ensureOwned(parts.dictionary(firstOffsets))
+        let rewound = parts.all.map { rewoundSet.contains($0) }
 
         // What Redis will hold for each partition once the batches in flight are stored: this batch's fence.
-        var inFlightRecords: [TopicPartition: PartitionRecord] = [:]
         var interim: [TopicPartition: [PartitionRecord]] = [:]
         for batch in inFlight {
-            for update in batch.updates {
-                inFlightRecords[update.partition] = update.updated
-                interim[update.partition, default: []].append(update.updated)
-            }
+            for update in batch.updates { interim[update.partition, default: []].append(update.updated) }
         }
-        func projected(_ tp: TopicPartition) -> PartitionRecord? { inFlightRecords[tp] ?? partitions[tp]?.record }
+        let confirmed = parts.all.map { partitions[$0]?.record }
+        let projected = parts.all.indices.map { interim[parts.all[$0]]?.last ?? confirmed[$0] }
 
-        // Decode; skip what Redis says is already applied.
-        var work: [(message: KafkaMessage, decoded: Result<Transaction, RejectReason>)] = []
-        work.reserveCapacity(polled.count)
+        // The records to work on: not dropped by a rewind, not already applied according to Redis.
+        var messages: [KafkaMessage] = []
+        var slots: [Int] = []
+        messages.reserveCapacity(polled.count)
+        slots.reserveCapacity(polled.count)
         var skipped = 0
-        for message in polled where !rewound.contains(message.topicPartition) {
-            if let applied = projected(message.topicPartition)?.applied, message.offset <= applied {
+        for (message, slot) in zip(polled, polledSlots) where !rewound[slot] {
+            if let applied = projected[slot]?.applied, message.offset <= applied {
                 skipped += 1
                 continue
             }
-            work.append((message, TransactionDecoder.decode(value: message.value, key: message.key)))
+            messages.append(message)
+            slots.append(slot)
         }
-        timer.lap(.decode)
 
-        // Load the cards' state: one MGET for the cards the batch in flight did not touch, in the same round trip as
-        // the check that Redis still has every partition as this instance left it (or as the batch in flight will).
-        var cardIndex: [String: Int] = [:]
-        var cardIds: [String] = []
-        for item in work {
-            if case .success(let tx) = item.decoded, cardIndex[tx.cardId] == nil {
-                cardIndex[tx.cardId] = cardIds.count
-                cardIds.append(tx.cardId)
-            }
-        }
-        var states = [CardState](repeating: CardState(), count: cardIds.count)
-        var toLoad: [Int] = []
-        toLoad.reserveCapacity(cardIds.count)
-        for (i, id) in cardIds.enumerated() {
-            if let cached = inFlightStates[id] { states[i] = cached.state } else { toLoad.append(i) }
+        // Their cards' state is fetched by the records' keys (the contract keys transactions by card_id, and the
+        // decoder rejects a record whose key is not its card_id), so the load is sent before decoding and Redis
+        // answers while the records are decoded. A key may repeat; cards a batch in flight changed are fetched too
+        // and then taken from memory instead.
+        var loadSlots = [Int](repeating: -1, count: messages.count)  // record -> its key's slot in the MGET reply
+        var keys: [[UInt8]] = []
+        keys.reserveCapacity(messages.count)
+        for (j, message) in messages.enumerated() {
+            guard let key = message.key else { continue }
+            loadSlots[j] = keys.count
+            keys.append(key)
         }
         var owned: [(TopicPartition, [PartitionRecord])] = []
-        for tp in firstOffsets.keys where !rewound.contains(tp) {
-            var acceptable: [PartitionRecord] = []
-            if let confirmed = partitions[tp]?.record { acceptable.append(confirmed) }
-            acceptable += interim[tp] ?? []
+        for (slot, tp) in parts.all.enumerated() where !rewound[slot] {
+            let acceptable = (confirmed[slot].map { [$0] } ?? []) + (interim[tp] ?? [])
             if !acceptable.isEmpty { owned.append((tp, acceptable)) }
         }
-        let blobs = try store.loadCards(toLoad.map { cardIds[$0] }, verifying: owned)
-        for (slot, blob) in zip(toLoad, blobs) {
-            guard let blob else { continue }
-            do {
-                states[slot] = try CardState(decoding: blob)
-            } catch {
-                logger.error("unreadable card state, starting the card afresh", metadata: ["error": "\(error)"])
+        let pendingLoad = try store.startLoad(cardIdBytes: keys, verifying: owned)
+
+        // Decode while Redis works.
+        let decoded = messages.map { TransactionDecoder.decode(value: $0.value, key: $0.key) }
+        timer.lap(.decode)
+
+        let blobs = try store.finishLoad(pendingLoad)
+        var cardIndex: [String: Int] = [:]
+        var cardIds: [String] = []
+        var states: [CardState] = []
+        var recordCards = [Int](repeating: -1, count: messages.count)  // record -> index into cardIds
+        for (j, result) in decoded.enumerated() {
+            guard case .success(let tx) = result else { continue }
+            if let i = cardIndex[tx.cardId] {
+                recordCards[j] = i
+                continue
+            }
+            recordCards[j] = cardIds.count
+            cardIndex[tx.cardId] = cardIds.count
+            cardIds.append(tx.cardId)
+            precondition(loadSlots[j] >= 0, "the decoder accepted a record without a key")
+            if let cached = inFlightStates[tx.cardId] {
+                states.append(cached.state)
+            } else if let blob = blobs[loadSlots[j]] {
+                do {
+                    states.append(try CardState(decoding: blob))
+                } catch {
+                    logger.error("unreadable card state, starting the card afresh", metadata: ["error": "\(error)"])
+                    states.append(CardState())
+                }
+            } else {
+                states.append(CardState())
             }
         }
         var touched = [Bool](repeating: false, count: cardIds.count)
         timer.lap(.load)
 
         // Compute, per partition in offset order.
-        var clocks: [TopicPartition: PartitionClock] = [:]
-        for tp in firstOffsets.keys {
-            clocks[tp] = PartitionClock(maxEventMs: projected(tp)?.maxEventMs)
-        }
+        var clocks = projected.map { PartitionClock(maxEventMs: $0?.maxEventMs) }
+        var lastOffsets = [Int64?](repeating: nil, count: parts.all.count)
         var outcomes: [RecordOutcome] = []
-        outcomes.reserveCapacity(work.count)
-        for item in work {
-            switch item.decoded {
+        outcomes.reserveCapacity(decoded.count)
+        for j in decoded.indices {
+            let slot = slots[j]
+            lastOffsets[slot] = messages[j].offset
+            switch decoded[j] {
             case .failure(let reason):
                 outcomes.append(.rejected(reason))
             case .success(let tx):
-                let i = cardIndex[tx.cardId]!
-                let outcome = step.process(
-                    tx, state: &states[i], clock: &clocks[item.message.topicPartition]!, model: model, nowMs: nowMs)
+                let i = recordCards[j]
+                let outcome = step.process(tx, state: &states[i], clock: &clocks[slot], model: model, nowMs: nowMs)
                 if case .decided = outcome { touched[i] = true }
                 outcomes.append(outcome)
             }
         }
-
-        var lastOffsets: [TopicPartition: Int64] = [:]
-        for item in work { lastOffsets[item.message.topicPartition] = item.message.offset }
         var updates: [PartitionUpdate] = []
-        for (tp, last) in lastOffsets {
-            let expected = projected(tp)!
+        var lastOffsetsByPartition: [TopicPartition: Int64] = [:]
+        for (slot, last) in lastOffsets.enumerated() {
+            guard let last else { continue }
+            guard let expected = projected[slot] else { throw PipelineError.notOwned(parts.all[slot]) }
             var updated = expected
             updated.applied = last
-            updated.maxEventMs = clocks[tp]!.maxEventMs
-            updates.append(PartitionUpdate(partition: tp, expected: expected, updated: updated))
+            updated.maxEventMs = clocks[slot].maxEventMs
+            updates.append(PartitionUpdate(partition: parts.all[slot], expected: expected, updated: updated))
+            lastOffsetsByPartition[parts.all[slot]] = last
         }
         var cards: [(cardId: String, state: CardState)] = []
+        cards.reserveCapacity(cardIds.count)
         for (i, id) in cardIds.enumerated() where touched[i] { cards.append((id, states[i])) }
         timer.lap(.compute)
 
         var shadow = ShadowScorer(models.shadow)  // a candidate scored beside the model, never deciding; nil if none
-        let (outputs, replayed) = encodeOutputs(work.map(\.message), outcomes, shadow: &shadow)
+        let emittedUntil = parts.all.map { partitions.emittedUntil($0) }
+        let (outputs, replayed) = encodeOutputs(messages, outcomes, skipping: { j in
+            emittedUntil[slots[j]].map { messages[j].offset < $0 } ?? false
+        }, shadow: &shadow)
         timer.lap(.encode)
 
-        var retryFrom = firstOffsets
+        var retryFrom = parts.dictionary(firstOffsets)
         for tp in rewoundThisBatch { retryFrom[tp] = nil }
         return PreparedBatch(
-            messages: work.map(\.message), outcomes: outcomes, lastOffsets: lastOffsets, updates: updates, cards: cards,
-            outputs: outputs, replayed: replayed, shadow: shadow, retryFrom: retryFrom, skipped: skipped, modelVersion: model.version, stageNanos: timer.nanos)
+            messages: messages, outcomes: outcomes, lastOffsets: lastOffsetsByPartition, updates: updates, cards: cards,
+            outputs: outputs, replayed: replayed, shadow: shadow, retryFrom: retryFrom, skipped: skipped,
+            modelVersion: model.version, stageNanos: timer.nanos)
     }
 
     /// Emit stage: produces the outputs of records not emitted before and waits until Kafka has them (acknowledged,
@@ -170,12 +199,15 @@ extension Pipeline {
         for update in batch.updates { partitions[update.partition] = OwnedPartition(record: update.updated) }
         timer.lap(.store)
 
-        // Offsets to Kafka, asynchronously: Redis is where Vigil restarts from. In exactly-once mode the transaction
-        // already carried them; this plain commit repeats them for brokers that ignore transactional offsets (the
-        // mock cluster) and is harmless on a real one.
+        // Offsets to Kafka, asynchronously: Redis is where Vigil restarts from; the committed offset says how far
+        // outputs are out. In exactly-once mode the transaction already carried them; this plain commit repeats them
+        // for brokers that ignore transactional offsets (the mock cluster). A later batch may already have emitted
+        // (and, in a transaction, committed) further: never commit below that.
         if !batch.lastOffsets.isEmpty {
+            var offsets: [TopicPartition: Int64] = [:]
+            for (tp, last) in batch.lastOffsets { offsets[tp] = max(last + 1, partitions.emittedUntil(tp) ?? 0) }
             do {
-                try consumer.commit(batch.lastOffsets.mapValues { $0 + 1 }, async: true)
+                try consumer.commit(offsets, async: true)
             } catch {
                 logger.warning("offset commit failed", metadata: ["error": "\(error)"])
             }
@@ -212,5 +244,28 @@ extension Pipeline {
                 s.stageTimes[stage, default: DurationHistogram()].record(nanos: nanos)
             }
         }
+    }
+}
+
+/// The partitions of one batch, numbered 0..<count in order of first appearance. Records arrive in runs per
+/// partition, so finding a record's number is usually one comparison.
+struct BatchPartitions {
+    private(set) var all: [TopicPartition] = []
+    private var last = -1
+
+    mutating func slot(of message: KafkaMessage) -> Int {
+        if last >= 0, all[last].partition == message.partition, all[last].topic == message.topic { return last }
+        if let i = all.firstIndex(where: { $0.partition == message.partition && $0.topic == message.topic }) {
+            last = i
+        } else {
+            all.append(message.topicPartition)
+            last = all.count - 1
+        }
+        return last
+    }
+
+    /// One value per partition, keyed by partition.
+    func dictionary<V>(_ values: [V]) -> [TopicPartition: V] {
+        Dictionary(uniqueKeysWithValues: zip(all, values))
     }
 }

@@ -2,21 +2,21 @@ import Kafka
 import VigilCore
 
 extension Pipeline {
-    /// Pipeline thread: encodes the outputs of every record whose outputs were not emitted before. Returns them with
-    /// the number of records replayed into the state without outputs. With a shadow model, each decision also gets
-    /// its shadow message. (Emitted marks only move for offsets below this batch's while it is prepared, so deciding
-    /// here what to skip is the same as deciding it when producing.)
+    /// Pipeline thread: encodes the outputs of every record except those `skipping` says were emitted before (by
+    /// index). Returns them with the number of records replayed into the state without outputs. With a shadow model,
+    /// each decision also gets its shadow message. (Emitted marks only move for offsets below this batch's while it
+    /// is prepared, so deciding here what to skip is the same as deciding it when producing.)
     func encodeOutputs(
-        _ messages: [KafkaMessage], _ outcomes: [RecordOutcome], shadow: inout ShadowScorer?
+        _ messages: [KafkaMessage], _ outcomes: [RecordOutcome], skipping: (Int) -> Bool, shadow: inout ShadowScorer?
     ) -> (outputs: OutputBatch, replayed: Int) {
         var outputs = OutputBatch(expectedRecords: messages.count)
         var replayed = 0
-        for (message, outcome) in zip(messages, outcomes) {
-            if let until = partitions.emittedUntil(message.topicPartition), message.offset < until {
+        for j in messages.indices {
+            if skipping(j) {
                 replayed += 1
                 continue
             }
-            encode(outcome, for: message, into: &outputs, shadow: &shadow)
+            encode(outcomes[j], for: messages[j], into: &outputs, shadow: &shadow)
         }
         return (outputs, replayed)
     }

@@ -146,7 +146,9 @@ extension Pipeline {
         var retryFrom: [TopicPartition: Int64] = [:]
         for handle in inFlight {
             guard let error = handle.waitDone() else { continue }
-            if failure == nil || failure is EarlierBatchFailed { failure = error }
+            if failure == nil || failure is EarlierBatchFailed || (error as? KafkaError)?.isFatal == true {
+                failure = error  // the first real cause; a fatal producer error wins (the producer is rebuilt)
+            }
             retryFrom = Self.earliest(retryFrom, handle.batch.retryFrom)
         }
         recordWait(since: waitStart)

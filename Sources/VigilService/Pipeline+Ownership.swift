@@ -31,6 +31,7 @@ extension Pipeline {
     /// nothing of these partitions is written after this returns.
     func revoked(_ tps: [TopicPartition]) {
         waitForInFlight()
+        if inTransaction { abortTransaction() }  // a batch failed mid-transaction: nothing of it may stay open
         partitions.revoke(tps)
         logger.info("partitions revoked", metadata: ["partitions": "\(tps.sorted().map(\.description).joined(separator: ","))"])
         stats.update { $0.assignedPartitions = partitions.count }

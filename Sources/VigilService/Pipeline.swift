@@ -157,6 +157,7 @@ public final class Pipeline: @unchecked Sendable {
             logger.warning("last batch failed while stopping; its records are processed again after a restart", metadata: [
                 "error": "\(failed.error)",
             ])
+            if inTransaction { abortTransaction() }
         }
         do { try consumer.close() } catch { logger.warning("consumer close failed", metadata: ["error": "\(error)"]) }
         if config.mode == .atLeastOnce { _ = try? producer.flush(timeoutMs: 5000) }
@@ -173,7 +174,9 @@ public final class Pipeline: @unchecked Sendable {
             var retryFrom = Self.firstOffsets(of: messages)
             for tp in rewoundThisBatch { retryFrom[tp] = nil }
             if let failed = settleInFlight() {
-                recover(from: failed.error, retryFrom: Self.earliest(failed.retryFrom, retryFrom))
+                // Redis's answer (a fence, an outage) is the more specific cause when the load saw one.
+                let cause = error is StateStoreError && !(failed.error is KafkaError) ? error : failed.error
+                recover(from: cause, retryFrom: Self.earliest(failed.retryFrom, retryFrom))
             } else {
                 recover(from: error, retryFrom: retryFrom)
             }
@@ -217,10 +220,13 @@ struct StageTimer {
 
 public enum PipelineError: Error, CustomStringConvertible {
     case delivery(String)
+    /// A batch has records of a partition this instance holds no claim on (it is claimed again on retry).
+    case notOwned(TopicPartition)
 
     public var description: String {
         switch self {
         case .delivery(let s): "delivery failed: \(s)"
+        case .notOwned(let tp): "partition \(tp) is not claimed"
         }
     }
 }

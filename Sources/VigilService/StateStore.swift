@@ -99,6 +99,8 @@ public final class StateStore: @unchecked Sendable {
     }
 
     func cardKey(_ cardId: String) -> String { "\(prefix):card:\(cardId)" }
+    /// `{prefix}:card:`, to which a card id's bytes are appended.
+    var cardKeyPrefix: [UInt8] { Array("\(prefix):card:".utf8) }
     func partitionKey(_ tp: TopicPartition) -> String { "\(prefix):part:\(tp.topic):\(tp.partition)" }
 
     /// The live connection, (re)connecting if needed.
@@ -157,10 +159,33 @@ public final class StateStore: @unchecked Sendable {
         try loadCards(cardIds, verifying: owned.map { ($0.0, [$0.1]) })
     }
 
-    /// As above, where each partition may be in any of the records given (its applied offset and epoch): with a
-    /// batch in flight, Redis holds the record before that batch or, once it is stored, the record after it.
+    /// As above, where each partition may be in any of the records given (its applied offset and epoch): with
+    /// batches in flight, Redis holds the record before them or one that one of them writes.
     public func loadCards(_ cardIds: [String], verifying owned: [(TopicPartition, [PartitionRecord])])
         throws(StateStoreError) -> [[UInt8]?]
+    {
+        try finishLoad(startLoad(cardIds, verifying: owned))
+    }
+
+    /// A load sent by `startLoad` whose replies are still to be read.
+    public struct PendingLoad: Sendable {
+        let pipeline: PendingPipeline?
+        let cardCount: Int
+        let owned: [(TopicPartition, [PartitionRecord])]
+    }
+
+    /// Sends the load (partition checks and MGET) and returns at once, so the caller can work while Redis answers.
+    /// `finishLoad` must be called before anything else is sent through this store.
+    public func startLoad(_ cardIds: [String], verifying owned: [(TopicPartition, [PartitionRecord])])
+        throws(StateStoreError) -> PendingLoad
+    {
+        try startLoad(cardIdBytes: cardIds.map { Array($0.utf8) }, verifying: owned)
+    }
+
+    /// As above, with the card ids as bytes (a transaction's Kafka key is its card id): no String is made.
+    /// Ids may repeat; each gets its own slot in the reply.
+    public func startLoad(cardIdBytes: [[UInt8]], verifying owned: [(TopicPartition, [PartitionRecord])])
+        throws(StateStoreError) -> PendingLoad
     {
         var commands: [RedisCommand] = []
         for (tp, _) in owned {
@@ -170,14 +195,24 @@ public final class StateStore: @unchecked Sendable {
             check.append("epoch")
             commands.append(check)
         }
-        if !cardIds.isEmpty {
+        if !cardIdBytes.isEmpty {
+            let keyPrefix = cardKeyPrefix
             var mget = RedisCommand("MGET")
-            mget.reserveCapacity(arguments: cardIds.count + 1, bytes: cardIds.count * (prefix.utf8.count + 30))
-            for id in cardIds { mget.append(cardKey(id)) }
+            mget.reserveCapacity(arguments: cardIdBytes.count, bytes: cardIdBytes.count * (keyPrefix.count + 32))
+            for id in cardIdBytes { id.withUnsafeBytes { mget.append(keyPrefix, $0) } }
             commands.append(mget)
         }
-        guard !commands.isEmpty else { return [] }
-        let replies = try run { c throws(RedisError) in try c.pipeline(commands) }
+        guard !commands.isEmpty else { return PendingLoad(pipeline: nil, cardCount: 0, owned: owned) }
+        let pipeline = try run { c throws(RedisError) in try c.startPipeline(commands) }
+        return PendingLoad(pipeline: pipeline, cardCount: cardIdBytes.count, owned: owned)
+    }
+
+    /// Reads the replies of `startLoad`: the blobs in the order of its `cardIds` (nil where Redis has none), after
+    /// checking every partition; throws `.fenced` for the first one Redis does not have as expected.
+    public func finishLoad(_ pending: PendingLoad) throws(StateStoreError) -> [[UInt8]?] {
+        guard let pipeline = pending.pipeline else { return [] }
+        let replies = try run { c throws(RedisError) in try c.finishPipeline(pipeline) }
+        let owned = pending.owned
         for (i, (tp, acceptable)) in owned.enumerated() {
             guard let fields = replies[i].array, fields.count == 2 else {
                 throw .unexpectedReply("HMGET of \(tp): \(replies[i])")
@@ -187,9 +222,9 @@ public final class StateStore: @unchecked Sendable {
                 throw .fenced(FenceReport(partition: tp, current: current))
             }
         }
-        guard !cardIds.isEmpty else { return [] }
-        guard let values = replies[owned.count].array, values.count == cardIds.count else {
-            throw .unexpectedReply("MGET of \(cardIds.count) keys: \(replies[owned.count])")
+        guard pending.cardCount > 0 else { return [] }
+        guard let values = replies[owned.count].array, values.count == pending.cardCount else {
+            throw .unexpectedReply("MGET of \(pending.cardCount) keys: \(replies[owned.count])")
         }
         return values.map { $0.bytes }
     }
@@ -201,7 +236,11 @@ public final class StateStore: @unchecked Sendable {
     {
         var command = RedisCommand(evalSHA: Self.batchScript, keyCount: partitions.count + cards.count)
         for p in partitions { command.append(partitionKey(p.partition)) }
-        for card in cards { command.append(cardKey(card.cardId)) }
+        let keyPrefix = cardKeyPrefix
+        for card in cards {
+            var id = card.cardId
+            id.withUTF8 { command.append(keyPrefix, UnsafeRawBufferPointer($0)) }
+        }
         command.append(Int64(partitions.count))
         command.append(ttlMs)
         func text(_ v: Int64?) -> String { v.map(String.init) ?? "" }
