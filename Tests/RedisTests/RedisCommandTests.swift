@@ -54,4 +54,14 @@ final class RedisCommandTests: XCTestCase {
             XCTAssertEqual((error as? RedisError)?.kind, .server)
         }
     }
+
+    func testPrefixedArgumentIsOneArgument() {
+        var command = RedisCommand("GET")
+        let id: [UInt8] = [99, 0, 100]
+        id.withUnsafeBytes { command.append(Array("vigil:card:".utf8), $0) }
+        command.append("next")
+        XCTAssertEqual(command.count, 3)
+        XCTAssertEqual(Array(command.argument(1)), Array("vigil:card:".utf8) + [99, 0, 100])
+        XCTAssertEqual(Array(command.argument(2)), Array("next".utf8))
+    }
 }

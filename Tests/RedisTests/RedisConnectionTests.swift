@@ -94,6 +94,24 @@ final class RedisConnectionTests: RedisServerTestCase {
         XCTAssertLessThan(reads, 1_000, "server read events for a 10,000-command pipeline")
     }
 
+    func testStartedPipelineRunsBeforeItsRepliesAreRead() throws {
+        var set = RedisCommand("SET")
+        set.append("started")
+        set.append([7, 0, 7])
+        let pending = try connection.startPipeline([set, ["INCR", "started-count"], ["GET", "started"]])
+        // Another client sees the writes before this one has read a single reply: the commands were sent.
+        let other = try RedisConnection(host: server.host, port: server.port)
+        var seen: RedisReply = .null
+        for _ in 0..<200 where seen == .null {
+            seen = try other.send("GET", "started")
+            if seen == .null { Thread.sleep(forTimeInterval: 0.005) }
+        }
+        XCTAssertEqual(seen, .bulk([7, 0, 7]))
+        XCTAssertEqual(try connection.finishPipeline(pending), [.status("OK"), .integer(1), .bulk([7, 0, 7])])
+        // The connection is in step again.
+        XCTAssertEqual(try connection.send("GET", "started-count"), .bulk(Array("1".utf8)))
+    }
+
     func testPipelineCarriesPerCommandErrors() throws {
         let replies = try connection.pipeline([
             ["SET", "p", "notanumber"],
