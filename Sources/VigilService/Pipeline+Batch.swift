@@ -4,8 +4,8 @@ import Logging
 import VigilCore
 
 /// A batch after its CPU work on the pipeline thread: decoded, the cards' state loaded and advanced, every record's
-/// outcome known and its outputs encoded. What is left (emit the outputs, store the state, commit the offsets) runs
-/// in the emit and store stages while the pipeline thread prepares the next batch (`Pipeline+Overlap.swift`).
+/// outcome known. What is left (encode and emit the outputs, store the state, commit the offsets) runs in the encode,
+/// emit and store stages while the pipeline thread prepares the next batch (`Pipeline+Overlap.swift`).
 struct PreparedBatch: @unchecked Sendable {
     /// The records worked on (not skipped as already applied, not dropped by a rewind), in polled order.
     var messages: [KafkaMessage]
@@ -16,12 +16,9 @@ struct PreparedBatch: @unchecked Sendable {
     var updates: [PartitionUpdate]
     /// The state of every card a decision changed, to be stored.
     var cards: [(cardId: String, state: CardState)]
-    /// The outputs of the records not emitted before, encoded.
-    var outputs: OutputBatch
-    /// Records replayed into the state without outputs (emitted before).
-    var replayed: Int
-    /// The shadow model's verdicts for this batch, if one is set.
-    var shadow: ShadowScorer?
+    /// Per record of `messages`, its partition's index in `slotPartitions`.
+    var recordSlots: [Int]
+    var slotPartitions: [TopicPartition]
     /// Where to rewind if the batch fails: each partition's first polled offset (partitions rewound while
     /// preparing are left out: they were already moved back).
     var retryFrom: [TopicPartition: Int64]
@@ -31,7 +28,7 @@ struct PreparedBatch: @unchecked Sendable {
 }
 
 extension Pipeline {
-    /// The pipeline thread's part of a batch: decode, one Redis round trip (load), compute, encode the outputs. Card
+    /// The pipeline thread's part of a batch: decode, one Redis round trip (load), compute. Card
     /// state comes from the batches in flight when they touched the card (Redis may not have it yet), otherwise from
     /// Redis; partition records likewise.
     func prepare(_ polled: [KafkaMessage], after inFlight: [PreparedBatch]) throws -> PreparedBatch {
@@ -164,33 +161,41 @@ extension Pipeline {
         for (i, id) in cardIds.enumerated() where touched[i] { cards.append((id, states[i])) }
         timer.lap(.compute)
 
-        var shadow = ShadowScorer(models.shadow)  // a candidate scored beside the model, never deciding; nil if none
-        let emittedUntil = parts.all.map { partitions.emittedUntil($0) }
-        let (outputs, replayed) = encodeOutputs(messages, outcomes, skipping: { j in
-            emittedUntil[slots[j]].map { messages[j].offset < $0 } ?? false
-        }, shadow: &shadow)
-        timer.lap(.encode)
-
         var retryFrom = parts.dictionary(firstOffsets)
         for tp in rewoundThisBatch { retryFrom[tp] = nil }
         return PreparedBatch(
             messages: messages, outcomes: outcomes, lastOffsets: lastOffsetsByPartition, updates: updates, cards: cards,
-            outputs: outputs, replayed: replayed, shadow: shadow, retryFrom: retryFrom, skipped: skipped,
+            recordSlots: slots, slotPartitions: parts.all, retryFrom: retryFrom, skipped: skipped,
             modelVersion: model.version, stageNanos: timer.nanos)
     }
 
-    /// Emit stage: produces the outputs of records not emitted before and waits until Kafka has them (acknowledged,
-    /// or committed in a transaction with the offsets), then remembers them as emitted.
-    func emitOutputs(of batch: PreparedBatch) throws {
+    /// Encode stage: the outputs of every record whose outputs were not emitted before (emitted marks only move for
+    /// offsets below this batch's while it waits here, so deciding now is the same as deciding when producing), with
+    /// the shadow model's messages if one is set.
+    func encodeOutputs(of batch: PreparedBatch) -> EncodedOutputs {
         var timer = StageTimer()
-        try emit(batch.outputs, lastOffsets: batch.lastOffsets, timer: &timer)
+        var shadow = ShadowScorer(models.shadow)  // a candidate scored beside the model, never deciding; nil if none
+        let emittedUntil = batch.slotPartitions.map { partitions.emittedUntil($0) }
+        let (outputs, replayed) = encodeOutputs(batch.messages, batch.outcomes, skipping: { j in
+            emittedUntil[batch.recordSlots[j]].map { batch.messages[j].offset < $0 } ?? false
+        }, shadow: &shadow)
+        timer.lap(.encode)
+        record(timer)
+        return EncodedOutputs(outputs: outputs, replayed: replayed, shadow: shadow)
+    }
+
+    /// Emit stage: produces the outputs and waits until Kafka has them (acknowledged, or committed in a transaction
+    /// with the offsets), then remembers them as emitted.
+    func emitOutputs(of batch: PreparedBatch, _ encoded: EncodedOutputs) throws {
+        var timer = StageTimer()
+        try emit(encoded.outputs, lastOffsets: batch.lastOffsets, timer: &timer)
         for (tp, last) in batch.lastOffsets { partitions.noteEmitted(tp, until: last + 1) }
         record(timer)
     }
 
     /// Store stage (after the batch's emit stage): stores the cards and the partitions' offsets in one atomic script
     /// fenced by epoch and applied offset, then commits the offsets to Kafka and counts the batch.
-    func store(_ batch: PreparedBatch, emittedMs: Int64) throws {
+    func store(_ batch: PreparedBatch, _ encoded: EncodedOutputs, emittedMs: Int64) throws {
         var timer = StageTimer()
         if !batch.updates.isEmpty {
             let cards = batch.cards.map { (cardId: $0.cardId, blob: $0.state.encoded()) }
@@ -219,9 +224,9 @@ extension Pipeline {
             s.batches += 1
             s.batchSizes.record(batch.messages.count)
             s.skippedAlreadyApplied += batch.skipped
-            s.replayedWithoutOutputs += batch.replayed
+            s.replayedWithoutOutputs += encoded.replayed
             s.modelVersion = batch.modelVersion
-            s.record(batch.shadow)
+            s.record(encoded.shadow)
             for (message, outcome) in zip(batch.messages, batch.outcomes) {
                 switch outcome {
                 case .decided(let d):
@@ -245,6 +250,15 @@ extension Pipeline {
             }
         }
     }
+}
+
+/// A batch's encoded outputs, from the encode stage.
+struct EncodedOutputs: @unchecked Sendable {
+    var outputs: OutputBatch
+    /// Records replayed into the state without outputs (emitted before).
+    var replayed: Int
+    /// The shadow model's verdicts for this batch, if one is set.
+    var shadow: ShadowScorer?
 }
 
 /// The partitions of one batch, numbered 0..<count in order of first appearance. Records arrive in runs per

@@ -2,18 +2,16 @@ import Dispatch
 import Kafka
 import VigilCore
 
-/// A prepared batch handed to the completion stages: emit (on the emit queue), then store (on the store queue).
+/// A prepared batch handed to the completion stages: encode, emit and store, each on its own serial queue.
 /// Only the pipeline thread waits on it.
 final class InFlightBatch: @unchecked Sendable {
     let batch: PreparedBatch
     /// Sequence number, to tell which batch last changed a cached card.
     let sequence: Int
-    private let emitted = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
     /// Written by the stage that fails, before it signals.
     private var emitError: (any Error)?
     private var storeError: (any Error)?
-    private var emitWaited = false
     private var doneWaited = false
 
     init(_ batch: PreparedBatch, sequence: Int) {
@@ -24,7 +22,6 @@ final class InFlightBatch: @unchecked Sendable {
     /// Stage side: the emit stage ended (`error` nil: the outputs are in Kafka).
     func finishEmit(_ error: (any Error)?) {
         emitError = error
-        emitted.signal()
         if error != nil { done.signal() }
     }
 
@@ -32,16 +29,6 @@ final class InFlightBatch: @unchecked Sendable {
     func finishStore(_ error: (any Error)?) {
         storeError = error
         done.signal()
-    }
-
-    /// Blocks until the outputs are emitted or the batch failed; returns its error, if any.
-    @discardableResult
-    func waitEmitted() -> (any Error)? {
-        if !emitWaited {
-            emitted.wait()
-            emitWaited = true
-        }
-        return emitError
     }
 
     /// Blocks until the batch is stored or failed; returns its error, if any.
@@ -70,57 +57,66 @@ struct EarlierBatchFailed: Error, CustomStringConvertible {
     var description: String { "not stored: an earlier batch failed" }
 }
 
-/// Batches overlap in three stages. While the emit stage produces batch N's outputs and waits for Kafka, and the
-/// store stage writes batch N-1's state to Redis, the pipeline thread polls, decodes, loads, computes and encodes
-/// batch N+1. What keeps this equivalent to one batch at a time (`docs/state.md`):
+/// Batches overlap in four stages. While the store stage writes batch N-2's state to Redis, the emit stage produces
+/// batch N-1's outputs and waits for Kafka, and the encode stage encodes batch N's outputs, the pipeline thread polls,
+/// decodes, loads and computes batch N+1. What keeps this equivalent to one batch at a time (`docs/state.md`):
 /// - N+1 reads the state of every card an unfinished batch changed from memory (`inFlightStates`), not from Redis,
 ///   and fences its Redis write on the partition records the batches before it will have written;
-/// - one batch emits at a time, in order (N+1 is handed over only once N's outputs are in Kafka), and one batch
-///   stores at a time, in order, each only after its own outputs are in Kafka;
-/// - a failure anywhere stops every later batch before its store (a later batch's outputs may already be in Kafka:
-///   they are remembered as emitted and not produced again), and all of them are retried from the earliest first
+/// - each stage is one serial queue, so batches are encoded, emitted and stored one at a time, in order, and a
+///   batch is stored only after its own outputs are in Kafka;
+/// - a failure stops every later emit and store (a later batch's outputs may already be in Kafka: they are
+///   remembered as emitted and not produced again), and all unfinished batches are retried from the earliest first
 ///   offsets.
 extension Pipeline {
-    /// Hands `batch` to the emit stage; its store stage follows on the store queue.
+    /// Hands `batch` to the encode stage; its emit and store stages follow, each on its own serial queue.
     func startCompletion(of batch: PreparedBatch) {
         batchSequence += 1
         let handle = InFlightBatch(batch, sequence: batchSequence)
         inFlight.append(handle)
         for card in batch.cards { inFlightStates[card.cardId] = (card.state, handle.sequence) }
-        emitQueue.async { [unowned self] in
-            do {
-                try emitOutputs(of: batch)
-            } catch {
-                handle.finishEmit(error)
-                return
-            }
-            handle.finishEmit(nil)
-            let emittedMs = Self.nowMs()
-            storeQueue.async { [unowned self] in
-                guard !storeStopped else {
-                    handle.finishStore(EarlierBatchFailed())
+        encodeQueue.async { [unowned self] in
+            let encoded = encodeOutputs(of: batch)
+            emitQueue.async { [unowned self] in
+                guard !emitStopped else {
+                    handle.finishEmit(EarlierBatchFailed())
                     return
                 }
                 do {
-                    try store(batch, emittedMs: emittedMs)
-                    handle.finishStore(nil)
+                    try emitOutputs(of: batch, encoded)
                 } catch {
-                    storeStopped = true
-                    handle.finishStore(error)
+                    emitStopped = true
+                    handle.finishEmit(error)
+                    return
+                }
+                handle.finishEmit(nil)
+                let emittedMs = Self.nowMs()
+                storeQueue.async { [unowned self] in
+                    guard !storeStopped else {
+                        handle.finishStore(EarlierBatchFailed())
+                        return
+                    }
+                    do {
+                        try store(batch, encoded, emittedMs: emittedMs)
+                        handle.finishStore(nil)
+                    } catch {
+                        storeStopped = true
+                        handle.finishStore(error)
+                    }
                 }
             }
         }
     }
 
-    /// Before handing over the next batch: waits until the newest batch's outputs are in Kafka (one emitter at a
-    /// time) and, with two in flight, until the older one is stored (at most one batch waits for Redis). Returns the
-    /// failure to recover from, if any batch failed (every batch in flight is then finished and forgotten).
+    /// Before handing over the next batch: with three in flight, waits until the oldest is stored (bounded memory;
+    /// the stages' queues keep the order). Returns the failure to recover from, if any batch failed (every batch in
+    /// flight is then finished and forgotten).
     func makeRoomForNextBatch() -> (error: any Error, retryFrom: [TopicPartition: Int64])? {
-        let waitStart = DispatchTime.now().uptimeNanoseconds
-        var failed = inFlight.last?.waitEmitted() != nil
-        if inFlight.count >= 2, inFlight[inFlight.count - 2].waitDone() != nil { failed = true }
-        recordWait(since: waitStart)
-        if failed { return settleInFlight() }
+        if inFlight.count >= 3 {
+            let waitStart = DispatchTime.now().uptimeNanoseconds
+            let failed = inFlight[inFlight.count - 3].waitDone() != nil
+            recordWait(since: waitStart)
+            if failed { return settleInFlight() }
+        }
         return reapFinished()
     }
 
@@ -154,7 +150,8 @@ extension Pipeline {
         recordWait(since: waitStart)
         inFlight = []
         inFlightStates = [:]
-        storeStopped = false  // the store queue is idle: every batch is done
+        emitStopped = false  // the stages' queues are idle: every batch is done
+        storeStopped = false
         guard let failure else {
             consecutiveFailures = 0
             return nil

@@ -6,8 +6,8 @@ import Synchronization
 import VigilCore
 
 /// The hot path: consume a batch -> decode -> load card state -> features, score -> produce outputs -> store state
-/// -> commit offsets. `run()` blocks its thread (the pipeline thread: poll to encode); emitting, and then storing
-/// and committing, run in two stages on their own queues, overlapping the next batch's preparation
+/// -> commit offsets. `run()` blocks its thread (the pipeline thread: poll to compute); encoding, emitting, and
+/// storing and committing run in three stages on their own queues, overlapping the next batch's preparation
 /// (`Pipeline+Overlap.swift`).
 /// `requestStop()` ends it after the batch in flight. The order of steps is what makes crashes safe; see `docs/state.md` and `docs/guarantees.md`.
 public final class Pipeline: @unchecked Sendable {
@@ -34,14 +34,17 @@ public final class Pipeline: @unchecked Sendable {
     var rewoundThisBatch: Set<TopicPartition> = []
     /// When idle partitions were last checked against Redis.
     var lastIdleCheck = Date()
-    /// Batches handed to the emit and store stages and not yet settled, oldest first (at most two), and the state of
+    /// Batches handed to the encode, emit and store stages and not yet settled, oldest first (at most three), and the state of
     /// the cards they changed (with the sequence number of the batch that changed each last).
     var inFlight: [InFlightBatch] = []
     var inFlightStates: [String: (state: CardState, sequence: Int)] = [:]
     var batchSequence = 0
+    let encodeQueue = DispatchQueue(label: "vigil.pipeline.encode", qos: .userInitiated)
     let emitQueue = DispatchQueue(label: "vigil.pipeline.emit", qos: .userInitiated)
     let storeQueue = DispatchQueue(label: "vigil.pipeline.store", qos: .userInitiated)
-    /// Set on the store queue when a store fails: later batches are not stored. Reset when nothing is in flight.
+    /// Set on the emit (store) queue when an emit (a store) fails: later batches are not emitted (stored). Reset when
+    /// nothing is in flight.
+    var emitStopped = false
     var storeStopped = false
 
     public init(config: VigilConfig, models: ModelHolder, logger: Logger, stats: PipelineStats = PipelineStats()) throws {
