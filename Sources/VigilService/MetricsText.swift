@@ -24,7 +24,7 @@ public enum MetricsText {
         sample("vigil_dlq_total", s.rejected)
         metric("vigil_batches_total", "counter", "Batches stored.")
         sample("vigil_batches_total", s.batches)
-        metric("vigil_batches_retried_total", "counter", "Batches that failed and were retried.")
+        metric("vigil_batches_retried_total", "counter", "Recoveries from a failed batch (each retries every unfinished batch).")
         sample("vigil_batches_retried_total", s.retriedBatches)
         metric("vigil_batches_fenced_total", "counter", "Batch writes refused because the partition was claimed elsewhere or Redis lost writes.")
         sample("vigil_batches_fenced_total", s.fencedBatches)
@@ -34,6 +34,8 @@ public enum MetricsText {
         sample("vigil_replayed_records_total", s.replayedWithoutOutputs)
         metric("vigil_skipped_records_total", "counter", "Redelivered records skipped because Redis had already applied them.")
         sample("vigil_skipped_records_total", s.skippedAlreadyApplied)
+        metric("vigil_cards_from_unfinished_batches_total", "counter", "Card states taken from an earlier batch not yet stored, instead of from Redis.")
+        sample("vigil_cards_from_unfinished_batches_total", s.cardsFromUnfinishedBatches)
         metric("vigil_producer_rebuilds_total", "counter", "Producers replaced after a fatal Kafka error.")
         sample("vigil_producer_rebuilds_total", s.producerRebuilds)
 

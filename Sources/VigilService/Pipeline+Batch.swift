@@ -101,6 +101,7 @@ extension Pipeline {
         var cardIds: [String] = []
         var states: [CardState] = []
         var recordCards = [Int](repeating: -1, count: messages.count)  // record -> index into cardIds
+        var fromUnfinished = 0
         for (j, result) in decoded.enumerated() {
             guard case .success(let tx) = result else { continue }
             if let i = cardIndex[tx.cardId] {
@@ -113,6 +114,7 @@ extension Pipeline {
             precondition(loadSlots[j] >= 0, "the decoder accepted a record without a key")
             if let cached = inFlightStates[tx.cardId] {
                 states.append(cached.state)
+                fromUnfinished += 1
             } else if let blob = blobs[loadSlots[j]] {
                 do {
                     states.append(try CardState(decoding: blob))
@@ -125,6 +127,7 @@ extension Pipeline {
             }
         }
         var touched = [Bool](repeating: false, count: cardIds.count)
+        if fromUnfinished > 0 { stats.update { $0.cardsFromUnfinishedBatches += fromUnfinished } }
         timer.lap(.load)
 
         // Compute, per partition in offset order.

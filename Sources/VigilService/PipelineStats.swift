@@ -22,6 +22,9 @@ public final class PipelineStats: Sendable {
         public var assignedPartitions = 0
         public var lastError: String?
         public var mode = DeliveryMode.exactlyOnce
+        /// Card states a batch took from an earlier batch still in the encode, emit or store stages, instead of
+        /// from Redis (batches overlapping; `Pipeline+Overlap.swift`).
+        public var cardsFromUnfinishedBatches = 0
         /// Records replayed into the state without emitting outputs again (state repair, retried batches).
         public var replayedWithoutOutputs = 0
         /// Partitions whose state was rebuilt from the log.

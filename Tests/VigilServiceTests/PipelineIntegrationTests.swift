@@ -28,6 +28,7 @@ final class PipelineIntegrationTests: XCTestCase {
         XCTAssertGreaterThan(stats.late, 5)
         XCTAssertGreaterThan(stats.verdicts[.block] ?? 0, 0)
         XCTAssertGreaterThan(stats.batches, 5, "several batches, so cards cross batch boundaries")
+        XCTAssertGreaterThan(stats.cardsFromUnfinishedBatches, 0, "batches overlapped: cards came from unfinished batches")
         let decided = try checkOutputs(h)
         XCTAssertGreaterThan(decided, 2500)
     }
