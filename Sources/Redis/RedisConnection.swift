@@ -63,31 +63,18 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Sends all commands in one round trip and returns their replies in order.
     ///
-    /// Every command is appended to hiredis's output buffer (`redisAppendCommandArgv`), then the replies are
-    /// read (`redisGetReply`), the first read flushing the whole buffer. A command the server rejects yields
-    /// an ``RedisReply/error(_:)`` in its slot and the others still run. An I/O failure throws and marks the
-    /// connection broken; which commands ran is then unknown.
+    /// Every command is appended to hiredis's output buffer (`redisAppendCommandArgv`), the buffer is written, then
+    /// the replies are read (`redisGetReply`). A command the server rejects yields an ``RedisReply/error(_:)`` in
+    /// its slot and the others still run. An I/O failure throws and marks the connection broken; which commands ran
+    /// is then unknown.
     public func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
         if commands.isEmpty { return [] }
-        let context = try usableContext()
-        for command in commands { try Self.validate(command) }
-        do {
-            for command in commands { try context.append(command) }
-            var replies: [RedisReply] = []
-            replies.reserveCapacity(commands.count)
-            for index in commands.indices {
-                replies.append(try context.nextReply(
-                    doing: "reading reply \(index + 1) of \(commands.count) (\(commands[index].name)) in a pipeline"
-                ))
-            }
-            return replies
-        } catch {
-            throw markBroken(error)
-        }
+        return try finishPipeline(startPipeline(commands))
     }
 
-    /// Sends all commands now and returns without waiting for their replies, so the caller can work while the
-    /// server does; `finishPipeline` then reads them. Nothing else may be sent on this connection in between.
+    /// The first half of `pipeline`: sends all commands now and returns without waiting for their replies, so the
+    /// caller can work while the server does; `finishPipeline` then reads them. Nothing else may be sent on this
+    /// connection in between.
     public func startPipeline(_ commands: [RedisCommand]) throws(RedisError) -> PendingPipeline {
         let context = try usableContext()
         for command in commands { try Self.validate(command) }
@@ -100,7 +87,7 @@ public final class RedisConnection: @unchecked Sendable {
         return PendingPipeline(names: commands.map(\.name))
     }
 
-    /// Reads the replies of a pipeline sent by `startPipeline`, in order (as `pipeline` does).
+    /// The second half of `pipeline`: reads the replies of a pipeline sent by `startPipeline`, in order.
     public func finishPipeline(_ pending: PendingPipeline) throws(RedisError) -> [RedisReply] {
         let context = try usableContext()
         do {

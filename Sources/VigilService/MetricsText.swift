@@ -15,29 +15,23 @@ public enum MetricsText {
         func labeled(_ name: String, _ labels: String, _ value: some CustomStringConvertible) {
             out += "\(name){\(labels)} \(value)\n"
         }
+        func counter(_ name: String, _ help: String, _ value: Int) {
+            metric(name, "counter", help)
+            sample(name, value)
+        }
 
         metric("vigil_transactions_total", "counter", "Transactions decided, by verdict.")
         for verdict in Verdict.allCases { labeled("vigil_transactions_total", "verdict=\"\(verdict.name)\"", s.verdicts[verdict] ?? 0) }
-        metric("vigil_late_total", "counter", "Transactions beyond the allowed lateness, sent to the late topic.")
-        sample("vigil_late_total", s.late)
-        metric("vigil_dlq_total", "counter", "Messages Vigil could not accept, sent to the dead-letter topic.")
-        sample("vigil_dlq_total", s.rejected)
-        metric("vigil_batches_total", "counter", "Batches stored.")
-        sample("vigil_batches_total", s.batches)
-        metric("vigil_batches_retried_total", "counter", "Recoveries from a failed batch (each retries every unfinished batch).")
-        sample("vigil_batches_retried_total", s.retriedBatches)
-        metric("vigil_batches_fenced_total", "counter", "Batch writes refused because the partition was claimed elsewhere or Redis lost writes.")
-        sample("vigil_batches_fenced_total", s.fencedBatches)
-        metric("vigil_state_repairs_total", "counter", "Partitions whose state was rebuilt from the log.")
-        sample("vigil_state_repairs_total", s.repairs)
-        metric("vigil_replayed_records_total", "counter", "Records replayed into the state without emitting outputs again.")
-        sample("vigil_replayed_records_total", s.replayedWithoutOutputs)
-        metric("vigil_skipped_records_total", "counter", "Redelivered records skipped because Redis had already applied them.")
-        sample("vigil_skipped_records_total", s.skippedAlreadyApplied)
-        metric("vigil_cards_from_unfinished_batches_total", "counter", "Card states taken from an earlier batch not yet stored, instead of from Redis.")
-        sample("vigil_cards_from_unfinished_batches_total", s.cardsFromUnfinishedBatches)
-        metric("vigil_producer_rebuilds_total", "counter", "Producers replaced after a fatal Kafka error.")
-        sample("vigil_producer_rebuilds_total", s.producerRebuilds)
+        counter("vigil_late_total", "Transactions beyond the allowed lateness, sent to the late topic.", s.late)
+        counter("vigil_dlq_total", "Messages Vigil could not accept, sent to the dead-letter topic.", s.rejected)
+        counter("vigil_batches_total", "Batches stored.", s.batches)
+        counter("vigil_batches_retried_total", "Recoveries from a failed batch (each retries every unfinished batch).", s.retriedBatches)
+        counter("vigil_batches_fenced_total", "Batch writes refused because the partition was claimed elsewhere or Redis lost writes.", s.fencedBatches)
+        counter("vigil_state_repairs_total", "Partitions whose state was rebuilt from the log.", s.repairs)
+        counter("vigil_replayed_records_total", "Records replayed into the state without emitting outputs again.", s.replayedWithoutOutputs)
+        counter("vigil_skipped_records_total", "Redelivered records skipped because Redis had already applied them.", s.skippedAlreadyApplied)
+        counter("vigil_cards_from_unfinished_batches_total", "Card states taken from an earlier batch not yet stored, instead of from Redis.", s.cardsFromUnfinishedBatches)
+        counter("vigil_producer_rebuilds_total", "Producers replaced after a fatal Kafka error.", s.producerRebuilds)
 
         metric("vigil_end_to_end_latency_seconds", "histogram",
                "From the transaction's Kafka timestamp to its outputs being acknowledged or committed.")

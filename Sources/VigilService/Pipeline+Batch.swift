@@ -172,21 +172,6 @@ extension Pipeline {
             modelVersion: model.version, stageNanos: timer.nanos)
     }
 
-    /// Encode stage: the outputs of every record whose outputs were not emitted before (emitted marks only move for
-    /// offsets below this batch's while it waits here, so deciding now is the same as deciding when producing), with
-    /// the shadow model's messages if one is set.
-    func encodeOutputs(of batch: PreparedBatch) -> EncodedOutputs {
-        var timer = StageTimer()
-        var shadow = ShadowScorer(models.shadow)  // a candidate scored beside the model, never deciding; nil if none
-        let emittedUntil = batch.slotPartitions.map { partitions.emittedUntil($0) }
-        let (outputs, replayed) = encodeOutputs(batch.messages, batch.outcomes, skipping: { j in
-            emittedUntil[batch.recordSlots[j]].map { batch.messages[j].offset < $0 } ?? false
-        }, shadow: &shadow)
-        timer.lap(.encode)
-        record(timer)
-        return EncodedOutputs(outputs: outputs, replayed: replayed, shadow: shadow)
-    }
-
     /// Emit stage: produces the outputs and waits until Kafka has them (acknowledged, or committed in a transaction
     /// with the offsets), then remembers them as emitted.
     func emitOutputs(of batch: PreparedBatch, _ encoded: EncodedOutputs) throws {

@@ -2,23 +2,25 @@ import Kafka
 import VigilCore
 
 extension Pipeline {
-    /// Pipeline thread: encodes the outputs of every record except those `skipping` says were emitted before (by
-    /// index). Returns them with the number of records replayed into the state without outputs. With a shadow model,
-    /// each decision also gets its shadow message. (Emitted marks only move for offsets below this batch's while it
-    /// is prepared, so deciding here what to skip is the same as deciding it when producing.)
-    func encodeOutputs(
-        _ messages: [KafkaMessage], _ outcomes: [RecordOutcome], skipping: (Int) -> Bool, shadow: inout ShadowScorer?
-    ) -> (outputs: OutputBatch, replayed: Int) {
-        var outputs = OutputBatch(expectedRecords: messages.count)
+    /// Encode stage: the outputs of every record whose outputs were not emitted before (emitted marks only move for
+    /// offsets below this batch's while it waits here, so deciding now is the same as deciding when producing), with
+    /// the shadow model's messages if one is set.
+    func encodeOutputs(of batch: PreparedBatch) -> EncodedOutputs {
+        var timer = StageTimer()
+        var shadow = ShadowScorer(models.shadow)  // a candidate scored beside the model, never deciding; nil if none
+        let emittedUntil = batch.slotPartitions.map { partitions.emittedUntil($0) }
+        var outputs = OutputBatch(expectedRecords: batch.messages.count)
         var replayed = 0
-        for j in messages.indices {
-            if skipping(j) {
+        for (j, message) in batch.messages.enumerated() {
+            if let until = emittedUntil[batch.recordSlots[j]], message.offset < until {
                 replayed += 1
                 continue
             }
-            encode(outcomes[j], for: messages[j], into: &outputs, shadow: &shadow)
+            encode(batch.outcomes[j], for: message, into: &outputs, shadow: &shadow)
         }
-        return (outputs, replayed)
+        timer.lap(.encode)
+        record(timer)
+        return EncodedOutputs(outputs: outputs, replayed: replayed, shadow: shadow)
     }
 
     func encode(_ outcome: RecordOutcome, for message: KafkaMessage, into outputs: inout OutputBatch,

@@ -165,12 +165,11 @@ extension Pipeline {
         for handle in inFlight { handle.waitDone() }
     }
 
+    /// Records the pipeline thread's wait for earlier batches, from `start` until now.
     func recordWait(since start: UInt64) {
-        let waited = DispatchTime.now().uptimeNanoseconds - start
-        stats.update {
-            $0.stageNanos[.wait, default: 0] += waited
-            $0.stageTimes[.wait, default: DurationHistogram()].record(nanos: waited)
-        }
+        var timer = StageTimer(last: start)
+        timer.lap(.wait)
+        record(timer)
     }
 
     /// Each partition's earliest offset in either map.

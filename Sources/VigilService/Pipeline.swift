@@ -8,8 +8,8 @@ import VigilCore
 /// The hot path: consume a batch -> decode -> load card state -> features, score -> produce outputs -> store state
 /// -> commit offsets. `run()` blocks its thread (the pipeline thread: poll to compute); encoding, emitting, and
 /// storing and committing run in three stages on their own queues, overlapping the next batch's preparation
-/// (`Pipeline+Overlap.swift`).
-/// `requestStop()` ends it after the batch in flight. The order of steps is what makes crashes safe; see `docs/state.md` and `docs/guarantees.md`.
+/// (`Pipeline+Overlap.swift`). `requestStop()` ends it after the batches in flight. The order of steps is what makes
+/// crashes safe; see `docs/state.md` and `docs/guarantees.md`.
 public final class Pipeline: @unchecked Sendable {
     let config: VigilConfig
     let models: ModelHolder

@@ -50,8 +50,9 @@ public enum StateStoreError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Card and partition state in Redis (layout in `docs/state.md`). Two round trips per batch: `loadCards` (one
-/// pipeline: the partitions' check and one MGET) and `write` (one atomic script). Not thread-safe: one per pipeline.
+/// Card and partition state in Redis (layout in `docs/state.md`). Two round trips per batch: the load
+/// (`startLoad`/`finishLoad`, one pipeline: the partitions' check and one MGET) and `write` (one atomic script). Not
+/// thread-safe: the pipeline thread and the store stage each have their own.
 public final class StateStore: @unchecked Sendable {
     let host: String
     let port: Int
@@ -98,7 +99,6 @@ public final class StateStore: @unchecked Sendable {
         self.prefix = prefix
     }
 
-    func cardKey(_ cardId: String) -> String { "\(prefix):card:\(cardId)" }
     /// `{prefix}:card:`, to which a card id's bytes are appended.
     var cardKeyPrefix: [UInt8] { Array("\(prefix):card:".utf8) }
     func partitionKey(_ tp: TopicPartition) -> String { "\(prefix):part:\(tp.topic):\(tp.partition)" }
@@ -149,24 +149,6 @@ public final class StateStore: @unchecked Sendable {
 
     static func int(_ r: RedisReply) -> Int64? { r.string.flatMap { Int64($0) } }
 
-    /// Reads the blobs of `cardIds` (nil where Redis has no state for the card) and checks, in the same round trip,
-    /// that every partition of the batch is still as this instance left it. A partition that is not (Redis lost
-    /// writes, or another instance claimed it) throws `.fenced` before anything is computed or emitted from state
-    /// that is not there.
-    public func loadCards(_ cardIds: [String], verifying owned: [(TopicPartition, PartitionRecord)] = [])
-        throws(StateStoreError) -> [[UInt8]?]
-    {
-        try loadCards(cardIds, verifying: owned.map { ($0.0, [$0.1]) })
-    }
-
-    /// As above, where each partition may be in any of the records given (its applied offset and epoch): with
-    /// batches in flight, Redis holds the record before them or one that one of them writes.
-    public func loadCards(_ cardIds: [String], verifying owned: [(TopicPartition, [PartitionRecord])])
-        throws(StateStoreError) -> [[UInt8]?]
-    {
-        try finishLoad(startLoad(cardIds, verifying: owned))
-    }
-
     /// A load sent by `startLoad` whose replies are still to be read.
     public struct PendingLoad: Sendable {
         let pipeline: PendingPipeline?
@@ -174,16 +156,11 @@ public final class StateStore: @unchecked Sendable {
         let owned: [(TopicPartition, [PartitionRecord])]
     }
 
-    /// Sends the load (partition checks and MGET) and returns at once, so the caller can work while Redis answers.
+    /// Sends the load of one batch and returns at once, so the caller can work while Redis answers: for every
+    /// partition an HMGET of its applied offset and epoch, and one MGET of the cards (ids as bytes: a transaction's
+    /// Kafka key is its card id; ids may repeat, each gets its own slot). Each partition may be in any of the records
+    /// given: with batches in flight, Redis holds the record before them or one that one of them writes.
     /// `finishLoad` must be called before anything else is sent through this store.
-    public func startLoad(_ cardIds: [String], verifying owned: [(TopicPartition, [PartitionRecord])])
-        throws(StateStoreError) -> PendingLoad
-    {
-        try startLoad(cardIdBytes: cardIds.map { Array($0.utf8) }, verifying: owned)
-    }
-
-    /// As above, with the card ids as bytes (a transaction's Kafka key is its card id): no String is made.
-    /// Ids may repeat; each gets its own slot in the reply.
     public func startLoad(cardIdBytes: [[UInt8]], verifying owned: [(TopicPartition, [PartitionRecord])])
         throws(StateStoreError) -> PendingLoad
     {
@@ -207,8 +184,9 @@ public final class StateStore: @unchecked Sendable {
         return PendingLoad(pipeline: pipeline, cardCount: cardIdBytes.count, owned: owned)
     }
 
-    /// Reads the replies of `startLoad`: the blobs in the order of its `cardIds` (nil where Redis has none), after
-    /// checking every partition; throws `.fenced` for the first one Redis does not have as expected.
+    /// Reads the replies of `startLoad`: the blobs in the order of its ids (nil where Redis has none), after checking
+    /// every partition. A partition that is not as expected (Redis lost writes, or another instance claimed it)
+    /// throws `.fenced` before anything is computed or emitted from state that is not there.
     public func finishLoad(_ pending: PendingLoad) throws(StateStoreError) -> [[UInt8]?] {
         guard let pipeline = pending.pipeline else { return [] }
         let replies = try run { c throws(RedisError) in try c.finishPipeline(pipeline) }
