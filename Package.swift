@@ -75,6 +75,6 @@ let package = Package(
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
         .testTarget(name: "VigilTrafficTests", dependencies: ["VigilTraffic", "VigilCore"]),
         .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilCore", "VigilTraffic"]),
-        .testTarget(name: "VigilServiceTests", dependencies: ["VigilService", "VigilCore", "VigilTraffic", "Kafka", "Redis"]),
+        .testTarget(name: "VigilServiceTests", dependencies: ["VigilService", "VigilCore", "VigilTraffic", "VigilTraining", "Kafka", "Redis"]),
     ]
 )

@@ -3,6 +3,7 @@ import Kafka
 import VigilCore
 import VigilService
 import VigilTraffic
+import VigilTraining
 import XCTest
 
 /// The nightly loop end to end, with the built binary: `vigil serve` instances decide labelled traffic with the
@@ -209,27 +210,9 @@ final class RetrainingLoopTests: XCTestCase {
             scores.candidate.append(candidate.score(d.features).value)
             labels.append(truth.isFraud)
         }
-        return (averagePrecision(scores.baseline, labels), averagePrecision(scores.candidate, labels))
-    }
-
-    /// `sum_k (R_k - R_{k-1}) P_k` over thresholds at each distinct score, ties entering together.
-    func averagePrecision(_ scores: [Double], _ labels: [Bool]) -> Double {
-        let positives = labels.filter { $0 }.count
-        let order = scores.indices.sorted { scores[$0] > scores[$1] }
-        var ap = 0.0, truePositives = 0, flagged = 0, previousRecall = 0.0, i = 0
-        while i < order.count {
-            var j = i
-            while j < order.count, scores[order[j]] == scores[order[i]] {
-                if labels[order[j]] { truePositives += 1 }
-                flagged += 1
-                j += 1
-            }
-            let recall = Double(truePositives) / Double(max(positives, 1))
-            ap += (recall - previousRecall) * Double(truePositives) / Double(flagged)
-            previousRecall = recall
-            i = j
-        }
-        return ap
+        // The training library's PR AUC (tested by hand-computed values in VigilTrainingTests).
+        return (Ranking.averagePrecision(scores: scores.baseline, labels: labels) ?? 0,
+                Ranking.averagePrecision(scores: scores.candidate, labels: labels) ?? 0)
     }
 
     func waitForHTTPPort(_ vigil: VigilProcess, timeout: TimeInterval = 15) -> Int? {
