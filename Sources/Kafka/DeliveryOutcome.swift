@@ -8,11 +8,15 @@ public struct DeliveryOutcome: Sendable {
     public var failed: Int
     /// The first few failures (at most `DeliveryOutcome.maxErrors`), for logs.
     public var errors: [KafkaError]
+    /// Every failed message that was produced with a tag (`produce(..., tag:)`), with its error code: the caller
+    /// can tell which messages to produce again, and which can never be delivered as they are.
+    public var failedTags: [(tag: Int, code: Int32)]
 
-    public init(delivered: Int = 0, failed: Int = 0, errors: [KafkaError] = []) {
+    public init(delivered: Int = 0, failed: Int = 0, errors: [KafkaError] = [], failedTags: [(tag: Int, code: Int32)] = []) {
         self.delivered = delivered
         self.failed = failed
         self.errors = errors
+        self.failedTags = failedTags
     }
 
     /// How many errors are kept per period.
@@ -32,8 +36,11 @@ final class DeliveryReports: Sendable {
             tally.withLock { $0.delivered += 1 }
             return
         }
+        // A tag is stored in the message's opaque as tag + 1 (0 means untagged).
+        let tag = Int(bitPattern: message.pointee._private) - 1
         let needsError = tally.withLock { outcome -> Bool in
             outcome.failed += 1
+            if tag >= 0 { outcome.failedTags.append((tag, err.rawValue)) }
             return outcome.errors.count < DeliveryOutcome.maxErrors
         }
         guard needsError else { return }

@@ -35,10 +35,33 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
         return text
     }
 
+    /// The errors for which delivering the same message again cannot succeed: the message itself is refused
+    /// (too large for the producer's `message.max.bytes` or the topic's `max.message.bytes`, or invalid). Any other
+    /// delivery error (timeouts, leader changes, a broker down) may clear up.
+    public static func refusesMessage(_ code: Int32) -> Bool {
+        code == Code.messageSizeTooLarge || code == Code.recordListTooLarge || code == Code.invalidRecord
+            || code == Code.corruptMessage
+    }
+
+    /// How librdkafka's transactional API says to handle this error (`rdkafka.h`, "Transactional producer API"):
+    /// fatal -> recreate the producer; abortable -> abort the transaction and start over; retriable -> call the same
+    /// function again. An error with none of the flags is to be treated as fatal.
+    public var transactionalHandling: TransactionalErrorHandling {
+        if isFatal { return .fatal }
+        if txnRequiresAbort { return .abort }
+        if isRetriable { return .retry }
+        return .fatal
+    }
+
     /// True when the operation did not finish within its timeout.
     public var isTimeout: Bool {
         code == Code.timedOut || code == Code.messageTimedOut || code == Code.requestTimedOut
     }
+}
+
+/// What a transactional call's error asks the caller to do.
+public enum TransactionalErrorHandling: Sendable, Equatable {
+    case retry, abort, fatal
 }
 
 extension KafkaError {
@@ -63,6 +86,12 @@ extension KafkaError {
         public static let state: Int32 = RD_KAFKA_RESP_ERR__STATE.rawValue
         public static let fenced: Int32 = RD_KAFKA_RESP_ERR__FENCED.rawValue
         public static let producerFenced: Int32 = RD_KAFKA_RESP_ERR_PRODUCER_FENCED.rawValue
+        public static let messageSizeTooLarge: Int32 = RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue
+        public static let recordListTooLarge: Int32 = RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE.rawValue
+        public static let invalidRecord: Int32 = RD_KAFKA_RESP_ERR_INVALID_RECORD.rawValue
+        public static let corruptMessage: Int32 = RD_KAFKA_RESP_ERR_INVALID_MSG.rawValue
+        public static let purgedFromQueue: Int32 = RD_KAFKA_RESP_ERR__PURGE_QUEUE.rawValue
+        public static let purgedInFlight: Int32 = RD_KAFKA_RESP_ERR__PURGE_INFLIGHT.rawValue
         /// Used by this module for a consumer that was already closed.
         public static let destroyed: Int32 = RD_KAFKA_RESP_ERR__DESTROY.rawValue
     }

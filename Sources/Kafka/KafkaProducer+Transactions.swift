@@ -26,13 +26,15 @@ extension KafkaProducer {
         )
     }
 
-    /// Flushes the transaction's messages and commits it.
-    public func commitTransaction(timeoutMs: Int) throws(KafkaError) {
+    /// Flushes the transaction's messages and commits it. `timeoutMs` -1 (librdkafka's recommendation) waits for at
+    /// most the remaining transaction timeout. A retriable error (a timeout) means the commit goes on in the
+    /// background: call this again, never start the transaction over, or it may be published twice.
+    public func commitTransaction(timeoutMs: Int = -1) throws(KafkaError) {
         try KafkaError.check(rd_kafka_commit_transaction(handle, Int32(clamping: timeoutMs)), "commit transaction failed")
     }
 
     /// Aborts the current transaction; its messages are purged or marked aborted for read_committed consumers.
-    public func abortTransaction(timeoutMs: Int) throws(KafkaError) {
+    public func abortTransaction(timeoutMs: Int = -1) throws(KafkaError) {
         try KafkaError.check(rd_kafka_abort_transaction(handle, Int32(clamping: timeoutMs)), "abort transaction failed")
     }
 }

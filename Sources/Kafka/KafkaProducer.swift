@@ -74,12 +74,13 @@ public final class KafkaProducer: @unchecked Sendable {
         if let error { throw error }
     }
 
-    /// Same as the array version, from raw buffers (no intermediate arrays on the hot path).
+    /// Same as the array version, from raw buffers (no intermediate arrays on the hot path). A `tag` (>= 0) is
+    /// reported back with the message's error in `DeliveryOutcome.failedTags` if its delivery fails.
     public func produce(
         topic: String, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer,
-        headers: [KafkaHeader] = [], partition: Int32? = nil
+        headers: [KafkaHeader] = [], partition: Int32? = nil, tag: Int? = nil
     ) throws(KafkaError) {
-        if let error = enqueue(topic: topic, key: key, value: value, headers: headers, partition: partition) {
+        if let error = enqueue(topic: topic, key: key, value: value, headers: headers, partition: partition, tag: tag) {
             throw error
         }
     }
@@ -94,6 +95,13 @@ public final class KafkaProducer: @unchecked Sendable {
         }
         try KafkaError.check(err, "flush failed", handle: handle)
         return reports.take()
+    }
+
+    /// Drops every message not yet delivered (queued or in flight); their delivery reports fail with `_PURGE_QUEUE`
+    /// or `_PURGE_INFLIGHT`. For giving up within a bound (shutdown) instead of waiting out `message.timeout.ms`.
+    public func purge() {
+        _ = rd_kafka_purge(handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+        rd_kafka_poll(handle, 0)
     }
 
     /// Returns the delivery outcome accumulated since the previous `flush`/`takeDeliveryOutcome`,
@@ -115,7 +123,7 @@ public final class KafkaProducer: @unchecked Sendable {
     /// Puts one message on librdkafka's queue. Returns the error to throw, if any.
     private func enqueue(
         topic: String, key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer,
-        headers: [KafkaHeader], partition: Int32?
+        headers: [KafkaHeader], partition: Int32?, tag: Int? = nil
     ) -> KafkaError? {
         // librdkafka takes ownership of the header list only when produceva succeeds.
         var headerList = headers.isEmpty ? nil : KafkaProducer.makeHeaderList(headers)
@@ -123,7 +131,7 @@ public final class KafkaProducer: @unchecked Sendable {
 
         let rkt = topicHandle(topic)
         return topic.withCString { topicName -> KafkaError? in
-            withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6) { vus -> KafkaError? in
+            withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { vus -> KafkaError? in
                 var count = 0
                 func append(_ fill: (inout rd_kafka_vu_t) -> Void) {
                     var vu = rd_kafka_vu_t()
@@ -154,6 +162,9 @@ public final class KafkaProducer: @unchecked Sendable {
                 }
                 if let headerList {
                     append { $0.vtype = RD_KAFKA_VTYPE_HEADERS; $0.u.headers = headerList }
+                }
+                if let tag, tag >= 0 {
+                    append { $0.vtype = RD_KAFKA_VTYPE_OPAQUE; $0.u.ptr = UnsafeMutableRawPointer(bitPattern: tag + 1) }
                 }
                 defer { vus.prefix(count).deinitialize() }
 

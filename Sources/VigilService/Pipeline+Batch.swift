@@ -178,6 +178,12 @@ extension Pipeline {
         var timer = StageTimer()
         try emit(encoded.outputs, lastOffsets: batch.lastOffsets, timer: &timer)
         for (tp, last) in batch.lastOffsets { partitions.noteEmitted(tp, until: last + 1) }
+        if config.mode == .atLeastOnce, !batch.lastOffsets.isEmpty {
+            // The offsets are the mark below which outputs are out (`StartPlan`): committed now, before the state is
+            // stored, so that whoever owns the partition next replays an emitted but unstored batch into the state
+            // without emitting it again. Only a crash before this commit lands repeats outputs.
+            commitEmitted(batch.lastOffsets.mapValues { $0 + 1 }, async: true)
+        }
         record(timer)
     }
 
@@ -192,19 +198,8 @@ extension Pipeline {
         for update in batch.updates { partitions[update.partition] = OwnedPartition(record: update.updated) }
         timer.lap(.store)
 
-        // Offsets to Kafka, asynchronously: Redis is where Vigil restarts from; the committed offset says how far
-        // outputs are out. In exactly-once mode the transaction already carried them; this plain commit repeats them
-        // for brokers that ignore transactional offsets (the mock cluster). A later batch may already have emitted
-        // (and, in a transaction, committed) further: never commit below that.
-        if !batch.lastOffsets.isEmpty {
-            var offsets: [TopicPartition: Int64] = [:]
-            for (tp, last) in batch.lastOffsets { offsets[tp] = max(last + 1, partitions.emittedUntil(tp) ?? 0) }
-            do {
-                try consumer.commit(offsets, async: true)
-            } catch {
-                logger.warning("offset commit failed", metadata: ["error": "\(error)"])
-            }
-        }
+        // The offsets went to Kafka in the emit stage (with the transaction, or right after the acknowledgements):
+        // Redis is where Vigil restarts from, the committed offset says how far outputs are out.
         timer.lap(.commit)
 
         record(timer, batch: batch)

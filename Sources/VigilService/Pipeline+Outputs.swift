@@ -56,51 +56,5 @@ extension Pipeline {
         }
     }
 
-    /// Emit stage: produces a batch's encoded outputs and waits until Kafka has them: acknowledged
-    /// (at-least-once) or committed in one transaction with the consumed offsets (exactly-once).
-    func emit(_ outputs: OutputBatch, lastOffsets: [TopicPartition: Int64], timer: inout StageTimer) throws {
-        guard !outputs.isEmpty else {
-            timer.lap(.enqueue)
-            timer.lap(.produce)
-            return
-        }
-        switch config.mode {
-        case .atLeastOnce:
-            try produce(outputs)
-            timer.lap(.enqueue)
-            let delivery = try producer.flush(timeoutMs: config.produceTimeoutMs)
-            if delivery.failed > 0 {
-                throw PipelineError.delivery(
-                    "\(delivery.failed) outputs not delivered: \(delivery.errors.map(\.description).joined(separator: "; "))")
-            }
-            timer.lap(.produce)
-        case .exactlyOnce:
-            try producer.beginTransaction()
-            inTransaction = true
-            try produce(outputs)
-            timer.lap(.enqueue)
-            let metadata = try consumer.groupMetadata()
-            try producer.sendOffsetsToTransaction(
-                lastOffsets.mapValues { $0 + 1 }, groupMetadata: metadata, timeoutMs: config.kafkaTimeoutMs)
-            try producer.commitTransaction(timeoutMs: config.kafkaTimeoutMs)
-            inTransaction = false
-            let delivery = producer.takeDeliveryOutcome()
-            if delivery.failed > 0 {
-                // commitTransaction succeeds only when every message was delivered; this is a safety net.
-                throw PipelineError.delivery("\(delivery.failed) outputs failed inside a committed transaction")
-            }
-            timer.lap(.produce)
-        }
-    }
-
-    /// Hands every output to librdkafka (which copies it).
-    func produce(_ outputs: OutputBatch) throws {
-        let topics = config.topics
-        let names = [topics.decisions, topics.alerts, topics.features, topics.shadow, topics.late, topics.dlq]  // Topic order
-        try outputs.forEach { entry, key, value in
-            try producer.produce(topic: names[entry.topic.rawValue], key: key, value: value, headers: entry.headers)
-        }
-    }
-
     func source(of message: KafkaMessage) -> String { "\(message.topic)/\(message.partition)/\(message.offset)" }
 }

@@ -30,8 +30,12 @@ extension Pipeline {
     /// Rebalance callback (inside `poll`, on the pipeline thread): waits for the batch in flight to finish, so
     /// nothing of these partitions is written after this returns.
     func revoked(_ tps: [TopicPartition]) {
-        waitForInFlight()
-        if inTransaction { abortTransaction() }  // a batch failed mid-transaction: nothing of it may stay open
+        waitForInFlight()  // the emit stage never leaves a transaction open when a batch ends
+        // What was emitted but perhaps not stored (Redis down, a failed batch) is marked as emitted in the group's
+        // offsets before it is forgotten, so the next owner replays it into the state without emitting it again.
+        var marks: [TopicPartition: Int64] = [:]
+        for tp in tps { if let until = partitions.emittedUntil(tp) { marks[tp] = until } }
+        if !marks.isEmpty { commitEmitted(marks, async: isStopRequested) }
         partitions.revoke(tps)
         logger.info("partitions revoked", metadata: ["partitions": "\(tps.sorted().map(\.description).joined(separator: ","))"])
         stats.update { $0.assignedPartitions = partitions.count }

@@ -18,16 +18,25 @@ extension Pipeline {
             s.retriedBatches += 1
             s.lastError = "\(error)"
         }
-        if inTransaction { abortTransaction() }
         if let kafkaError = error as? KafkaError, kafkaError.isFatal { rebuildProducer(after: kafkaError) }
 
         switch error {
         case StateStoreError.fenced(let report):
             handleFence(report)
         case StateStoreError.redis:
-            redisOutage = (Date(), firstOffsets)
-            stats.update { $0.pausedReason = "redis unreachable" }
-            pause(partitions.partitions)
+            // Every assigned partition stops, claimed or not, and each is later put back explicitly where Vigil's
+            // processing ends: nothing polled meanwhile is processed, and nothing depends on where librdkafka puts a
+            // paused or resumed partition.
+            var outage = RedisOutage(since: Date(), resumeAt: firstOffsets)
+            let assigned = (try? consumer.assignment()) ?? partitions.partitions
+            let positions = (try? consumer.positions(assigned)) ?? [:]
+            for (tp, next) in positions where next >= 0 && outage.resumeAt[tp] == nil { outage.resumeAt[tp] = next }
+            outage.pauseNew(assigned, pause)
+            redisOutage = outage
+            stats.update {
+                $0.pausedReason = "redis unreachable"
+                $0.pausedPartitions = outage.paused.count
+            }
             return
         default:
             break
@@ -57,10 +66,16 @@ extension Pipeline {
         }
     }
 
-    /// Consumption is paused while Redis is unreachable; the consumer keeps polling so it stays in the group.
+    /// Consumption is paused while Redis is unreachable; the consumer keeps polling so it stays in the group. Every
+    /// partition assigned meanwhile is paused too; a record that arrives anyway is not processed but remembered as
+    /// where its partition resumes.
     func waitOutRedisOutage() {
-        guard let outage = redisOutage else { return }
-        _ = try? consumer.pollBatch(maxMessages: 1, timeoutMs: 100)
+        guard var outage = redisOutage else { return }
+        let polled = (try? consumer.pollBatch(maxMessages: 100, timeoutMs: 100)) ?? []
+        for message in polled { outage.arrived(message.topicPartition, at: message.offset) }
+        outage.pauseNew((try? consumer.assignment()) ?? [], pause)
+        redisOutage = outage
+        stats.update { $0.pausedPartitions = outage.paused.count }
         backOff()
         do {
             try store.ping()
@@ -78,10 +93,18 @@ extension Pipeline {
         ])
         redisOutage = nil
         consecutiveFailures = 0
-        // Messages fetched during the pause are stale: go back to the failed batch's start.
-        rewind(outage.batchStarts)
-        resume((try? consumer.assignment()) ?? [])
-        stats.update { $0.pausedReason = nil }
+        // Back to where processing ends: the failed batches' first offsets, each other partition's position when
+        // the outage began, or the first record that arrived during it. Then every paused partition resumes.
+        let assigned = Set((try? consumer.assignment()) ?? [])
+        rewind(outage.resumeAt.filter { assigned.contains($0.key) })
+        resume(outage.paused.filter { assigned.contains($0) })
+        logger.info("partitions rewound and resumed after the redis outage", metadata: [
+            "rewound": "\(outage.resumeAt.count)", "resumed": "\(outage.paused.count)",
+        ])
+        stats.update {
+            $0.pausedReason = nil
+            $0.pausedPartitions = 0
+        }
     }
 
     func rewind(_ firstOffsets: [TopicPartition: Int64]) {
@@ -104,16 +127,6 @@ extension Pipeline {
         do { try consumer.resume(tps) } catch { logger.warning("resume failed", metadata: ["error": "\(error)"]) }
     }
 
-    func abortTransaction() {
-        do {
-            try producer.abortTransaction(timeoutMs: config.kafkaTimeoutMs)
-            inTransaction = false
-        } catch {
-            logger.error("transaction abort failed", metadata: ["error": "\(error)"])
-            rebuildProducer(after: error)
-        }
-    }
-
     /// A fatal producer error (for example fenced by a newer instance with the same transactional id): throw the
     /// producer away and start a new one; the batch is retried from its first offsets.
     func rebuildProducer(after error: any Error) {
@@ -121,7 +134,6 @@ extension Pipeline {
         do {
             producer = try Self.makeProducer(config, transactionalId: transactionalId)
             if config.mode == .exactlyOnce { try producer.initTransactions(timeoutMs: config.kafkaTimeoutMs) }
-            inTransaction = false
             stats.update { $0.producerRebuilds += 1 }
         } catch {
             logger.critical("could not rebuild the producer", metadata: ["error": "\(error)"])

@@ -23,13 +23,13 @@ public final class Pipeline: @unchecked Sendable {
     let partitions = PartitionTable()
     let step: ScoringStep
     let stopRequested = Atomic<Bool>(false)
+    /// When the stage waits give up after a stop request (uptime nanoseconds; 0: no stop requested yet).
+    let stopDeadline = Atomic<UInt64>(0)
     var encoder = OutputEncoder()
     var consecutiveFailures = 0
     /// Set while Redis is unreachable: consumption is paused until it answers again.
-    var redisOutage: (since: Date, batchStarts: [TopicPartition: Int64])?
+    var redisOutage: RedisOutage?
     let transactionalId: String
-    /// A Kafka transaction is open (exactly-once mode, between begin and commit).
-    var inTransaction = false
     /// Partitions the batch in flight moved back to replay from Redis's end; a failed batch must not undo that.
     var rewoundThisBatch: Set<TopicPartition> = []
     /// When idle partitions were last checked against Redis.
@@ -113,7 +113,21 @@ public final class Pipeline: @unchecked Sendable {
         return properties
     }
 
-    public func requestStop() { stopRequested.store(true, ordering: .relaxed) }
+    /// Asks the pipeline to stop after the batches in flight. Their waits for Kafka give up at the shutdown bound
+    /// minus a margin for leaving the group (`config.shutdownTimeoutMs`); what was not stored then is processed again
+    /// by the next owner, as after a crash.
+    public func requestStop() {
+        let margin = UInt64(min(3000, config.shutdownTimeoutMs / 4)) * 1_000_000
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(config.shutdownTimeoutMs) * 1_000_000 - margin
+        _ = stopDeadline.compareExchange(expected: 0, desired: deadline, ordering: .relaxed)
+        stopRequested.store(true, ordering: .relaxed)
+    }
+
+    /// A stop was requested and its bound for waiting on Kafka has passed.
+    var stopDeadlinePassed: Bool {
+        let deadline = stopDeadline.load(ordering: .relaxed)
+        return deadline != 0 && DispatchTime.now().uptimeNanoseconds >= deadline
+    }
 
     public var isStopRequested: Bool { stopRequested.load(ordering: .relaxed) }
 
@@ -160,10 +174,9 @@ public final class Pipeline: @unchecked Sendable {
             logger.warning("last batch failed while stopping; its records are processed again after a restart", metadata: [
                 "error": "\(failed.error)",
             ])
-            if inTransaction { abortTransaction() }
         }
         do { try consumer.close() } catch { logger.warning("consumer close failed", metadata: ["error": "\(error)"]) }
-        if config.mode == .atLeastOnce { _ = try? producer.flush(timeoutMs: 5000) }
+        if config.mode == .atLeastOnce { _ = try? producer.flush(timeoutMs: 1000) }
         logger.info("pipeline stopped", metadata: ["processed": "\(stats.snapshot.processed)"])
     }
 
@@ -225,11 +238,17 @@ public enum PipelineError: Error, CustomStringConvertible {
     case delivery(String)
     /// A batch has records of a partition this instance holds no claim on (it is claimed again on retry).
     case notOwned(TopicPartition)
+    /// Kafka refuses an output even in its smallest form (a topic configured smaller than Vigil's own messages).
+    case refused(String)
+    /// The stop request's bound passed before the batch's outputs were out; its records are processed again.
+    case shutdownBound(String)
 
     public var description: String {
         switch self {
         case .delivery(let s): "delivery failed: \(s)"
         case .notOwned(let tp): "partition \(tp) is not claimed"
+        case .refused(let s): "output refused: \(s)"
+        case .shutdownBound(let s): "stopping: shutdown bound reached (\(s))"
         }
     }
 }

@@ -30,8 +30,16 @@ public final class PipelineStats: Sendable {
         /// Partitions whose state was rebuilt from the log.
         public var repairs = 0
         public var producerRebuilds = 0
+        /// Copies of input messages (DLQ, late) sent without their body because Kafka refused them as they were.
+        public var degradedCopies = 0
+        /// Outputs produced again because their delivery failed (at-least-once: only those, never the whole batch).
+        public var outputsProducedAgain = 0
+        /// Transactions aborted (exactly-once); their messages are invisible to `read_committed` readers.
+        public var abortedTransactions = 0
         /// Why consumption is paused, if it is.
         public var pausedReason: String?
+        /// Partitions paused while Redis is unreachable (every assigned partition, claimed or not).
+        public var pausedPartitions = 0
         /// Next offset to process per partition (for the lag metric).
         public var positions: [TopicPartition: Int64] = [:]
         public var batchSizes = SizeHistogram()

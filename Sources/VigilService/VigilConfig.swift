@@ -46,6 +46,14 @@ public struct VigilConfig: Sendable {
     public var readyMaxLag: Int64 = 100_000
     /// Bound on any single wait for Kafka (transaction calls, flush) before the batch is retried.
     public var kafkaTimeoutMs = 30_000
+    /// How long a stop (SIGTERM) may take: the batches in flight get this long to finish, less a margin to leave the
+    /// group; then Vigil exits anyway, and what was not stored is processed again by the next owner, as after a
+    /// crash. Fits Kubernetes' default 30 s grace period.
+    public var shutdownTimeoutMs = 20_000
+    /// Exactly-once: after each transaction, commit its offsets again with a plain commit (synchronously, before the
+    /// next transaction). Needed where the broker does not commit transactional offsets (librdkafka's mock
+    /// cluster); on a real broker it repeats what the transaction committed and costs one round trip per batch.
+    public var plainCommitAfterTransaction = true
 
     public init() {}
 
@@ -86,6 +94,7 @@ public struct VigilConfig: Sendable {
         if let port = httpPort, !(0...65535).contains(port) { problems.append("http port must be 0-65535, got \(port)") }
         if readyMaxLag < 0 { problems.append("ready max lag must be >= 0") }
         if !(1000...3_600_000).contains(kafkaTimeoutMs) { problems.append("kafka timeout must be 1000-3600000 ms") }
+        if !(1000...600_000).contains(shutdownTimeoutMs) { problems.append("shutdown timeout must be 1000-600000 ms, got \(shutdownTimeoutMs)") }
         if let id = transactionalId, id.isEmpty || id.utf8.count > 200 {
             problems.append("transactional id must be 1-200 bytes")
         }

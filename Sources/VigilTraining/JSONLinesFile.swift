@@ -1,3 +1,4 @@
+import VigilCore
 import Dispatch
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import VigilCore
 import Kafka
 
 #if canImport(Glibc)

@@ -68,6 +68,12 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Consumer group session timeout in ms (env VIGIL_SESSION_TIMEOUT_MS).")
     var sessionTimeoutMs = Environment.int("VIGIL_SESSION_TIMEOUT_MS", 10_000)
 
+    @Option(help: "Longest time in ms a stop (SIGTERM, SIGINT) may take; batches not stored by then are processed again by the next owner, as after a crash (env VIGIL_SHUTDOWN_TIMEOUT_MS).")
+    var shutdownTimeoutMs = Environment.int("VIGIL_SHUTDOWN_TIMEOUT_MS", 20_000)
+
+    @Flag(help: "Exactly-once: rely on each transaction to commit the consumed offsets, without repeating them in a plain commit after it. Right for a real broker (saves a round trip per batch); librdkafka's mock cluster needs the plain commit (env VIGIL_TRANSACTIONAL_OFFSETS_ONLY=1).")
+    var transactionalOffsetsOnly = Environment.string("VIGIL_TRANSACTIONAL_OFFSETS_ONLY", "0") == "1"
+
     @Option(help: "Port of /healthz, /readyz and /metrics; 0 picks a free port, -1 turns it off (env VIGIL_HTTP_PORT).")
     var httpPort = Environment.int("VIGIL_HTTP_PORT", 8686)
 
@@ -125,6 +131,8 @@ struct PipelineOptions: ParsableArguments {
         c.batchWaitMs = batchWaitMs
         c.overlapBatches = !serialBatches
         c.sessionTimeoutMs = sessionTimeoutMs
+        c.shutdownTimeoutMs = shutdownTimeoutMs
+        c.plainCommitAfterTransaction = !transactionalOffsetsOnly
         for property in kafkaProperties {
             guard let eq = property.firstIndex(of: "="), eq != property.startIndex else {
                 problems.append("--kafka-property must be KEY=VALUE, got '\(property)'")

@@ -30,7 +30,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let pipeline = try Pipeline(config: config, models: models, logger: logger)
-        var services: [any Service] = [PipelineService(pipeline: pipeline), watcher]
+        var services: [any Service] = [PipelineService(pipeline: pipeline, exitAtShutdownBound: true), watcher]
         if let port = config.httpPort {
             do {
                 services.append(try HealthService(pipeline: pipeline, port: port, logger: logger))

@@ -1,3 +1,4 @@
+import VigilCore
 import XCTest
 @testable import VigilTraining
 

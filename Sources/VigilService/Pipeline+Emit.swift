@@ -1,0 +1,241 @@
+import Foundation
+import Kafka
+import Logging
+
+/// The emit stage: gets one batch's outputs into Kafka, once. At-least-once: produce, wait for every
+/// acknowledgement, produce again only what did not arrive. Exactly-once: one transaction with the consumed offsets,
+/// driven by `TransactionRun` (librdkafka's documented rules, so a commit that may have landed is never produced
+/// again). In both, a copy of an input message that Kafka refuses as it is goes out degraded (`DeliveryTracker`), so
+/// one oversized message never stops a partition. The stage gives up only for a fatal error, a refusal no
+/// degradation can cure, or the shutdown bound.
+extension Pipeline {
+    /// Produces `outputs` and waits until Kafka has them. `lastOffsets`: the batch's last offset per partition.
+    func emit(_ outputs: OutputBatch, lastOffsets: [TopicPartition: Int64], timer: inout StageTimer) throws {
+        guard !outputs.isEmpty else {
+            timer.lap(.enqueue)
+            timer.lap(.produce)
+            return
+        }
+        var tracker = DeliveryTracker(isCopy: outputs.copies)
+        switch config.mode {
+        case .atLeastOnce:
+            try emitAcknowledged(outputs, &tracker, timer: &timer)
+        case .exactlyOnce:
+            try emitInTransaction(outputs, &tracker, lastOffsets: lastOffsets, timer: &timer)
+        }
+        if !tracker.degraded.isEmpty {
+            logger.warning("input copies refused by Kafka as they are were sent without their body", metadata: [
+                "count": "\(tracker.degraded.count)",
+            ])
+            stats.update { $0.degradedCopies += tracker.degraded.count }
+        }
+    }
+
+    // MARK: at-least-once
+
+    func emitAcknowledged(_ outputs: OutputBatch, _ tracker: inout DeliveryTracker, timer: inout StageTimer) throws {
+        var round = 0
+        while true {
+            try produce(outputs, &tracker)
+            if round == 0 { timer.lap(.enqueue) }
+            round += 1
+            try waitForDeliveries()
+            let failed = producer.takeDeliveryOutcome().failedTags.map { (entry: $0.tag, code: $0.code) }
+            switch tracker.delivered(failed: failed) {
+            case .done:
+                timer.lap(.produce)
+                return
+            case .again(let backOff):
+                logger.warning("outputs not delivered, producing them again", metadata: [
+                    "count": "\(tracker.pending.count)", "round": "\(round)",
+                ])
+                stats.update { $0.outputsProducedAgain += tracker.pending.count }
+                if backOff { try pauseEmit(round: round) }
+            case .refused(let entry, let code):
+                throw refusal(outputs, entry: entry, code: code)
+            }
+        }
+    }
+
+    /// Waits until every message handed to the producer is delivered or failed (failures come back as delivery
+    /// reports after `message.timeout.ms`), in slices so that the shutdown bound can end the wait: then whatever is
+    /// outstanding is purged and the batch fails (its records are processed again by the next owner).
+    func waitForDeliveries() throws {
+        while true {
+            do {
+                _ = try producer.flush(timeoutMs: 500)
+                return
+            } catch let error where error.isTimeout {
+                if stopDeadlinePassed {
+                    producer.purge()
+                    throw PipelineError.shutdownBound("outputs still undelivered")
+                }
+            }
+        }
+    }
+
+    // MARK: exactly-once
+
+    func emitInTransaction(
+        _ outputs: OutputBatch, _ tracker: inout DeliveryTracker, lastOffsets: [TopicPartition: Int64],
+        timer: inout StageTimer
+    ) throws {
+        var run = TransactionRun()
+        var retries = 0
+        var refused: (any Error)?  // a refusal no degradation cures: abort, then fail the batch with it
+        let offsets = lastOffsets.mapValues { $0 + 1 }
+        while run.step != .emitted {
+            if stopDeadlinePassed {
+                // Past the bound: leave. An open transaction that cannot have landed is aborted (best effort; the
+                // broker aborts it after transaction.timeout.ms anyway); one that may have landed is settled by the
+                // next owner's init_transactions and committed offsets.
+                if run.isOpen, !run.commitMayHaveLanded { try? producer.abortTransaction(timeoutMs: 1000) }
+                throw PipelineError.shutdownBound("transaction not finished")
+            }
+            let step = run.step
+            let result: TransactionRun.Result
+            switch step {
+            case .begin:
+                result = attempt { try producer.beginTransaction() }
+            case .produce:
+                do {
+                    try produce(outputs, &tracker)
+                    timer.lap(.enqueue)
+                    result = .succeeded
+                } catch let error as KafkaError {
+                    result = .failed(error.transactionalHandling)
+                    log(error, step: step)
+                } catch {
+                    refused = error
+                    result = .failed(.abort)
+                }
+            case .sendOffsets:
+                result = attempt {
+                    try producer.sendOffsetsToTransaction(
+                        offsets, groupMetadata: consumer.groupMetadata(), timeoutMs: config.kafkaTimeoutMs)
+                }
+            case .commit:
+                result = attempt { try producer.commitTransaction(timeoutMs: -1) }
+            case .abort:
+                result = attempt { try producer.abortTransaction(timeoutMs: -1) }
+                if result == .succeeded {
+                    stats.update { $0.abortedTransactions += 1 }
+                    let failed = producer.takeDeliveryOutcome().failedTags.map { (entry: $0.tag, code: $0.code) }
+                    if case .refused(let entry, let code) = tracker.aborted(failed: failed) {
+                        refused = refusal(outputs, entry: entry, code: code)
+                    }
+                    if let refused { throw refused }
+                }
+            case .rebuildProducer:
+                result = attempt {
+                    let fresh = try Self.makeProducer(config, transactionalId: transactionalId)
+                    // Finishes or aborts what the old producer left (rdkafka.h, init_transactions).
+                    try fresh.initTransactions(timeoutMs: config.kafkaTimeoutMs)
+                    producer = fresh
+                    stats.update { $0.producerRebuilds += 1 }
+                }
+            case .checkCommitted:
+                // A transaction commits its consumed offsets atomically with its messages: they say whether it landed.
+                do {
+                    let committed = try consumer.committed(Array(offsets.keys), timeoutMs: config.kafkaTimeoutMs)
+                    let landed = offsets.allSatisfy { tp, next in (committed[tp] ?? -1) >= next }
+                    logger.warning("a transaction whose commit failed was checked against the committed offsets", metadata: [
+                        "landed": "\(landed)",
+                    ])
+                    result = .landed(landed)
+                } catch {
+                    result = .failed(.retry)
+                }
+            case .emitted:
+                preconditionFailure("loop ends at emitted")
+            }
+            run.next(after: result)
+            if case .failed = result {
+                retries += 1
+                if run.step == step || run.step == .begin { try pauseEmit(round: retries) }
+            }
+        }
+        timer.lap(.produce)
+        // The "already emitted" mark for brokers that do not commit transactional offsets (librdkafka's mock cluster).
+        // Sent synchronously here, before the next batch's transaction begins (the emit stage is serial), so it never
+        // races a later transaction or moves the group's offset back; on a real broker it repeats what the
+        // transaction committed.
+        if config.plainCommitAfterTransaction { commitEmitted(offsets, async: false) }
+    }
+
+    /// Runs one transactional call and turns its error into what `TransactionRun` needs.
+    private func attempt(_ body: () throws -> Void) -> TransactionRun.Result {
+        do {
+            try body()
+            return .succeeded
+        } catch let error as KafkaError {
+            log(error, step: nil)
+            return .failed(error.transactionalHandling)
+        } catch {
+            logger.error("transactional call failed", metadata: ["error": "\(error)"])
+            return .failed(.fatal)
+        }
+    }
+
+    private func log(_ error: KafkaError, step: TransactionRun.Step?) {
+        logger.warning("transactional call failed", metadata: [
+            "error": "\(error)", "handling": "\(error.transactionalHandling)",
+        ])
+        stats.update { $0.lastError = "\(error)" }
+    }
+
+    // MARK: shared
+
+    /// Hands the tracker's pending outputs to librdkafka (which copies them), each tagged with its index so that
+    /// delivery failures can be told apart. A copy librdkafka refuses at once (over `message.max.bytes`) is degraded
+    /// and handed over again.
+    func produce(_ outputs: OutputBatch, _ tracker: inout DeliveryTracker) throws {
+        let topics = config.topics
+        let names = [topics.decisions, topics.alerts, topics.features, topics.shadow, topics.late, topics.dlq]  // Topic order
+        try outputs.forEach(at: tracker.pending) { i, entry, key, value in
+            let topic = names[entry.topic.rawValue]
+            if !tracker.degraded.contains(i) {
+                do {
+                    try producer.produce(topic: topic, key: key, value: value, headers: entry.headers, tag: i)
+                    return
+                } catch let error as KafkaError where KafkaError.refusesMessage(error.code) {
+                    guard tracker.refusedAtProduce(i, code: error.code) else { throw refusal(outputs, entry: i, code: error.code) }
+                }
+            }
+            let degraded = outputs.degraded(entry, key: key, value: value)
+            do {
+                try producer.produce(
+                    topic: topic, key: degraded.key, value: UnsafeRawBufferPointer(start: nil, count: 0),
+                    headers: degraded.headers, tag: i)
+            } catch let error as KafkaError where KafkaError.refusesMessage(error.code) {
+                throw refusal(outputs, entry: i, code: error.code)
+            }
+        }
+    }
+
+    func refusal(_ outputs: OutputBatch, entry: Int, code: Int32) -> PipelineError {
+        let topic = outputs.entries[entry].topic
+        return PipelineError.refused(
+            "Kafka refuses a \(topic) output even at its smallest (error \(code)): check the topic's max.message.bytes and the producer's message.max.bytes")
+    }
+
+    /// Commits offsets as the mark below which outputs are out (`StartPlan`): never below what was committed before
+    /// by this instance (the emit stage is serial, so the values only grow).
+    func commitEmitted(_ offsets: [TopicPartition: Int64], async: Bool) {
+        do {
+            try consumer.commit(offsets, async: async)
+        } catch {
+            logger.warning("offset commit failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Between two tries of the emit stage: 50 ms doubling to 2 s, cut short by the shutdown bound.
+    func pauseEmit(round: Int) throws {
+        let ms = min(2000, 50 << min(round, 6))
+        let deadline = Date().addingTimeInterval(Double(ms) / 1000)
+        while Date() < deadline {
+            if stopDeadlinePassed { throw PipelineError.shutdownBound("emit retry") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
+}
