@@ -68,6 +68,19 @@ public final class MockKafkaCluster: @unchecked Sendable {
         rd_kafka_mock_push_request_errors_array(cluster, apiKey, codes.count, codes)
     }
 
+    /// Makes `brokerId` the coordinator of `key` (a transactional id for `type` "transaction", a group id for
+    /// "group"), so that one coordinator can be taken down without the partitions' leaders.
+    public func setCoordinator(type: String, key: String, brokerId: Int32) throws(KafkaError) {
+        let err = rd_kafka_mock_coordinator_set(cluster, type, key, brokerId)
+        try KafkaError.check(err, "setting mock \(type) coordinator of \(key) to broker \(brokerId) failed")
+    }
+
+    /// Moves a partition's leadership to `brokerId`.
+    public func setPartitionLeader(topic: String, partition: Int32, brokerId: Int32) throws(KafkaError) {
+        let err = rd_kafka_mock_partition_set_leader(cluster, topic, partition, brokerId)
+        try KafkaError.check(err, "setting the leader of mock partition \(topic)[\(partition)] failed")
+    }
+
     /// Forgets injected errors for this API key.
     public func clearRequestErrors(apiKey: Int16) {
         rd_kafka_mock_clear_request_errors(cluster, apiKey)

@@ -18,9 +18,9 @@ final class Harness {
     let partitions: Int32
     var config: VigilConfig
 
-    init(partitions: Int32 = 3, persistentRedis: Bool = false) throws {
+    init(partitions: Int32 = 3, persistentRedis: Bool = false, brokers: Int = 1) throws {
         self.partitions = partitions
-        cluster = try MockKafkaCluster(brokers: 1)
+        cluster = try MockKafkaCluster(brokers: brokers)
         redis = try RedisServerProcess.start(persistence: persistentRedis)
         config = VigilConfig()
         config.brokers = cluster.bootstrapServers
@@ -36,9 +36,10 @@ final class Harness {
 
     deinit { redis.stop() }
 
-    func publish(_ messages: [(key: [UInt8]?, value: [UInt8])]) throws {
+    func publish(_ messages: [(key: [UInt8]?, value: [UInt8])], maxMessageBytes: Int = 1_000_000) throws {
         let producer = try KafkaProducer(config: [
             "bootstrap.servers": cluster.bootstrapServers, "enable.idempotence": "true", "linger.ms": "5",
+            "message.max.bytes": String(maxMessageBytes),
         ])
         for m in messages { try producer.produce(topic: config.topics.transactions, key: m.key, value: m.value) }
         let outcome = try producer.flush(timeoutMs: 20_000)
