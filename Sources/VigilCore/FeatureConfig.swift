@@ -6,17 +6,30 @@ public struct FeatureConfig: Sendable, Equatable {
     public var latenessMs: Int64
     /// MCC codes that set `high_risk_mcc`.
     public var highRiskMccs: Set<UInt16>
+    /// How far ahead of its reference time (`ScoringStep.referenceMs`) a transaction may be dated. One dated further
+    /// ahead is refused (`fraud.dlq`, `out_of_range:event_time_ms`): accepted, it would move the partition's
+    /// watermark so far that every later transaction of the partition would be late, and so never scored.
+    public var maxFutureMs: Int64
 
     public static let defaultHighRiskMccs: Set<UInt16> = [4829, 5967, 6051, 7995]
 
     public init(
         outOfOrdernessMs: Int64 = 5 * 60_000,
         latenessMs: Int64 = 60 * 60_000,
-        highRiskMccs: Set<UInt16> = FeatureConfig.defaultHighRiskMccs
+        highRiskMccs: Set<UInt16> = FeatureConfig.defaultHighRiskMccs,
+        maxFutureMs: Int64 = Windows.day
     ) {
         self.outOfOrdernessMs = outOfOrdernessMs
         self.latenessMs = latenessMs
         self.highRiskMccs = highRiskMccs
+        self.maxFutureMs = maxFutureMs
+    }
+
+    /// Whether a transaction at `eventTimeMs` is dated more than `maxFutureMs` after `referenceMs`. Never traps:
+    /// when `referenceMs + maxFutureMs` is beyond `Int64.max`, no event time is too far ahead.
+    public func isTooFarAhead(_ eventTimeMs: Int64, referenceMs: Int64) -> Bool {
+        let (limit, overflow) = referenceMs.addingReportingOverflow(maxFutureMs)
+        return !overflow && eventTimeMs > limit
     }
 
     /// Events at or below `maxEventMs - foldHorizonMs` can no longer fall in a 24 h window of an admissible

@@ -7,6 +7,11 @@
 /// or a kind and the contract's field name (`missing_field:card_id`,
 /// `duplicate_field:mcc`, `wrong_type:amount_minor`, `invalid_value:currency`,
 /// `out_of_range:lat`).
+///
+/// Every code comes from `TransactionDecoder`; `out_of_range:event_time_ms` also
+/// comes from `ScoringStep`, for a transaction dated more than
+/// `FeatureConfig.maxFutureMs` after its reference time (the decoder gives it for a
+/// negative event time).
 public struct RejectReason: Error, Equatable, Hashable, Sendable, CustomStringConvertible {
     public var code: String
 

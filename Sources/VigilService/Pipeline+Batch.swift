@@ -143,7 +143,9 @@ extension Pipeline {
                 outcomes.append(.rejected(reason))
             case .success(let tx):
                 let i = recordCards[j]
-                let outcome = step.process(tx, state: &states[i], clock: &clocks[slot], model: model, nowMs: nowMs)
+                let outcome = step.process(
+                    tx, state: &states[i], clock: &clocks[slot], model: model, nowMs: nowMs,
+                    referenceMs: ScoringStep.referenceMs(nowMs: nowMs, messageTimestampMs: messages[j].timestampMs))
                 if case .decided = outcome { touched[i] = true }
                 outcomes.append(outcome)
             }

@@ -80,6 +80,11 @@ public struct VigilConfig: Sendable {
         if features.outOfOrdernessMs + features.latenessMs > 7 * Windows.day {
             problems.append("out-of-orderness plus lateness must be at most 7 days")
         }
+        if features.maxFutureMs <= 0 {
+            problems.append(
+                "max future must be > 0 ms (how far ahead of the clock a transaction may be dated), got "
+                    + "\(features.maxFutureMs)")
+        }
         if features.highRiskMccs.contains(where: { $0 > 9999 }) { problems.append("risky MCCs must be 4-digit codes") }
         if modelPath.isEmpty { problems.append("model path is empty") }
         if let shadow = shadowModelPath {

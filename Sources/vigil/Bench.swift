@@ -44,11 +44,12 @@ struct Bench: ParsableCommand {
         var clock = PartitionClock()
         var before: [CardState] = []
         before.reserveCapacity(decoded.count)
+        // Each transaction is decided as it happens (reference = its own time): generated traffic is never ahead.
         for tx in decoded {
             let state = states[tx.cardId, default: CardState()]
             before.append(state)
             var next = state
-            _ = step.process(tx, state: &next, clock: &clock, model: compiled, nowMs: 0)
+            _ = step.process(tx, state: &next, clock: &clock, model: compiled, nowMs: 0, referenceMs: tx.eventTimeMs)
             states[tx.cardId] = next
         }
         let features = zip(decoded, before).map { $0.1.features(for: $0.0, amount: $0.0.amount, config: config) }
@@ -108,7 +109,9 @@ struct Bench: ParsableCommand {
             for (m, state) in zip(messages, before) {
                 guard case .success(let tx) = TransactionDecoder.decode(value: m.value, key: m.key) else { continue }
                 var s = state
-                if case .decided(let d) = step.process(tx, state: &s, clock: &clock, model: compiled, nowMs: 0) {
+                if case .decided(let d) = step.process(
+                    tx, state: &s, clock: &clock, model: compiled, nowMs: 0, referenceMs: tx.eventTimeMs)
+                {
                     sink += Double(encoder.withDecision(d) { $0.count } + encoder.withFeatureRecord(d) { $0.count })
                 }
                 sink += Double(s.encoded().count)

@@ -102,7 +102,8 @@ struct Demo: AsyncParsableCommand {
         profile.seed = seed
         profile.fraudCardFraction = fraudCards
         let traffic = TrafficFeeder(
-            brokers: cluster.bootstrapServers, topic: config.topics.transactions, rate: rate, timeScale: timeScale, profile: profile)
+            brokers: cluster.bootstrapServers, topic: config.topics.transactions, rate: rate, timeScale: timeScale,
+            seconds: seconds, profile: profile)
         let alerts = try AlertTail(brokers: cluster.bootstrapServers, topic: config.topics.alerts, partitions: partitions)
         let dashboard = Dashboard(
             pipeline: pipeline, traffic: traffic, alerts: alerts, seconds: seconds, console: out)

@@ -53,6 +53,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Allowed lateness in ms behind the watermark before a transaction goes to the late topic (env VIGIL_LATENESS_MS).")
     var latenessMs = Environment.int("VIGIL_LATENESS_MS", 3_600_000)
 
+    @Option(help: "How far in ms a transaction may be dated ahead of the clock (the wall clock, or the record's Kafka timestamp if earlier); further ahead goes to the DLQ as out_of_range:event_time_ms (env VIGIL_MAX_FUTURE_MS).")
+    var maxFutureMs = Environment.int("VIGIL_MAX_FUTURE_MS", 86_400_000)
+
     @Option(help: "Comma-separated high-risk MCCs (env VIGIL_RISKY_MCCS).")
     var riskyMccs = Environment.string("VIGIL_RISKY_MCCS", "4829,5967,6051,7995")
 
@@ -124,7 +127,8 @@ struct PipelineOptions: ParsableArguments {
             }
         }
         c.features = FeatureConfig(
-            outOfOrdernessMs: Int64(outOfOrdernessMs), latenessMs: Int64(latenessMs), highRiskMccs: mccs)
+            outOfOrdernessMs: Int64(outOfOrdernessMs), latenessMs: Int64(latenessMs), highRiskMccs: mccs,
+            maxFutureMs: Int64(maxFutureMs))
         c.httpPort = httpPort < 0 ? nil : httpPort
         c.readyMaxLag = Int64(readyMaxLag)
         c.batchSize = batchSize

@@ -11,6 +11,11 @@ final class TrafficFeeder: Service, Sendable {
     let rate: Int
     /// Simulated event-time seconds per wall-clock second, so a short demo shows realistic per-card rhythms.
     let timeScale: Double
+    /// How long the demo runs, in wall-clock seconds. Event time starts `seconds x timeScale` in the past, so that
+    /// it reaches the moment the demo started when the demo ends: running `timeScale` times faster from the wall
+    /// clock, it would be more than a day ahead after 144 s at 600x, and Vigil refuses transactions dated that far
+    /// ahead (`FeatureConfig.maxFutureMs`).
+    let seconds: Int
     let profile: TrafficProfile
     let produced = Atomic<Int>(0)
     let malformed = Atomic<Int>(0)
@@ -18,11 +23,12 @@ final class TrafficFeeder: Service, Sendable {
     let fraud = Atomic<Int>(0)
     let stop = Atomic<Bool>(false)
 
-    init(brokers: String, topic: String, rate: Int, timeScale: Double, profile: TrafficProfile) {
+    init(brokers: String, topic: String, rate: Int, timeScale: Double, seconds: Int, profile: TrafficProfile) {
         self.brokers = brokers
         self.topic = topic
         self.rate = rate
         self.timeScale = timeScale
+        self.seconds = seconds
         self.profile = profile
     }
 
@@ -48,7 +54,7 @@ final class TrafficFeeder: Service, Sendable {
     private func feed(_ producer: KafkaProducer) {
         var generator = TrafficGenerator(profile: profile)
         let start = Date()
-        let startMs = start.timeIntervalSince1970 * 1000
+        let startMs = start.timeIntervalSince1970 * 1000 - Double(seconds) * 1000 * timeScale
         var sent = 0
         while !stop.load(ordering: .relaxed) {
             let due = Int(Date().timeIntervalSince(start) * Double(rate))

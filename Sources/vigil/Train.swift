@@ -285,7 +285,7 @@ struct Train: AsyncParsableCommand {
             let message = generator.next(nowMs: nowMs)
             guard case .success(let tx) = TransactionDecoder.decode(value: message.value, key: message.key) else { continue }
             var state = states[tx.cardId] ?? CardState()
-            guard case .decided(let decision) = step.process(tx, state: &state, clock: &clock, model: model, nowMs: nowMs) else { continue }
+            guard case .decided(let decision) = step.process(tx, state: &state, clock: &clock, model: model, nowMs: nowMs, referenceMs: nowMs) else { continue }
             states[tx.cardId] = state
             let record = encoder.featureRecord(decision)
             features.write(record)

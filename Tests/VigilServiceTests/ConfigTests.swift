@@ -38,6 +38,22 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+    func testTheFutureBoundMustBePositive() {
+        XCTAssertEqual(VigilConfig().features.maxFutureMs, 86_400_000)
+        var c = VigilConfig()
+        for bad: Int64 in [0, -1] {
+            c.features.maxFutureMs = bad
+            XCTAssertThrowsError(try c.validate()) { error in
+                XCTAssertEqual((error as? ConfigError)?.problems.count, 1, "\(error)")
+                XCTAssertTrue("\(error)".contains("max future must be > 0 ms"), "\(error)")
+            }
+        }
+        c.features.maxFutureMs = 1
+        XCTAssertNoThrow(try c.validate())
+        c.features.maxFutureMs = .max  // no bound in effect; the check cannot overflow
+        XCTAssertNoThrow(try c.validate())
+    }
+
     func testBrokerListsAndTopicNames() throws {
         var c = VigilConfig()
         c.brokers = "k1:9092,k2:9093,[::1]:9094"

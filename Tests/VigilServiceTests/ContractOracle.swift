@@ -5,7 +5,7 @@ import XCTest
 
 /// What the contract says Vigil must emit for an input topic, computed independently of the pipeline: replays each
 /// partition in offset order with `ReferenceFeatures` (the catalog's definitions over the full history) and its own
-/// lateness bookkeeping.
+/// future-date and lateness bookkeeping.
 struct ContractOracle {
     enum Expected {
         case decision(Transaction, FeatureVector, Score)
@@ -18,11 +18,19 @@ struct ContractOracle {
     init(input: [KafkaMessage], model: CompiledModel, config: FeatureConfig) {
         var histories: [String: [Transaction]] = [:]
         var maxEvent: [Int32: Int64] = [:]
+        // The records were published on this machine before Vigil read them, so each one's timestamp was behind the
+        // wall clock when Vigil decided it: the contract's reference time is the timestamp.
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
         for message in input {
             switch TransactionDecoder.decode(value: message.value, key: message.key) {
             case .failure(let reason):
                 expected.append((message, .dlq(reason)))
             case .success(let tx):
+                let reference = min(nowMs, message.timestampMs ?? nowMs)
+                if tx.eventTimeMs > reference, tx.eventTimeMs - reference > config.maxFutureMs {
+                    expected.append((message, .dlq(RejectReason.outOfRange("event_time_ms"))))
+                    continue
+                }
                 if let m = maxEvent[message.partition], tx.eventTimeMs < m - config.outOfOrdernessMs - config.latenessMs {
                     expected.append((message, .late(tx)))
                     continue

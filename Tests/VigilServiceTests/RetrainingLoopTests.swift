@@ -203,7 +203,8 @@ final class RetrainingLoopTests: XCTestCase {
             guard case .success(let tx) = TransactionDecoder.decode(value: message.value, key: message.key),
                   let truth = message.truth else { continue }
             var state = states[tx.cardId] ?? CardState()
-            guard case .decided(let d) = step.process(tx, state: &state, clock: &clock, model: baseline, nowMs: 0) else { continue }
+            guard case .decided(let d) = step.process(
+                tx, state: &state, clock: &clock, model: baseline, nowMs: 0, referenceMs: tx.eventTimeMs) else { continue }
             states[tx.cardId] = state
             guard i >= start else { continue }
             scores.baseline.append(d.score.value)

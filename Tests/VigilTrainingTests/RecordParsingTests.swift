@@ -14,7 +14,8 @@ final class RecordParsingTests: XCTestCase {
             merchantId: "m-1", mcc: 5411, country: CountryCode("DE")!, channel: .ecom, location: nil, eventTimeMs: 1_764_000_000_000)
         var state = CardState()
         var clock = PartitionClock()
-        guard case .decided(let decision) = ScoringStep(config: FeatureConfig()).process(tx, state: &state, clock: &clock, model: model, nowMs: 0)
+        guard case .decided(let decision) = ScoringStep(config: FeatureConfig()).process(
+            tx, state: &state, clock: &clock, model: model, nowMs: 0, referenceMs: tx.eventTimeMs)
         else { return XCTFail("not decided") }
         var encoder = OutputEncoder()
         let record = try FeatureRecord.parse(encoder.featureRecord(decision))

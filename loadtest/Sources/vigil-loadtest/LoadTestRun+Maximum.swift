@@ -18,8 +18,10 @@ extension LoadTestRun {
         defer { reader.stopReading() }
         let startOffsets = try environment.commitStartOffsets(group: settings.runId, topic: topics.transactions)
 
-        let source = TrafficSource(
-            profile: settings.profile, startMs: Int64(Date().timeIntervalSince1970 * 1000), timeScale: settings.timeScale)
+        let backlogSeconds = Double(count) / Double(settings.rate)  // the backlog's event times are spaced as at --rate
+        let startMs = TrafficSource.startMs(
+            endingAt: Int64(Date().timeIntervalSince1970 * 1000), spanSeconds: backlogSeconds, timeScale: settings.timeScale)
+        let source = TrafficSource(profile: settings.profile, startMs: startMs, timeScale: settings.timeScale)
         if environment.isMockKafka { checkMockRetention(source: source, partitions: result.partitions, into: &result) }
         let publisher = try Publisher(
             brokers: environment.brokers, topic: topics.transactions, lingerMs: settings.lingerMs,

@@ -15,7 +15,8 @@ extension LoadTestRun {
         defer { reader.stopReading() }
         _ = try environment.commitStartOffsets(group: settings.runId, topic: topics.transactions)
 
-        let simStartMs = Int64(Date().timeIntervalSince1970 * 1000)
+        let simStartMs = TrafficSource.startMs(
+            endingAt: Int64(Date().timeIntervalSince1970 * 1000), spanSeconds: Double(settings.seconds), timeScale: settings.timeScale)
         let source = TrafficSource(profile: settings.profile, startMs: simStartMs, timeScale: settings.timeScale)
         let publisher = try Publisher(
             brokers: environment.brokers, topic: topics.transactions, lingerMs: settings.lingerMs,

@@ -1,4 +1,4 @@
-/// The contract's default topic names (shared/contract.md). The load test reads `decisions`, `late` and `dlq`:
+/// The contract's default topic names (docs/contract.md). The load test reads `decisions`, `late` and `dlq`:
 /// every input message ends in exactly one of them, which is how the tool knows nothing was lost.
 ///
 /// (VigilService's `Topics` holds the same defaults; this target does not depend on VigilService.)
