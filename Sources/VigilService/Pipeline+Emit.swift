@@ -39,8 +39,7 @@ extension Pipeline {
             try produce(outputs, &tracker)
             if round == 0 { timer.lap(.enqueue) }
             round += 1
-            try waitForDeliveries()
-            let failed = producer.takeDeliveryOutcome().failedTags.map { (entry: $0.tag, code: $0.code) }
+            let failed = try waitForDeliveries().failedTags.map { (entry: $0.tag, code: $0.code) }
             switch tracker.delivered(failed: failed) {
             case .done:
                 timer.lap(.produce)
@@ -59,17 +58,21 @@ extension Pipeline {
 
     /// Waits until every message handed to the producer is delivered or failed (failures come back as delivery
     /// reports after `message.timeout.ms`), in slices so that the shutdown bound can end the wait: then whatever is
-    /// outstanding is purged and the batch fails (its records are processed again by the next owner).
-    func waitForDeliveries() throws {
+    /// outstanding is purged and the batch fails (its records are processed again by the next owner). Returns the
+    /// delivery reports since the last ones taken.
+    func waitForDeliveries() throws -> DeliveryOutcome {
         while true {
-            do {
-                _ = try producer.flush(timeoutMs: 500)
-                return
-            } catch let error where error.isTimeout {
-                if stopDeadlinePassed {
-                    producer.purge()
-                    throw PipelineError.shutdownBound("outputs still undelivered")
+            let outcome: DeliveryOutcome? = try {
+                do {
+                    return try producer.flush(timeoutMs: 500)
+                } catch let error as KafkaError where error.isTimeout {
+                    return nil
                 }
+            }()
+            if let outcome { return outcome }
+            if stopDeadlinePassed {
+                producer.purge()
+                throw PipelineError.shutdownBound("outputs still undelivered")
             }
         }
     }
@@ -96,6 +99,7 @@ extension Pipeline {
             let result: TransactionRun.Result
             switch step {
             case .begin:
+                _ = producer.takeDeliveryOutcome()  // reports of earlier transactions: this one's start afresh
                 result = attempt { try producer.beginTransaction() }
             case .produce:
                 do {

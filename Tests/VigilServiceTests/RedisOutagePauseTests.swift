@@ -12,7 +12,6 @@ final class RedisOutagePauseTests: XCTestCase {
         try h.publish(input)
         h.redis.kill()
         let runner = try h.makePipeline()
-        defer { runner.stop() }
         // Every partition is assigned while Redis is down: none can be claimed, all must be paused.
         let deadline = Date().addingTimeInterval(40)
         while runner.pipeline.stats.snapshot.pausedPartitions < Int(h.partitions), Date() < deadline {

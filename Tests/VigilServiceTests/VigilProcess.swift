@@ -3,8 +3,12 @@ import Kafka
 import VigilService
 import XCTest
 
-/// The built `vigil` binary, next to the test bundle.
+/// The built `vigil` binary, next to the test bundle; `VIGIL_TEST_BINARY` points the process tests at another build
+/// (for example an older commit's, to show that a test fails there).
 let vigilBinary: URL = {
+    if let path = ProcessInfo.processInfo.environment["VIGIL_TEST_BINARY"], !path.isEmpty {
+        return URL(fileURLWithPath: path)
+    }
     let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     return exe.deletingLastPathComponent().appendingPathComponent("vigil")
 }()
