@@ -84,15 +84,11 @@ struct BatchesInFlight: Equatable {
         return set(sequence, ok ? .stored : .failed(.store), finish: true)
     }
 
-    /// Forgets the stored batches at the front (the oldest first) and returns their sequence numbers. Stops at the
-    /// first batch that is not stored.
-    mutating func removeStored() -> [Int] {
-        var removed: [Int] = []
-        while let first = batches.first, first.phase == .stored {
-            removed.append(first.sequence)
-            batches.removeFirst()
-        }
-        return removed
+    /// Forgets the oldest batch if it is stored, and returns its sequence number (nil if it is not stored yet).
+    mutating func removeOldestStored() -> Int? {
+        guard let first = batches.first, first.phase == .stored else { return nil }
+        batches.removeFirst()
+        return first.sequence
     }
 
     /// Every batch is done: forgets them all and lets the stages run again. Returns the sequence numbers of those

@@ -1,5 +1,6 @@
 import Dispatch
 import Kafka
+import Synchronization
 import VigilCore
 
 /// A prepared batch handed to the completion stages: encode, emit and store, each on its own serial queue.
@@ -74,32 +75,37 @@ extension Pipeline {
         let handle = InFlightBatch(batch, sequence: batchSequence)
         inFlight.append(handle)
         for card in batch.cards { inFlightStates[card.cardId] = (card.state, handle.sequence) }
+        let sequence = handle.sequence
+        lifecycle.withLock { $0.handOver(sequence) }
+        // Each stage asks the lifecycle first and reports to it before waking the pipeline thread (`finish*`).
         encodeQueue.async { [unowned self] in
             let encoded = encodeOutputs(of: batch)
             emitQueue.async { [unowned self] in
-                guard !emitStopped else {
+                guard lifecycle.withLock({ $0.startEmit(sequence) }) == .run else {
                     handle.finishEmit(EarlierBatchFailed())
                     return
                 }
                 do {
                     try emitOutputs(of: batch, encoded)
                 } catch {
-                    emitStopped = true
+                    _ = lifecycle.withLock { $0.emitEnded(sequence, ok: false) }
                     handle.finishEmit(error)
                     return
                 }
+                _ = lifecycle.withLock { $0.emitEnded(sequence, ok: true) }
                 handle.finishEmit(nil)
                 let emittedMs = Self.nowMs()
                 storeQueue.async { [unowned self] in
-                    guard !storeStopped else {
+                    guard lifecycle.withLock({ $0.startStore(sequence) }) == .run else {
                         handle.finishStore(EarlierBatchFailed())
                         return
                     }
                     do {
                         try store(batch, encoded, emittedMs: emittedMs)
+                        _ = lifecycle.withLock { $0.storeEnded(sequence, ok: true) }
                         handle.finishStore(nil)
                     } catch {
-                        storeStopped = true
+                        _ = lifecycle.withLock { $0.storeEnded(sequence, ok: false) }
                         handle.finishStore(error)
                     }
                 }
@@ -125,6 +131,8 @@ extension Pipeline {
         while let oldest = inFlight.first, oldest.isDone {
             if oldest.waitDone() != nil { return settleInFlight() }
             inFlight.removeFirst()
+            let removed = lifecycle.withLock { $0.removeOldestStored() }
+            assert(removed == oldest.sequence, "the lifecycle and the handles agree on what is stored")
             for card in oldest.batch.cards where inFlightStates[card.cardId]?.sequence == oldest.sequence {
                 inFlightStates[card.cardId] = nil
             }
@@ -150,8 +158,7 @@ extension Pipeline {
         recordWait(since: waitStart)
         inFlight = []
         inFlightStates = [:]
-        emitStopped = false  // the stages' queues are idle: every batch is done
-        storeStopped = false
+        _ = lifecycle.withLock { $0.settle() }  // the stages' queues are idle: every batch is done
         guard let failure else {
             consecutiveFailures = 0
             return nil

@@ -42,10 +42,8 @@ public final class Pipeline: @unchecked Sendable {
     let encodeQueue = DispatchQueue(label: "vigil.pipeline.encode", qos: .userInitiated)
     let emitQueue = DispatchQueue(label: "vigil.pipeline.emit", qos: .userInitiated)
     let storeQueue = DispatchQueue(label: "vigil.pipeline.store", qos: .userInitiated)
-    /// Set on the emit (store) queue when an emit (a store) fails: later batches are not emitted (stored). Reset when
-    /// nothing is in flight.
-    var emitStopped = false
-    var storeStopped = false
+    /// The phases of the batches in flight (`BatchesInFlight`): the stages report to it and do what it says.
+    let lifecycle = Mutex(BatchesInFlight())
 
     public init(config: VigilConfig, models: ModelHolder, logger: Logger, stats: PipelineStats = PipelineStats()) throws {
         try config.validate()
