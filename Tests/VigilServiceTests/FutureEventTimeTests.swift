@@ -10,11 +10,7 @@ import XCTest
 /// unscored (docs/contract.md, event time).
 final class FutureEventTimeTests: XCTestCase {
     func message(_ id: String, card: String, at t: Int64) -> (key: [UInt8]?, value: [UInt8]) {
-        let json = """
-            {"schema_version":1,"transaction_id":"\(id)","card_id":"\(card)","amount_minor":1000,"currency":"EUR",\
-            "merchant_id":"m-1","mcc":"5411","country":"DE","channel":"pos","event_time_ms":\(t)}
-            """
-        return (Array(card.utf8), Array(json.utf8))
+        transactionMessage(id, card: card, at: t)
     }
 
     func testFutureDatedTransactionsGoToTheDLQAndDoNotStopScoring() throws {

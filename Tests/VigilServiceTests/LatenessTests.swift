@@ -7,11 +7,7 @@ import XCTest
 /// Late and out-of-order transactions around the bounds, across a restart (the watermark lives in Redis).
 final class LatenessTests: XCTestCase {
     func message(_ id: String, card: String = "card-l1", at t: Int64) -> (key: [UInt8]?, value: [UInt8]) {
-        let json = """
-            {"schema_version":1,"transaction_id":"\(id)","card_id":"\(card)","amount_minor":1000,"currency":"EUR",\
-            "merchant_id":"m-1","mcc":"5411","country":"DE","channel":"pos","event_time_ms":\(t)}
-            """
-        return (Array(card.utf8), Array(json.utf8))
+        transactionMessage(id, card: card, at: t)
     }
 
     func testLatenessBoundsHoldAcrossARestart() throws {

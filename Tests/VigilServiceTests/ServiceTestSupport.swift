@@ -108,6 +108,15 @@ final class PipelineRunner: @unchecked Sendable {
     }
 }
 
+/// One valid contract transaction (EUR 10.00 at m-1, a grocery, in Germany) keyed by its card.
+func transactionMessage(_ id: String, card: String, at t: Int64) -> (key: [UInt8]?, value: [UInt8]) {
+    let json = """
+        {"schema_version":1,"transaction_id":"\(id)","card_id":"\(card)","amount_minor":1000,"currency":"EUR",\
+        "merchant_id":"m-1","mcc":"5411","country":"DE","channel":"pos","event_time_ms":\(t)}
+        """
+    return (Array(card.utf8), Array(json.utf8))
+}
+
 /// JSON object of a message value.
 func json(_ bytes: [UInt8]) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:]

@@ -57,6 +57,16 @@ final class VigilProcess {
     }
 
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// Waits until the log contains `text`; false after `timeout`.
+    func waitForLog(_ text: String, timeout: TimeInterval = 45) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !log.contains(text) {
+            if Date() > deadline { return false }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        return true
+    }
 }
 
 extension Harness {
