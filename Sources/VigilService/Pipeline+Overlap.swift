@@ -73,7 +73,7 @@ extension Pipeline {
         batchSequence += 1
         let handle = InFlightBatch(batch, sequence: batchSequence)
         inFlight.append(handle)
-        for card in batch.cards { inFlightStates[card.cardId] = (card.state, handle.sequence) }
+        for card in batch.cards { inFlightStates[card.key] = (card.state, handle.sequence) }
         encodeQueue.async { [unowned self] in
             let encoded = encodeOutputs(of: batch)
             emitQueue.async { [unowned self] in
@@ -125,8 +125,8 @@ extension Pipeline {
         while let oldest = inFlight.first, oldest.isDone {
             if oldest.waitDone() != nil { return settleInFlight() }
             inFlight.removeFirst()
-            for card in oldest.batch.cards where inFlightStates[card.cardId]?.sequence == oldest.sequence {
-                inFlightStates[card.cardId] = nil
+            for card in oldest.batch.cards where inFlightStates[card.key]?.sequence == oldest.sequence {
+                inFlightStates[card.key] = nil
             }
             consecutiveFailures = 0
         }
