@@ -32,6 +32,9 @@ public enum MetricsText {
         counter("vigil_skipped_records_total", "Redelivered records skipped because Redis had already applied them.", s.skippedAlreadyApplied)
         counter("vigil_cards_from_unfinished_batches_total", "Card states taken from an earlier batch not yet stored, instead of from Redis.", s.cardsFromUnfinishedBatches)
         counter("vigil_producer_rebuilds_total", "Producers replaced after a fatal Kafka error.", s.producerRebuilds)
+        counter("vigil_misrouted_records_total",
+                "Input records on another partition than the input partitioner gives their key (a card's history split across partitions).",
+                s.misroutedRecords)
 
         metric("vigil_end_to_end_latency_seconds", "histogram",
                "From the transaction's Kafka timestamp to its outputs being acknowledged or committed.")
@@ -93,6 +96,9 @@ public enum MetricsText {
                 }
             }
         }
+        metric("vigil_input_partitioner_info", "gauge",
+               "The partitioner input records are checked against (named by --input-partitioner or learned); 'unknown' while none.")
+        labeled("vigil_input_partitioner_info", "partitioner=\"\(s.inputPartitioner ?? "unknown")\"", 1)
         metric("vigil_mode_info", "gauge", "Delivery mode.")
         labeled("vigil_mode_info", "mode=\"\(s.mode.rawValue)\"", 1)
         return out

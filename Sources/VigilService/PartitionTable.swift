@@ -7,13 +7,16 @@ struct OwnedPartition: Sendable, Equatable {
     var record: PartitionRecord
 }
 
-/// The partitions this instance owns, and up to where each partition's outputs were already emitted.
+/// The partitions this instance owns, up to where each partition's outputs were already emitted, and whether the
+/// input topic's records arrive on the partitions their keys map to (`RoutingWatch`).
 /// Written by the rebalance callbacks and the pipeline, both on the pipeline thread; the lock makes it `Sendable`.
 final class PartitionTable: Sendable {
     private let owned = Mutex<[TopicPartition: OwnedPartition]>([:])
     /// Offsets below this have had their outputs emitted (acknowledged, or committed in a transaction): they are
     /// replayed into the state without emitting again.
     private let emitted = Mutex<[TopicPartition: Int64]>([:])
+    /// The input partitioner check (set up on assignment, with the topic's partition count).
+    let routing = Mutex(RoutingWatch(check: PartitionerCheck(mode: .none)))
 
     subscript(_ tp: TopicPartition) -> OwnedPartition? {
         get { owned.withLock { $0[tp] } }

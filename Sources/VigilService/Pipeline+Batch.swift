@@ -14,8 +14,8 @@ struct PreparedBatch: @unchecked Sendable {
     var lastOffsets: [TopicPartition: Int64]
     /// The partition records to write, fenced by the records they replace.
     var updates: [PartitionUpdate]
-    /// The state of every card a decision changed, to be stored.
-    var cards: [(cardId: String, state: CardState)]
+    /// The state of every card a decision changed, to be stored (per partition: `CardKey`).
+    var cards: [(key: CardKey, state: CardState)]
     /// Per record of `messages`, its partition's index in `slotPartitions`.
     var recordSlots: [Int]
     var slotPartitions: [TopicPartition]
@@ -23,6 +23,8 @@ struct PreparedBatch: @unchecked Sendable {
     /// preparing are left out: they were already moved back).
     var retryFrom: [TopicPartition: Int64]
     var skipped: Int
+    /// Records on another partition than the input partitioner gives their key (`Pipeline+Routing.swift`).
+    var misrouted: Int
     var modelVersion: String
     var stageNanos: [(PipelineStage, UInt64)]
 }
@@ -73,46 +75,48 @@ extension Pipeline {
             slots.append(slot)
         }
 
-        // Their cards' state is fetched by the records' keys (the contract keys transactions by card_id, and the
-        // decoder rejects a record whose key is not its card_id), so the load is sent before decoding and Redis
-        // answers while the records are decoded. A key may repeat; cards a batch in flight changed are fetched too
-        // and then taken from memory instead.
+        // Their cards' state is fetched by the records' partitions and keys (card state is per partition; the
+        // contract keys transactions by card_id, and the decoder rejects a record whose key is not its card_id), so
+        // the load is sent before decoding and Redis answers while the records are decoded. A key may repeat; cards a
+        // batch in flight changed are fetched too and then taken from memory instead.
         var loadSlots = [Int](repeating: -1, count: messages.count)  // record -> its key's slot in the MGET reply
-        var keys: [[UInt8]] = []
+        var keys: [(partition: Int32, idBytes: [UInt8])] = []
         keys.reserveCapacity(messages.count)
         for (j, message) in messages.enumerated() {
             guard let key = message.key else { continue }
             loadSlots[j] = keys.count
-            keys.append(key)
+            keys.append((parts.all[slots[j]].partition, key))
         }
         var owned: [(TopicPartition, [PartitionRecord])] = []
         for (slot, tp) in parts.all.enumerated() where !rewound[slot] {
             let acceptable = (confirmed[slot].map { [$0] } ?? []) + (interim[tp] ?? [])
             if !acceptable.isEmpty { owned.append((tp, acceptable)) }
         }
-        let pendingLoad = try store.startLoad(cardIdBytes: keys, verifying: owned)
+        let pendingLoad = try store.startLoad(cards: keys, verifying: owned)
 
         // Decode while Redis works.
         let decoded = messages.map { TransactionDecoder.decode(value: $0.value, key: $0.key) }
+        let misrouted = checkRouting(messages)
         timer.lap(.decode)
 
         let blobs = try store.finishLoad(pendingLoad)
-        var cardIndex: [String: Int] = [:]
-        var cardIds: [String] = []
+        var cardIndex: [CardKey: Int] = [:]
+        var cardKeys: [CardKey] = []
         var states: [CardState] = []
-        var recordCards = [Int](repeating: -1, count: messages.count)  // record -> index into cardIds
+        var recordCards = [Int](repeating: -1, count: messages.count)  // record -> index into cardKeys
         var fromUnfinished = 0
         for (j, result) in decoded.enumerated() {
             guard case .success(let tx) = result else { continue }
-            if let i = cardIndex[tx.cardId] {
+            let card = CardKey(partition: parts.all[slots[j]].partition, cardId: tx.cardId)
+            if let i = cardIndex[card] {
                 recordCards[j] = i
                 continue
             }
-            recordCards[j] = cardIds.count
-            cardIndex[tx.cardId] = cardIds.count
-            cardIds.append(tx.cardId)
+            recordCards[j] = cardKeys.count
+            cardIndex[card] = cardKeys.count
+            cardKeys.append(card)
             precondition(loadSlots[j] >= 0, "the decoder accepted a record without a key")
-            if let cached = inFlightStates[tx.cardId] {
+            if let cached = inFlightStates[card] {
                 states.append(cached.state)
                 fromUnfinished += 1
             } else if let blob = blobs[loadSlots[j]] {
@@ -126,7 +130,7 @@ extension Pipeline {
                 states.append(CardState())
             }
         }
-        var touched = [Bool](repeating: false, count: cardIds.count)
+        var touched = [Bool](repeating: false, count: cardKeys.count)
         if fromUnfinished > 0 { stats.update { $0.cardsFromUnfinishedBatches += fromUnfinished } }
         timer.lap(.load)
 
@@ -161,9 +165,9 @@ extension Pipeline {
             updates.append(PartitionUpdate(partition: parts.all[slot], expected: expected, updated: updated))
             lastOffsetsByPartition[parts.all[slot]] = last
         }
-        var cards: [(cardId: String, state: CardState)] = []
-        cards.reserveCapacity(cardIds.count)
-        for (i, id) in cardIds.enumerated() where touched[i] { cards.append((id, states[i])) }
+        var cards: [(key: CardKey, state: CardState)] = []
+        cards.reserveCapacity(cardKeys.count)
+        for (i, card) in cardKeys.enumerated() where touched[i] { cards.append((card, states[i])) }
         timer.lap(.compute)
 
         var retryFrom = parts.dictionary(firstOffsets)
@@ -171,7 +175,7 @@ extension Pipeline {
         return PreparedBatch(
             messages: messages, outcomes: outcomes, lastOffsets: lastOffsetsByPartition, updates: updates, cards: cards,
             recordSlots: slots, slotPartitions: parts.all, retryFrom: retryFrom, skipped: skipped,
-            modelVersion: model.version, stageNanos: timer.nanos)
+            misrouted: misrouted, modelVersion: model.version, stageNanos: timer.nanos)
     }
 
     /// Emit stage: produces the outputs and waits until Kafka has them (acknowledged, or committed in a transaction
@@ -194,7 +198,7 @@ extension Pipeline {
     func store(_ batch: PreparedBatch, _ encoded: EncodedOutputs, emittedMs: Int64) throws {
         var timer = StageTimer()
         if !batch.updates.isEmpty {
-            let cards = batch.cards.map { (cardId: $0.cardId, blob: $0.state.encoded()) }
+            let cards = batch.cards.map { (card: $0.key, blob: $0.state.encoded()) }
             try stateWriter.write(partitions: batch.updates, cards: cards, ttlMs: config.features.stateTTLMs)
         }
         for update in batch.updates { partitions[update.partition] = OwnedPartition(record: update.updated) }
@@ -209,6 +213,7 @@ extension Pipeline {
             s.batches += 1
             s.batchSizes.record(batch.messages.count)
             s.skippedAlreadyApplied += batch.skipped
+            s.misroutedRecords += batch.misrouted
             s.replayedWithoutOutputs += encoded.replayed
             s.modelVersion = batch.modelVersion
             s.record(encoded.shadow)

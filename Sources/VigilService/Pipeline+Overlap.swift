@@ -74,7 +74,7 @@ extension Pipeline {
         batchSequence += 1
         let handle = InFlightBatch(batch, sequence: batchSequence)
         inFlight.append(handle)
-        for card in batch.cards { inFlightStates[card.cardId] = (card.state, handle.sequence) }
+        for card in batch.cards { inFlightStates[card.key] = (card.state, handle.sequence) }
         let sequence = handle.sequence
         lifecycle.withLock { $0.handOver(sequence) }
         // Each stage asks the lifecycle first and reports to it before waking the pipeline thread (`finish*`).
@@ -133,8 +133,8 @@ extension Pipeline {
             inFlight.removeFirst()
             let removed = lifecycle.withLock { $0.removeOldestStored() }
             assert(removed == oldest.sequence, "the lifecycle and the handles agree on what is stored")
-            for card in oldest.batch.cards where inFlightStates[card.cardId]?.sequence == oldest.sequence {
-                inFlightStates[card.cardId] = nil
+            for card in oldest.batch.cards where inFlightStates[card.key]?.sequence == oldest.sequence {
+                inFlightStates[card.key] = nil
             }
             consecutiveFailures = 0
         }

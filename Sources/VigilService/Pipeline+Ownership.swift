@@ -7,6 +7,7 @@ extension Pipeline {
     /// Rebalance callback: claims each new partition in Redis (a new epoch fences any earlier owner) and starts it
     /// where Redis says its state ends. A partition Redis cannot be asked about now is claimed by the next batch.
     func assigned(_ tps: [TopicPartition]) -> [TopicPartition: Int64] {
+        refreshInputPartitionCount()
         var starts: [TopicPartition: Int64] = [:]
         let committed = (try? consumer.committed(tps, timeoutMs: config.kafkaTimeoutMs)) ?? [:]
         for tp in tps {
@@ -41,10 +42,17 @@ extension Pipeline {
         stats.update { $0.assignedPartitions = partitions.count }
     }
 
-    /// Claims `tp` and records how to start it.
+    /// Claims `tp` and records how to start it. If the Redis prefix belongs to another deployment (it registered
+    /// while this one's key was lost), claims nothing and stops the pipeline.
     @discardableResult
     func claim(_ tp: TopicPartition, committed: Int64?) throws -> StartPlan {
-        let record = try store.claimPartition(tp)
+        let record: PartitionRecord
+        do {
+            record = try store.claimPartition(tp, for: deployment)
+        } catch StateStoreError.otherDeployment(let conflict) {
+            halt(because: conflict)
+            throw StateStoreError.otherDeployment(conflict)
+        }
         let plan = StartPlan.make(record: record, committed: committed, emitted: partitions.emittedUntil(tp))
         partitions[tp] = OwnedPartition(record: record)
         if let until = plan.replayUntil {
@@ -73,6 +81,24 @@ extension Pipeline {
             rewoundThisBatch.insert(tp)
         }
         return rewound
+    }
+
+    /// This deployment, as registered under the Redis prefix.
+    var deployment: Deployment { Deployment(group: config.group, topic: config.topics.transactions) }
+
+    /// Stops consuming for good: another deployment holds the Redis prefix, so nothing may be claimed or written.
+    /// `PipelineService` ends with the reason, so `vigil serve` exits with it.
+    func halt(because conflict: DeploymentConflict) {
+        guard stats.snapshot.haltReason == nil else { return }  // every partition's claim finds it; say it once
+        logger.critical("another deployment holds the redis prefix, stopping", metadata: [
+            "redis.prefix": "\(conflict.prefix)", "owner.group": "\(conflict.owner.group)",
+            "owner.topic": "\(conflict.owner.topic)", "error": "\(conflict)",
+        ])
+        stats.update {
+            $0.haltReason = "\(conflict)"
+            $0.lastError = "\(conflict)"
+        }
+        requestStop()
     }
 
     /// While no records arrive, checks every few seconds that Redis still has what this instance stored for its

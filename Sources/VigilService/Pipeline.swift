@@ -37,7 +37,7 @@ public final class Pipeline: @unchecked Sendable {
     /// Batches handed to the encode, emit and store stages and not yet settled, oldest first (at most three), and the state of
     /// the cards they changed (with the sequence number of the batch that changed each last).
     var inFlight: [InFlightBatch] = []
-    var inFlightStates: [String: (state: CardState, sequence: Int)] = [:]
+    var inFlightStates: [CardKey: (state: CardState, sequence: Int)] = [:]
     var batchSequence = 0
     let encodeQueue = DispatchQueue(label: "vigil.pipeline.encode", qos: .userInitiated)
     let emitQueue = DispatchQueue(label: "vigil.pipeline.emit", qos: .userInitiated)

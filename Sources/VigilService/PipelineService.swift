@@ -8,6 +8,8 @@ import Synchronization
 /// commit, then leaves the consumer group. With `exitAtShutdownBound` (the `vigil serve` process), a stop that takes
 /// longer than `config.shutdownTimeoutMs` ends the process: what was not stored is processed again by the next owner,
 /// as after a crash, and Kubernetes' grace period is never exceeded.
+/// If the pipeline stops on its own (another deployment holds the Redis prefix), `run()` throws `PipelineHalted`, which
+/// ends the group and `vigil serve` with that reason.
 public struct PipelineService: Service {
     public let pipeline: Pipeline
     let exitAtShutdownBound: Bool
@@ -41,6 +43,7 @@ public struct PipelineService: Service {
         } onCancel: {
             stop()
         }
+        if let reason = pipeline.stats.snapshot.haltReason { throw PipelineHalted(reason: reason) }
     }
 
     /// After the shutdown bound, exits the process if the pipeline has not stopped by then.
@@ -68,4 +71,10 @@ public struct PipelineService: Service {
 final class Arc<Value: ~Copyable>: Sendable where Value: Sendable {
     let value: Value
     init(_ value: consuming Value) { self.value = value }
+}
+
+/// The pipeline stopped on its own and must not be restarted as it is (another deployment holds the Redis prefix).
+public struct PipelineHalted: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
 }

@@ -29,6 +29,12 @@ public final class PipelineStats: Sendable {
         public var replayedWithoutOutputs = 0
         /// Partitions whose state was rebuilt from the log.
         public var repairs = 0
+        /// Records on another partition than the input partitioner gives their key (`docs/partitioning.md`).
+        public var misroutedRecords = 0
+        /// The partitioner the input records are checked against (named, or learned with `auto`); nil if none.
+        public var inputPartitioner: String?
+        /// Why the pipeline stopped on its own, if it did (another deployment holds the Redis prefix).
+        public var haltReason: String?
         public var producerRebuilds = 0
         /// Copies of input messages (DLQ, late) sent without their body because Kafka refused them as they were.
         public var degradedCopies = 0

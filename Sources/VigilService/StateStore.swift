@@ -34,16 +34,58 @@ public struct FenceReport: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// One card's state in Redis: the card as one partition of the input topic saw it. A card published to two
+/// partitions (publishers with different partitioners) has two states, each exact for its partition and written only
+/// under that partition's fence (`docs/partitioning.md`).
+public struct CardKey: Hashable, Sendable {
+    public var partition: Int32
+    public var cardId: String
+
+    public init(partition: Int32, cardId: String) {
+        self.partition = partition
+        self.cardId = cardId
+    }
+}
+
+/// The Vigil deployment a Redis prefix belongs to: its consumer group and input topic (`{prefix}:deployment`).
+public struct Deployment: Sendable, Equatable {
+    public var group: String
+    public var topic: String
+
+    public init(group: String, topic: String) {
+        self.group = group
+        self.topic = topic
+    }
+}
+
+/// Another deployment holds the Redis prefix: sharing it would mix both deployments' partition records and cards.
+public struct DeploymentConflict: Error, Sendable, Equatable, CustomStringConvertible {
+    public var prefix: String
+    /// The deployment the prefix belongs to.
+    public var owner: Deployment
+    /// This instance's.
+    public var ours: Deployment
+
+    public var description: String {
+        "redis prefix '\(prefix)' belongs to consumer group '\(owner.group)' on topic '\(owner.topic)'; this instance is "
+            + "group '\(ours.group)' on topic '\(ours.topic)': use another --redis-prefix (or, if that deployment is "
+            + "gone for good, delete the key '\(prefix):deployment' and its keys)"
+    }
+}
+
 public enum StateStoreError: Error, CustomStringConvertible, Sendable {
     /// A partition's epoch or applied offset is not what this writer expects: another instance claimed it, or
     /// Redis lost writes. Nothing of the batch was written.
     case fenced(FenceReport)
+    /// The prefix belongs to another deployment; nothing was claimed.
+    case otherDeployment(DeploymentConflict)
     case redis(RedisError)
     case unexpectedReply(String)
 
     public var description: String {
         switch self {
         case .fenced(let report): "state write fenced: \(report)"
+        case .otherDeployment(let conflict): "\(conflict)"
         case .redis(let e): "\(e)"
         case .unexpectedReply(let s): "unexpected Redis reply: \(s)"
         }
@@ -86,10 +128,28 @@ public final class StateStore: @unchecked Sendable {
         return #KEYS - n
         """)
 
-    /// Claims a partition for a new owner: increments its epoch (fencing every earlier owner) and returns the record.
-    static let claimScript = RedisScript("""
-        local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
-        local current = redis.call('HMGET', KEYS[1], 'applied', 'max_event_ms')
+    /// Lua that makes sure the prefix belongs to this deployment (KEYS[1] the deployment key, ARGV[1] the group,
+    /// ARGV[2] the input topic): registers it if nobody holds the prefix (the first start, or after Redis lost the
+    /// key), returns `{'DEPLOYMENT', group, topic}` if another deployment does.
+    static let deploymentCheck = """
+        local owner = redis.call('HMGET', KEYS[1], 'group', 'topic')
+        if not owner[1] then
+          redis.call('HSET', KEYS[1], 'group', ARGV[1], 'topic', ARGV[2])
+        elseif owner[1] ~= ARGV[1] or owner[2] ~= ARGV[2] then
+          return {'DEPLOYMENT', owner[1], owner[2] or ''}
+        end
+        """
+
+    /// Registers the deployment, or reports the one that holds the prefix. KEYS: deployment key. ARGV: group, topic.
+    static let deploymentScript = RedisScript(deploymentCheck + "\nreturn {'OK'}")
+
+    /// Claims a partition for a new owner, if the prefix is this deployment's (checked in the same script, so a
+    /// deployment that lost its key while another registered cannot claim): increments its epoch (fencing every
+    /// earlier owner) and returns the record. KEYS: deployment key, partition key. ARGV: group, topic.
+    static let claimScript = RedisScript(deploymentCheck + """
+
+        local epoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1)
+        local current = redis.call('HMGET', KEYS[2], 'applied', 'max_event_ms')
         return {current[1] or '', current[2] or '', epoch}
         """)
 
@@ -99,9 +159,10 @@ public final class StateStore: @unchecked Sendable {
         self.prefix = prefix
     }
 
-    /// `{prefix}:card:`, to which a card id's bytes are appended.
-    var cardKeyPrefix: [UInt8] { Array("\(prefix):card:".utf8) }
+    /// `{prefix}:card:{partition}:`, to which a card id's bytes are appended (the input topic is the only one).
+    func cardKeyPrefix(partition: Int32) -> [UInt8] { Array("\(prefix):card:\(partition):".utf8) }
     func partitionKey(_ tp: TopicPartition) -> String { "\(prefix):part:\(tp.topic):\(tp.partition)" }
+    var deploymentKey: String { "\(prefix):deployment" }
 
     /// The live connection, (re)connecting if needed.
     func live() throws(StateStoreError) -> RedisConnection {
@@ -127,14 +188,34 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
-    /// Claims a partition on assignment: a new epoch that fences earlier owners, and what Redis knows of it.
-    public func claimPartition(_ tp: TopicPartition) throws(StateStoreError) -> PartitionRecord {
-        let key = Array(partitionKey(tp).utf8)
-        let reply = try run { c throws(RedisError) in try c.eval(Self.claimScript, keys: [key], args: []) }
+    /// Registers `deployment` as the owner of the prefix (at start, before anything is claimed), or throws
+    /// `.otherDeployment` naming the deployment that holds it.
+    public func register(_ deployment: Deployment) throws(StateStoreError) {
+        let keys = [Array(deploymentKey.utf8)]
+        let args = [Array(deployment.group.utf8), Array(deployment.topic.utf8)]
+        let reply = try run { c throws(RedisError) in try c.eval(Self.deploymentScript, keys: keys, args: args) }
+        if let conflict = conflict(in: reply, ours: deployment) { throw .otherDeployment(conflict) }
+        guard reply.array?.first?.string == "OK" else { throw .unexpectedReply("deployment check: \(reply)") }
+    }
+
+    /// Claims a partition on assignment: a new epoch that fences earlier owners, and what Redis knows of it. Throws
+    /// `.otherDeployment` (claiming nothing) if the prefix belongs to another deployment.
+    public func claimPartition(_ tp: TopicPartition, for deployment: Deployment) throws(StateStoreError) -> PartitionRecord {
+        let keys = [Array(deploymentKey.utf8), Array(partitionKey(tp).utf8)]
+        let args = [Array(deployment.group.utf8), Array(deployment.topic.utf8)]
+        let reply = try run { c throws(RedisError) in try c.eval(Self.claimScript, keys: keys, args: args) }
+        if let conflict = conflict(in: reply, ours: deployment) { throw .otherDeployment(conflict) }
         guard let fields = reply.array, fields.count == 3, let epoch = fields[2].int else {
             throw .unexpectedReply("claim of \(tp): \(reply)")
         }
         return PartitionRecord(applied: Self.int(fields[0]), maxEventMs: Self.int(fields[1]), epoch: epoch)
+    }
+
+    /// The deployment named by a `{'DEPLOYMENT', group, topic}` reply of `deploymentCheck`, if it is one.
+    func conflict(in reply: RedisReply, ours: Deployment) -> DeploymentConflict? {
+        guard let fields = reply.array, fields.count == 3, fields[0].string == "DEPLOYMENT" else { return nil }
+        let owner = Deployment(group: fields[1].string ?? "", topic: fields[2].string ?? "")
+        return DeploymentConflict(prefix: prefix, owner: owner, ours: ours)
     }
 
     /// Reads one partition's record without claiming it.
@@ -157,11 +238,12 @@ public final class StateStore: @unchecked Sendable {
     }
 
     /// Sends the load of one batch and returns at once, so the caller can work while Redis answers: for every
-    /// partition an HMGET of its applied offset and epoch, and one MGET of the cards (ids as bytes: a transaction's
-    /// Kafka key is its card id; ids may repeat, each gets its own slot). Each partition may be in any of the records
-    /// given: with batches in flight, Redis holds the record before them or one that one of them writes.
-    /// `finishLoad` must be called before anything else is sent through this store.
-    public func startLoad(cardIdBytes: [[UInt8]], verifying owned: [(TopicPartition, [PartitionRecord])])
+    /// partition an HMGET of its applied offset and epoch, and one MGET of the cards (each the card's state on one
+    /// input partition, its id as bytes: a transaction's Kafka key is its card id; cards may repeat, each gets its
+    /// own slot). Each partition may be in any of the records given: with batches in flight, Redis holds the record
+    /// before them or one that one of them writes. `finishLoad` must be called before anything else is sent through
+    /// this store.
+    public func startLoad(cards: [(partition: Int32, idBytes: [UInt8])], verifying owned: [(TopicPartition, [PartitionRecord])])
         throws(StateStoreError) -> PendingLoad
     {
         var commands: [RedisCommand] = []
@@ -172,16 +254,19 @@ public final class StateStore: @unchecked Sendable {
             check.append("epoch")
             commands.append(check)
         }
-        if !cardIdBytes.isEmpty {
-            let keyPrefix = cardKeyPrefix
+        if !cards.isEmpty {
+            var keyPrefixes = CardKeyPrefixes(store: self)
             var mget = RedisCommand("MGET")
-            mget.reserveCapacity(arguments: cardIdBytes.count, bytes: cardIdBytes.count * (keyPrefix.count + 32))
-            for id in cardIdBytes { id.withUnsafeBytes { mget.append(keyPrefix, $0) } }
+            mget.reserveCapacity(arguments: cards.count, bytes: cards.count * (prefix.utf8.count + 40))
+            for card in cards {
+                let keyPrefix = keyPrefixes[card.partition]
+                card.idBytes.withUnsafeBytes { mget.append(keyPrefix, $0) }
+            }
             commands.append(mget)
         }
         guard !commands.isEmpty else { return PendingLoad(pipeline: nil, cardCount: 0, owned: owned) }
         let pipeline = try run { c throws(RedisError) in try c.startPipeline(commands) }
-        return PendingLoad(pipeline: pipeline, cardCount: cardIdBytes.count, owned: owned)
+        return PendingLoad(pipeline: pipeline, cardCount: cards.count, owned: owned)
     }
 
     /// Reads the replies of `startLoad`: the blobs in the order of its ids (nil where Redis has none), after checking
@@ -209,14 +294,15 @@ public final class StateStore: @unchecked Sendable {
 
     /// Writes one batch atomically: fails with `.fenced` (writing nothing) if any partition's applied offset is not
     /// the expected one.
-    public func write(partitions: [PartitionUpdate], cards: [(cardId: String, blob: [UInt8])], ttlMs: Int64)
+    public func write(partitions: [PartitionUpdate], cards: [(card: CardKey, blob: [UInt8])], ttlMs: Int64)
         throws(StateStoreError)
     {
         var command = RedisCommand(evalSHA: Self.batchScript, keyCount: partitions.count + cards.count)
         for p in partitions { command.append(partitionKey(p.partition)) }
-        let keyPrefix = cardKeyPrefix
+        var keyPrefixes = CardKeyPrefixes(store: self)
         for card in cards {
-            var id = card.cardId
+            let keyPrefix = keyPrefixes[card.card.partition]
+            var id = card.card.cardId
             id.withUTF8 { command.append(keyPrefix, UnsafeRawBufferPointer($0)) }
         }
         command.append(Int64(partitions.count))
@@ -249,5 +335,25 @@ public final class StateStore: @unchecked Sendable {
     /// Checks that Redis answers.
     public func ping() throws(StateStoreError) {
         _ = try run { c throws(RedisError) in try c.send("PING") }
+    }
+}
+
+/// The card key prefix of each partition, built once per batch (records come in runs per partition, so this is
+/// usually one comparison per card).
+struct CardKeyPrefixes {
+    let store: StateStore
+    private var last: (partition: Int32, prefix: [UInt8])?
+    private var built: [Int32: [UInt8]] = [:]
+
+    init(store: StateStore) { self.store = store }
+
+    subscript(partition: Int32) -> [UInt8] {
+        mutating get {
+            if let last, last.partition == partition { return last.prefix }
+            let prefix = built[partition] ?? store.cardKeyPrefix(partition: partition)
+            built[partition] = prefix
+            last = (partition, prefix)
+            return prefix
+        }
     }
 }

@@ -7,7 +7,8 @@ public struct VigilConfig: Sendable {
     public var brokers = "127.0.0.1:9092"
     public var redisHost = "127.0.0.1"
     public var redisPort = 6379
-    /// Key prefix in Redis; separate deployments sharing a Redis need separate prefixes.
+    /// Key prefix in Redis; separate deployments sharing a Redis need separate prefixes (a prefix belongs to one
+    /// consumer group and input topic: `{prefix}:deployment`, checked at start and on every claim).
     public var redisPrefix = "vigil"
     public var group = "vigil"
     public var topics = Topics()
@@ -32,6 +33,9 @@ public struct VigilConfig: Sendable {
     public var sessionTimeoutMs = 10_000
     /// How long to wait for the broker to acknowledge a batch's outputs before the batch is retried.
     public var produceTimeoutMs = 30_000
+    /// The partitioner the payment systems use for the input topic; records on other partitions are counted as
+    /// misrouted (`docs/partitioning.md`).
+    public var inputPartitioner = InputPartitioner.auto
     /// Extra librdkafka properties (`--kafka-property key=value`), applied to the consumer and producer.
     public var kafkaProperties: [String: String] = [:]
     public var clientId = "vigil"

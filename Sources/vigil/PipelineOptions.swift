@@ -47,6 +47,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Shadow verdicts topic, written while a shadow model is set (env VIGIL_TOPIC_SHADOW).")
     var topicShadow = Environment.string("VIGIL_TOPIC_SHADOW", "fraud.shadow")
 
+    @Option(help: "Partitioner of the payment systems publishing to the input topic: murmur2 (Java's default), crc32 (librdkafka's default consistent_random), auto (learn which of the two) or none; records on other partitions are counted as misrouted (env VIGIL_INPUT_PARTITIONER).")
+    var inputPartitioner = Environment.string("VIGIL_INPUT_PARTITIONER", "auto")
+
     @Option(help: "Allowed out-of-orderness in ms: the watermark trails the highest event time by this (env VIGIL_OUT_OF_ORDERNESS_MS).")
     var outOfOrdernessMs = Environment.int("VIGIL_OUT_OF_ORDERNESS_MS", 300_000)
 
@@ -119,6 +122,9 @@ struct PipelineOptions: ParsableArguments {
         c.topics.late = topicLate
         c.topics.dlq = topicDlq
         c.topics.shadow = topicShadow
+        if let partitioner = InputPartitioner(rawValue: inputPartitioner) { c.inputPartitioner = partitioner } else {
+            problems.append("--input-partitioner must be murmur2, crc32, auto or none, got '\(inputPartitioner)'")
+        }
         var mccs = Set<UInt16>()
         for item in riskyMccs.split(separator: ",") {
             let text = item.trimmingCharacters(in: .whitespaces)

@@ -29,6 +29,7 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        try registerDeployment(config, logger: logger)
         let pipeline = try Pipeline(config: config, models: models, logger: logger)
         var services: [any Service] = [PipelineService(pipeline: pipeline, exitAtShutdownBound: true), watcher]
         if let port = config.httpPort {
@@ -44,5 +45,20 @@ struct Serve: AsyncParsableCommand {
             logger: logger
         )
         try await group.run()
+    }
+
+    /// Refuses to start if another deployment (consumer group, input topic) holds the Redis prefix: both would claim
+    /// the same partition records and card keys. If Redis cannot be asked now, the check is left to the claims.
+    func registerDeployment(_ config: VigilConfig, logger: Logger) throws {
+        let store = StateStore(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
+        do {
+            try store.register(Deployment(group: config.group, topic: config.topics.transactions))
+        } catch StateStoreError.otherDeployment(let conflict) {
+            throw conflict
+        } catch {
+            logger.warning("could not check the redis prefix at start; it is checked again when partitions are claimed", metadata: [
+                "error": "\(error)",
+            ])
+        }
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
 import Kafka
 import VigilCore
+import VigilService
 import XCTest
 
 /// What the contract says Vigil must emit for an input topic, computed independently of the pipeline: replays each
 /// partition in offset order with `ReferenceFeatures` (the catalog's definitions over the full history) and its own
-/// future-date and lateness bookkeeping.
+/// future-date and lateness bookkeeping. A card's history is what its partition saw (`P` is "earlier in partition
+/// order"): a card published to two partitions has two histories.
 struct ContractOracle {
     enum Expected {
         case decision(Transaction, FeatureVector, Score)
@@ -16,7 +18,7 @@ struct ContractOracle {
     var expected: [(message: KafkaMessage, outcome: Expected)] = []
 
     init(input: [KafkaMessage], model: CompiledModel, config: FeatureConfig) {
-        var histories: [String: [Transaction]] = [:]
+        var histories: [CardKey: [Transaction]] = [:]
         var maxEvent: [Int32: Int64] = [:]
         // The records were published on this machine before Vigil read them, so each one's timestamp was behind the
         // wall clock when Vigil decided it: the contract's reference time is the timestamp.
@@ -35,9 +37,10 @@ struct ContractOracle {
                     expected.append((message, .late(tx)))
                     continue
                 }
-                let features = ReferenceFeatures.compute(tx, history: histories[tx.cardId, default: []], config: config)
+                let card = CardKey(partition: message.partition, cardId: tx.cardId)
+                let features = ReferenceFeatures.compute(tx, history: histories[card, default: []], config: config)
                 expected.append((message, .decision(tx, features, model.score(features))))
-                histories[tx.cardId, default: []].append(tx)
+                histories[card, default: []].append(tx)
                 maxEvent[message.partition] = max(maxEvent[message.partition] ?? .min, tx.eventTimeMs)
             }
         }
