@@ -37,6 +37,10 @@ extension Pipeline {
         var marks: [TopicPartition: Int64] = [:]
         for tp in tps { if let until = partitions.emittedUntil(tp) { marks[tp] = until } }
         if !marks.isEmpty { commitEmitted(marks, async: isStopRequested) }
+        if var outage = redisOutage {
+            resume(outage.revoked(tps))
+            redisOutage = outage
+        }
         partitions.revoke(tps)
         logger.info("partitions revoked", metadata: ["partitions": "\(tps.sorted().map(\.description).joined(separator: ","))"])
         stats.update { $0.assignedPartitions = partitions.count }

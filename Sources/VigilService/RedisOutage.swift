@@ -21,6 +21,18 @@ struct RedisOutage {
         resumeAt[tp] = min(resumeAt[tp] ?? offset, offset)
     }
 
+    /// The group took `tps` away during the outage: returns those that were paused, to be resumed before they go
+    /// (librdkafka keeps a partition's pause across a revoke and a new assignment, which would stall it for good),
+    /// and forgets them: a new assignment starts where its claim says, and is paused again while the outage lasts.
+    mutating func revoked(_ tps: [TopicPartition]) -> [TopicPartition] {
+        let wasPaused = tps.filter { paused.contains($0) }
+        for tp in tps {
+            paused.remove(tp)
+            resumeAt[tp] = nil
+        }
+        return wasPaused
+    }
+
     /// Pauses (through `pause`) every partition of `assigned` not paused yet: also those assigned during the outage.
     mutating func pauseNew(_ assigned: [TopicPartition], _ pause: ([TopicPartition]) -> Void) {
         let new = assigned.filter { !paused.contains($0) }

@@ -19,6 +19,17 @@ final class RedisOutageTests: XCTestCase {
         XCTAssertEqual(outage.paused, [a, b, c])
     }
 
+    func testRevokedPartitionsAreResumedAndForgotten() {
+        var outage = RedisOutage(since: Date(), resumeAt: [a: 10, b: 20])
+        outage.pauseNew([a, b]) { _ in }
+        XCTAssertEqual(outage.revoked([a, c]), [a], "only what was paused is resumed")
+        XCTAssertEqual(outage.paused, [b])
+        XCTAssertEqual(outage.resumeAt, [b: 20], "a new assignment starts where its claim says")
+        var paused: [TopicPartition] = []
+        outage.pauseNew([a, b]) { paused += $0 }
+        XCTAssertEqual(paused, [a], "assigned again during the outage: paused again")
+    }
+
     func testRecordsArrivingDuringTheOutageLowerWhereTheirPartitionResumes() {
         var outage = RedisOutage(since: Date(), resumeAt: [a: 10, b: 50])
         outage.arrived(a, at: 12)  // after the failed batch's start: the start stays
