@@ -15,6 +15,9 @@ public struct JSONWriter: Sendable {
     private var hasElements: UInt64 = 0
     /// A key was just written, so the next value needs no comma.
     private var afterKey = false
+    /// Doubles go through the runtime formatter (it passed its self-check); decided once per writer, so the hot path
+    /// reads a field, not a global.
+    private let runtimeFormatter = ShortestDouble.usesRuntimeFormatter
 
     public init(capacity: Int = 512) {
         bytes = []
@@ -100,12 +103,13 @@ public struct JSONWriter: Sendable {
             return
         }
         let comma = takeComma()
+        let runtime = runtimeFormatter
         // `description`'s text, the shortest round-trip form, which is valid
         // JSON for finite values ("0.9731", "1e-07", "1.5e+300").
         appendToken(maxBytes: 1 &+ ShortestDouble.bufferSize) { out in
             var n = 0
             if comma { out[0] = JSONByte.comma; n = 1 }
-            return n &+ ShortestDouble.write(v, to: out + n)
+            return n &+ ShortestDouble.write(v, to: out + n, runtime: runtime)
         }
     }
 

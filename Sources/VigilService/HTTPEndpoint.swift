@@ -81,6 +81,9 @@ public final class HTTPEndpoint: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// Connections accepted so far (for tests that need a client to be in the server's hands).
+    var acceptedConnections: Int { loop.acceptedCount }
+
     /// Starts serving on a new thread. Does nothing if already started or stopped.
     public func start() {
         condition.lock()
@@ -176,6 +179,13 @@ private final class AcceptLoop: @unchecked Sendable {
     private let handler: @Sendable (String) -> HTTPResponse
     private let lock = NSLock()
     private var open = true
+    private var accepted = 0
+
+    var acceptedCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return accepted
+    }
 
     init(listener: Int32, wakeRead: Int32, wakeWrite: Int32, handler: @escaping @Sendable (String) -> HTTPResponse) {
         self.listener = listener
@@ -213,6 +223,9 @@ private final class AcceptLoop: @unchecked Sendable {
             }
             do {
                 let connection = try POSIX.accept(listener)
+                lock.lock()
+                accepted += 1
+                lock.unlock()
                 serve(connection)
             } catch {
                 switch error.code {

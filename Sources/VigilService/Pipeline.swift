@@ -106,6 +106,7 @@ public final class Pipeline: @unchecked Sendable {
             "fetch.wait.max.ms": "10",
             "socket.nagle.disable": "true",
             "isolation.level": "read_committed",
+            "allow.auto.create.topics": "false",
         ]
         for (k, v) in config.kafkaProperties { properties[k] = v }
         return properties

@@ -58,6 +58,15 @@ public struct VigilConfig: Sendable {
     /// next transaction). Needed where the broker does not commit transactional offsets (librdkafka's mock
     /// cluster); on a real broker it repeats what the transaction committed and costs one round trip per batch.
     public var plainCommitAfterTransaction = true
+    /// How long the checks at start (`StartupChecks`) wait for a broker and for Redis to answer before Vigil gives up
+    /// and exits, naming the setting.
+    public var startupTimeoutMs = 10_000
+    /// Start even when Redis's `maxmemory-policy` may evict keys (a warning is logged). Off: such a Redis is refused
+    /// at start, because an evicted card key silently restarts that card's features from zero.
+    public var allowEvictingRedis = false
+
+    /// The longest out-of-orderness, lateness, and the two together: 7 days.
+    public static let maxLatenessBoundsMs = 7 * Windows.day
 
     public init() {}
 
@@ -79,10 +88,20 @@ public struct VigilConfig: Sendable {
         if Set(names).count != names.count { problems.append("topic names must all differ: \(names.joined(separator: ", "))") }
         if !(1...100_000).contains(batchSize) { problems.append("batch size must be 1-100000, got \(batchSize)") }
         if !(0...10_000).contains(batchWaitMs) { problems.append("batch wait must be 0-10000 ms, got \(batchWaitMs)") }
-        if features.outOfOrdernessMs < 0 { problems.append("out-of-orderness must be >= 0") }
-        if features.latenessMs < 0 { problems.append("lateness must be >= 0") }
-        if features.outOfOrdernessMs + features.latenessMs > 7 * Windows.day {
-            problems.append("out-of-orderness plus lateness must be at most 7 days")
+        // Each bound is checked alone first, so that their sum cannot overflow.
+        let latenessRange = 0...Self.maxLatenessBoundsMs
+        let outOfOrderness = features.outOfOrdernessMs, lateness = features.latenessMs
+        if !latenessRange.contains(outOfOrderness) {
+            problems.append("out-of-orderness must be 0-\(Self.maxLatenessBoundsMs) ms (7 days), got \(outOfOrderness)")
+        }
+        if !latenessRange.contains(lateness) {
+            problems.append("lateness must be 0-\(Self.maxLatenessBoundsMs) ms (7 days), got \(lateness)")
+        }
+        if latenessRange.contains(outOfOrderness), latenessRange.contains(lateness),
+           outOfOrderness + lateness > Self.maxLatenessBoundsMs {
+            problems.append(
+                "out-of-orderness plus lateness must be at most 7 days (\(Self.maxLatenessBoundsMs) ms), got "
+                    + "\(outOfOrderness + lateness)")
         }
         if features.maxFutureMs <= 0 {
             problems.append(
@@ -104,6 +123,9 @@ public struct VigilConfig: Sendable {
         if readyMaxLag < 0 { problems.append("ready max lag must be >= 0") }
         if !(1000...3_600_000).contains(kafkaTimeoutMs) { problems.append("kafka timeout must be 1000-3600000 ms") }
         if !(1000...600_000).contains(shutdownTimeoutMs) { problems.append("shutdown timeout must be 1000-600000 ms, got \(shutdownTimeoutMs)") }
+        if !(1000...300_000).contains(startupTimeoutMs) {
+            problems.append("startup timeout must be 1000-300000 ms, got \(startupTimeoutMs)")
+        }
         if let id = transactionalId, id.isEmpty || id.utf8.count > 200 {
             problems.append("transactional id must be 1-200 bytes")
         }

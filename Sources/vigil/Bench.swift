@@ -59,6 +59,9 @@ struct Bench: ParsableCommand {
         let held = before.map(\.events.count).reduce(0, +)
         print("traffic: \(decoded.count) transactions, \(cards) cards, \(String(format: "%.1f", Double(held) / Double(before.count))) held events per card on average")
 
+        if let disagreement = ShortestDouble.selfCheck().disagreement {
+            print("number formatter self-check failed, doubles go through Double.description (slower): \(disagreement)")
+        }
         var sink = 0.0
         let allocations = AllocationCounter()
         if allocations == nil {

@@ -61,6 +61,7 @@ struct Demo: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "vigil.demo")
+        StartupChecks.logNumberFormatter(logger)
         let out = DemoConsole()
 
         out.line("Starting the embedded Kafka (librdkafka mock cluster)...")

@@ -21,7 +21,7 @@ struct PipelineOptions: ParsableArguments {
     var mode = Environment.string("VIGIL_MODE", "exactly-once")
 
     @Option(help: "Transactional id in exactly-once mode; default vigil-<group>-<host>-<pid> (env VIGIL_TRANSACTIONAL_ID).")
-    var transactionalId = ProcessInfo.processInfo.environment["VIGIL_TRANSACTIONAL_ID"]
+    var transactionalId = Environment.optionalString("VIGIL_TRANSACTIONAL_ID")
 
     @Option(help: "Model file; reloaded when it changes and on SIGHUP. With --model-source redis, only used until a model is published in Redis (env VIGIL_MODEL).")
     var model = Environment.string("VIGIL_MODEL", "models/baseline.json")
@@ -50,41 +50,47 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Partitioner of the payment systems publishing to the input topic: murmur2 (Java's default), crc32 (librdkafka's default consistent_random), auto (learn which of the two) or none; records on other partitions are counted as misrouted (env VIGIL_INPUT_PARTITIONER).")
     var inputPartitioner = Environment.string("VIGIL_INPUT_PARTITIONER", "auto")
 
-    @Option(help: "Allowed out-of-orderness in ms: the watermark trails the highest event time by this (env VIGIL_OUT_OF_ORDERNESS_MS).")
+    @Option(parsing: .unconditional, help: "Allowed out-of-orderness in ms: the watermark trails the highest event time by this (env VIGIL_OUT_OF_ORDERNESS_MS).")
     var outOfOrdernessMs = Environment.int("VIGIL_OUT_OF_ORDERNESS_MS", 300_000)
 
-    @Option(help: "Allowed lateness in ms behind the watermark before a transaction goes to the late topic (env VIGIL_LATENESS_MS).")
+    @Option(parsing: .unconditional, help: "Allowed lateness in ms behind the watermark before a transaction goes to the late topic (env VIGIL_LATENESS_MS).")
     var latenessMs = Environment.int("VIGIL_LATENESS_MS", 3_600_000)
 
-    @Option(help: "How far in ms a transaction may be dated ahead of the clock (the wall clock, or the record's Kafka timestamp if earlier); further ahead goes to the DLQ as out_of_range:event_time_ms (env VIGIL_MAX_FUTURE_MS).")
+    @Option(parsing: .unconditional, help: "How far in ms a transaction may be dated ahead of the clock (the wall clock, or the record's Kafka timestamp if earlier); further ahead goes to the DLQ as out_of_range:event_time_ms (env VIGIL_MAX_FUTURE_MS).")
     var maxFutureMs = Environment.int("VIGIL_MAX_FUTURE_MS", 86_400_000)
 
     @Option(help: "Comma-separated high-risk MCCs (env VIGIL_RISKY_MCCS).")
     var riskyMccs = Environment.string("VIGIL_RISKY_MCCS", "4829,5967,6051,7995")
 
-    @Option(help: "Most records per batch (env VIGIL_BATCH_SIZE).")
+    @Option(parsing: .unconditional, help: "Most records per batch (env VIGIL_BATCH_SIZE).")
     var batchSize = Environment.int("VIGIL_BATCH_SIZE", 2000)
 
-    @Option(help: "Longest wait in ms for the first record of a batch (env VIGIL_BATCH_WAIT_MS).")
+    @Option(parsing: .unconditional, help: "Longest wait in ms for the first record of a batch (env VIGIL_BATCH_WAIT_MS).")
     var batchWaitMs = Environment.int("VIGIL_BATCH_WAIT_MS", 20)
 
-    @Flag(help: "Process one batch at a time instead of preparing the next while the previous one's outputs and state are written; for comparison (env VIGIL_SERIAL_BATCHES=1).")
-    var serialBatches = Environment.string("VIGIL_SERIAL_BATCHES", "0") == "1"
+    @Flag(inversion: .prefixedNo, help: "Process one batch at a time instead of preparing the next while the previous one's outputs and state are written; for comparison (env VIGIL_SERIAL_BATCHES=1).")
+    var serialBatches = Environment.bool("VIGIL_SERIAL_BATCHES", false)
 
-    @Option(help: "Consumer group session timeout in ms (env VIGIL_SESSION_TIMEOUT_MS).")
+    @Option(parsing: .unconditional, help: "Consumer group session timeout in ms (env VIGIL_SESSION_TIMEOUT_MS).")
     var sessionTimeoutMs = Environment.int("VIGIL_SESSION_TIMEOUT_MS", 10_000)
 
-    @Option(help: "Longest time in ms a stop (SIGTERM, SIGINT) may take; batches not stored by then are processed again by the next owner, as after a crash (env VIGIL_SHUTDOWN_TIMEOUT_MS).")
+    @Option(parsing: .unconditional, help: "Longest time in ms a stop (SIGTERM, SIGINT) may take; batches not stored by then are processed again by the next owner, as after a crash (env VIGIL_SHUTDOWN_TIMEOUT_MS).")
     var shutdownTimeoutMs = Environment.int("VIGIL_SHUTDOWN_TIMEOUT_MS", 20_000)
 
-    @Flag(help: "Exactly-once: rely on each transaction to commit the consumed offsets, without repeating them in a plain commit after it. Right for a real broker (saves a round trip per batch); librdkafka's mock cluster needs the plain commit (env VIGIL_TRANSACTIONAL_OFFSETS_ONLY=1).")
-    var transactionalOffsetsOnly = Environment.string("VIGIL_TRANSACTIONAL_OFFSETS_ONLY", "0") == "1"
+    @Flag(inversion: .prefixedNo, help: "Exactly-once: rely on each transaction to commit the consumed offsets, without repeating them in a plain commit after it. Right for a real broker (saves a round trip per batch); librdkafka's mock cluster needs the plain commit (env VIGIL_TRANSACTIONAL_OFFSETS_ONLY=1).")
+    var transactionalOffsetsOnly = Environment.bool("VIGIL_TRANSACTIONAL_OFFSETS_ONLY", false)
 
-    @Option(help: "Port of /healthz, /readyz and /metrics; 0 picks a free port, -1 turns it off (env VIGIL_HTTP_PORT).")
+    @Option(parsing: .unconditional, help: "Port of /healthz, /readyz and /metrics; 0 picks a free port, -1 turns it off (env VIGIL_HTTP_PORT).")
     var httpPort = Environment.int("VIGIL_HTTP_PORT", 8686)
 
-    @Option(help: "/readyz reports not ready when the total lag exceeds this many records (env VIGIL_READY_MAX_LAG).")
+    @Option(parsing: .unconditional, help: "/readyz reports not ready when the total lag exceeds this many records (env VIGIL_READY_MAX_LAG).")
     var readyMaxLag = Environment.int("VIGIL_READY_MAX_LAG", 100_000)
+
+    @Option(parsing: .unconditional, help: "How long in ms the checks at start wait for a broker and for Redis to answer before Vigil exits, naming the setting (env VIGIL_STARTUP_TIMEOUT_MS).")
+    var startupTimeoutMs = Environment.int("VIGIL_STARTUP_TIMEOUT_MS", 10_000)
+
+    @Flag(inversion: .prefixedNo, help: "Start even if Redis's maxmemory-policy may evict keys (anything but noeviction); an evicted card silently restarts its features from zero. Without it such a Redis is refused at start (env VIGIL_ALLOW_EVICTING_REDIS=1).")
+    var allowEvictingRedis = Environment.bool("VIGIL_ALLOW_EVICTING_REDIS", false)
 
     @Option(name: .customLong("kafka-property"), help: "Extra librdkafka property KEY=VALUE, repeatable.")
     var kafkaProperties: [String] = []
@@ -95,7 +101,8 @@ struct PipelineOptions: ParsableArguments {
     /// The validated configuration, or a `ValidationError` listing every problem.
     func config() throws -> VigilConfig {
         var c = VigilConfig()
-        var problems: [String] = []
+        // Environment variables that are set but unusable (read while ArgumentParser built this value).
+        var problems: [String] = Environment.problems
         c.brokers = brokers
         let redisParts = redis.split(separator: ":")
         if redisParts.count == 2, let port = Int(redisParts[1]) {
@@ -107,7 +114,7 @@ struct PipelineOptions: ParsableArguments {
         c.redisPrefix = redisPrefix
         c.group = group
         c.modelPath = model
-        c.shadowModelPath = shadowModel ?? ProcessInfo.processInfo.environment["VIGIL_SHADOW_MODEL"].flatMap { $0.isEmpty ? nil : $0 }
+        c.shadowModelPath = shadowModel ?? Environment.optionalString("VIGIL_SHADOW_MODEL")
         if let source = ModelSource(rawValue: modelSource) { c.modelSource = source } else {
             problems.append("--model-source must be file or redis, got '\(modelSource)'")
         }
@@ -135,6 +142,7 @@ struct PipelineOptions: ParsableArguments {
         c.features = FeatureConfig(
             outOfOrdernessMs: Int64(outOfOrdernessMs), latenessMs: Int64(latenessMs), highRiskMccs: mccs,
             maxFutureMs: Int64(maxFutureMs))
+        if httpPort < -1 { problems.append("--http-port must be -1 (off), 0 (any free port) or 1-65535, got \(httpPort)") }
         c.httpPort = httpPort < 0 ? nil : httpPort
         c.readyMaxLag = Int64(readyMaxLag)
         c.batchSize = batchSize
@@ -143,6 +151,8 @@ struct PipelineOptions: ParsableArguments {
         c.sessionTimeoutMs = sessionTimeoutMs
         c.shutdownTimeoutMs = shutdownTimeoutMs
         c.plainCommitAfterTransaction = !transactionalOffsetsOnly
+        c.startupTimeoutMs = startupTimeoutMs
+        c.allowEvictingRedis = allowEvictingRedis
         for property in kafkaProperties {
             guard let eq = property.firstIndex(of: "="), eq != property.startIndex else {
                 problems.append("--kafka-property must be KEY=VALUE, got '\(property)'")

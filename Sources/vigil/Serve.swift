@@ -13,6 +13,9 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let config = try options.config()
         let logger = options.makeLogger("vigil")
+        // Brokers, topics and Redis answer as configured, or Vigil stops here naming the setting (StartupChecks).
+        let checks = StartupChecks(config: config, logger: logger)
+        let start = try await checks.run()
         let models: ModelHolder
         let watcher: ModelWatcher
         do {
@@ -31,19 +34,27 @@ struct Serve: AsyncParsableCommand {
         }
         try registerDeployment(config, logger: logger)
         let pipeline = try Pipeline(config: config, models: models, logger: logger)
-        var services: [any Service] = [PipelineService(pipeline: pipeline, exitAtShutdownBound: true), watcher]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: PipelineService(pipeline: pipeline, exitAtShutdownBound: true)), .init(service: watcher),
+        ]
         if let port = config.httpPort {
             do {
-                services.append(try HealthService(pipeline: pipeline, port: port, logger: logger))
+                services.append(.init(service: try HealthService(pipeline: pipeline, port: port, logger: logger)))
             } catch {
                 throw ValidationError("--http-port \(port): \(error)")
             }
         }
-        let group = ServiceGroup(
+        if !start.redisAnswered {
+            // Redis's eviction policy is checked when Redis answers; a refusal then stops the group gracefully.
+            services.append(.init(
+                service: RedisPolicyWatch(checks: checks, logger: logger),
+                successTerminationBehavior: .ignore, failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
-        )
+        ))
         try await group.run()
     }
 

@@ -23,7 +23,7 @@ final class JSONWriterDoubleTests: XCTestCase {
             for fill: UInt8 in [0, 0x41, 0xFF, 0x2E] {
                 let text = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: ShortestDouble.bufferSize) { buffer in
                     buffer.initialize(repeating: fill)
-                    let count = ShortestDouble.write(value, to: buffer.baseAddress!)
+                    let count = ShortestDouble.writeWithRuntime(value, to: buffer.baseAddress!)
                     return String(decoding: buffer[..<count], as: UTF8.self)
                 }
                 XCTAssertEqual(text, value.description, "fill \(fill)")
@@ -206,9 +206,11 @@ final class JSONWriterDoubleTests: XCTestCase {
 
     // MARK: Reference encoding (the writer's method before it wrote doubles itself)
 
+    /// The runtime formatter itself, not `write` (which would fall back to `description` if the runtime drifted, and
+    /// so hide the drift from these tests).
     static func shortest(_ value: Double) -> String {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: ShortestDouble.bufferSize) { buffer in
-            let count = ShortestDouble.write(value, to: buffer.baseAddress!)
+            let count = ShortestDouble.writeWithRuntime(value, to: buffer.baseAddress!)
             return String(decoding: buffer[..<count], as: UTF8.self)
         }
     }

@@ -141,7 +141,7 @@ final class DeliveryHardeningTests: XCTestCase {
         XCTAssertTrue(h.waitForApplied(3000), "no progress: \(first.log.suffix(2000))")
         h.redis.kill()
         let second = try VigilProcess(h, name: "outage-rebalance-b")
-        XCTAssertTrue(second.waitForLog("partitions assigned"), "second instance got partitions: \(second.log.suffix(2000))")
+        XCTAssertTrue(second.waitForLog("partitions assigned", timeout: 45), "second instance got partitions: \(second.log.suffix(2000))")
         Thread.sleep(forTimeInterval: 1)
         try h.redis.restart(keepData: true)
         XCTAssertTrue(h.waitForApplied(input.count), "did not finish: \(first.log.suffix(3000)) \(second.log.suffix(3000))")

@@ -57,8 +57,12 @@ final class FailureTests: XCTestCase {
         try h.publish(input)
         let vigil = try VigilProcess(h, name: "redis-restart")
         XCTAssertTrue(h.waitForApplied(2000))
+        let logged = vigil.log.count
         h.redis.kill()
-        Thread.sleep(forTimeInterval: 2)  // Vigil notices and pauses
+        // Vigil notices (a batch fails, or the idle check does when everything was done), then Redis comes back.
+        XCTAssertTrue(
+            vigil.waitForLog("batch failed, retrying", "idle partition check failed", after: logged),
+            "Vigil noticed Redis was gone: \(vigil.log.suffix(3000))")
         try h.redis.restart(keepData: keepData)
         XCTAssertTrue(h.waitForApplied(input.count), "did not finish: \(vigil.log.suffix(3000))")
         XCTAssertNotNil(vigil.terminate())
@@ -73,7 +77,8 @@ final class FailureTests: XCTestCase {
         try h.publish(Array(input[..<2500]))
         let vigil = try VigilProcess(h, name: "redis-idle")
         XCTAssertTrue(h.waitForApplied(2500))
-        Thread.sleep(forTimeInterval: 1)
+        // Idle: every record applied and its outputs marked as emitted (the offsets committed).
+        XCTAssertTrue(h.waitForCommitted(2500), "committed \(h.committedCount())")
         h.redis.kill()
         try h.redis.restart(keepData: false)
         // Nothing arrives, yet the state comes back: the idle check notices and replays the log.
@@ -95,9 +100,9 @@ final class FailureTests: XCTestCase {
         try h.cluster.pushRequestErrors(apiKey: 0, errors: [6, 6, 7])  // NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT
         try h.cluster.pushRequestErrors(apiKey: 1, errors: [6, 6])
         try h.cluster.pushRequestErrors(apiKey: 8, errors: [15, 15])  // COORDINATOR_NOT_AVAILABLE
-        Thread.sleep(forTimeInterval: 1)
+        Thread.sleep(forTimeInterval: 1)  // the errors meet live traffic for a second before the broker goes away
         try h.cluster.setBrokerDown(1)
-        Thread.sleep(forTimeInterval: 4)
+        Thread.sleep(forTimeInterval: 4)  // the broker stays down this long
         try h.cluster.setBrokerUp(1)
         XCTAssertTrue(h.waitForApplied(input.count), "did not finish: \(vigil.log.suffix(3000))")
         XCTAssertNotNil(vigil.terminate())

@@ -189,12 +189,19 @@ final class HTTPEndpointTests: XCTestCase {
 
     // MARK: Clients that misbehave
 
+    /// Waits until the endpoint has accepted `count` connections (so a client is in its hands, not in the backlog).
+    func waitUntilAccepted(_ count: Int, by endpoint: HTTPEndpoint, timeout: TimeInterval = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while endpoint.acceptedConnections < count, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        return endpoint.acceptedConnections >= count
+    }
+
     func testSilentClientHoldsTheNextOneBackAtMostTheReadTimeout() throws {
         let endpoint = try makeEndpoint()
         defer { endpoint.stop() }
         let silent = try RawClient.connect(port: endpoint.port)
         defer { close(silent) }
-        Thread.sleep(forTimeInterval: 0.1)  // let the server accept the silent one first
+        XCTAssertTrue(waitUntilAccepted(1, by: endpoint), "the server holds the silent one first")
         let start = Date()
         let r = try RawClient.exchange(port: endpoint.port, "GET /healthz HTTP/1.1\r\n\r\n")
         let waited = Date().timeIntervalSince(start)
@@ -305,7 +312,7 @@ final class HTTPEndpointTests: XCTestCase {
         let endpoint = try makeEndpoint()
         let silent = try RawClient.connect(port: endpoint.port)
         defer { close(silent) }
-        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertTrue(waitUntilAccepted(1, by: endpoint), "the server is serving the stalled client")
         let start = Date()
         endpoint.stop()
         XCTAssertLessThan(Date().timeIntervalSince(start), 0.5)

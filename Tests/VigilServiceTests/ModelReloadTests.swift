@@ -40,14 +40,17 @@ final class ModelReloadTests: XCTestCase {
         let vigil = try VigilProcess(h, name: "reload")
         XCTAssertTrue(h.waitForApplied(300))
         try writeModel(url, version: "reload-v2-new")
-        Thread.sleep(forTimeInterval: 2.5)  // polled once a second
+        XCTAssertTrue(vigil.waitForLog("model.version=reload-v2-new", timeout: 15), "reloaded (polled once a second): \(vigil.log.suffix(3000))")
         try h.publish(Array(input[300..<600]))
         XCTAssertTrue(h.waitForApplied(600))
         // A broken file is refused; SIGHUP asks for a reload, which is refused too.
         try Data("{ not json".utf8).write(to: url)
-        Thread.sleep(forTimeInterval: 2.5)
+        XCTAssertTrue(vigil.waitForLog("model rejected", timeout: 15), vigil.log.suffix(3000).description)
+        let logged = vigil.log.count
         kill(vigil.process.processIdentifier, SIGHUP)
-        Thread.sleep(forTimeInterval: 2.5)
+        XCTAssertTrue(vigil.waitForLog("SIGHUP received", after: logged, timeout: 15), vigil.log.suffix(3000).description)
+        XCTAssertTrue(
+            waitUntil(timeout: 15) { vigil.logCount("model rejected") >= 2 }, "the forced reload is refused too: \(vigil.log.suffix(3000))")
         try h.publish(Array(input[600...]))
         XCTAssertTrue(h.waitForApplied(900))
         XCTAssertNotNil(vigil.terminate())

@@ -50,14 +50,17 @@ final class PipelineIntegrationTests: XCTestCase {
     }
 
     func testRedeliveredRecordsAreNotCountedTwice() throws {
-        // Offsets committed to Kafka lag behind Redis (as after a crash between storing state and committing):
-        // a new instance is handed the records again and must skip what Redis already has.
-        let h = try Harness(partitions: 1)
+        // Offsets committed to Kafka lag behind Redis (as after a crash between storing state and committing). A new
+        // instance asks Redis where to start when it is assigned the partition; when Redis cannot answer then, the
+        // consumer starts at the committed offset and Kafka hands the applied records over again. They must be
+        // polled and skipped, never counted twice.
+        let h = try Harness(partitions: 1, persistentRedis: true)
         let input = traffic(count: 600, seed: 13)
         try h.publish(input)
         let first = try h.makePipeline()
         XCTAssertTrue(first.waitForProcessed(600))
         first.stop()
+        XCTAssertEqual(h.appliedCount(), 600)
         // Rewind the group's committed offsets to the beginning, as a member of the group.
         let rewinder = try KafkaConsumer(config: [
             "bootstrap.servers": h.cluster.bootstrapServers, "group.id": h.config.group, "enable.auto.commit": "false",
@@ -70,10 +73,22 @@ final class PipelineIntegrationTests: XCTestCase {
         try rewinder.commit([tp: 0], async: false)
         XCTAssertEqual(try rewinder.committed([tp], timeoutMs: 5000)[tp], 0)
         try rewinder.close()
-        let second = try h.makePipeline()
-        Thread.sleep(forTimeInterval: 8)  // assignment plus a few polls
+
+        // Redis is down while the new instance is assigned the partition, so it starts at the committed offset 0.
+        h.redis.stop()
+        let second = try h.makePipeline(logLevel: .critical)
+        XCTAssertTrue(
+            waitUntil(timeout: 60) { second.pipeline.stats.snapshot.pausedReason != nil },
+            "the first batch (records from offset 0) found Redis down and paused: \(second.pipeline.stats.snapshot)")
+        try h.redis.restart(keepData: true)
+        XCTAssertTrue(
+            waitUntil(timeout: 60) { second.pipeline.stats.snapshot.skippedAlreadyApplied >= 600 },
+            "the 600 applied records were delivered again and skipped: \(second.pipeline.stats.snapshot.skippedAlreadyApplied)")
         second.stop()
-        XCTAssertEqual(second.pipeline.stats.snapshot.processed, 0, "nothing is processed twice")
+        let stats = second.pipeline.stats.snapshot
+        XCTAssertEqual(stats.skippedAlreadyApplied, 600, "each redelivered record was skipped once")
+        XCTAssertEqual(stats.processed, 0, "nothing is processed twice")
+        XCTAssertEqual(h.appliedCount(), 600, "Redis's applied offset did not move")
         try checkOutputs(h)
     }
 }
