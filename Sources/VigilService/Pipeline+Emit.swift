@@ -108,7 +108,7 @@ extension Pipeline {
                     result = .succeeded
                 } catch let error as KafkaError {
                     result = .failed(error.transactionalHandling)
-                    log(error, step: step)
+                    log(error)
                 } catch {
                     refused = error
                     result = .failed(.abort)
@@ -173,7 +173,7 @@ extension Pipeline {
             try body()
             return .succeeded
         } catch let error as KafkaError {
-            log(error, step: nil)
+            log(error)
             return .failed(error.transactionalHandling)
         } catch {
             logger.error("transactional call failed", metadata: ["error": "\(error)"])
@@ -181,7 +181,7 @@ extension Pipeline {
         }
     }
 
-    private func log(_ error: KafkaError, step: TransactionRun.Step?) {
+    private func log(_ error: KafkaError) {
         logger.warning("transactional call failed", metadata: [
             "error": "\(error)", "handling": "\(error.transactionalHandling)",
         ])

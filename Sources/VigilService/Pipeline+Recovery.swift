@@ -51,9 +51,9 @@ extension Pipeline {
         let tp = report.partition
         let ours = partitions[tp]?.record.epoch ?? 0
         stats.update { $0.fencedBatches += 1 }
-        if let theirs = report.current.epoch, theirs > ours {
+        if PartitionFence.cause(current: report.current, ownEpoch: ours) == .claimedElsewhere {
             logger.warning("partition claimed by another instance, pausing it until the rebalance", metadata: [
-                "partition": "\(tp)", "epoch.ours": "\(ours)", "epoch.redis": "\(theirs)",
+                "partition": "\(tp)", "epoch.ours": "\(ours)", "epoch.redis": "\(report.current.epoch ?? 0)",
             ])
             partitions.remove([tp])
             pause([tp])

@@ -281,7 +281,7 @@ public final class StateStore: @unchecked Sendable {
                 throw .unexpectedReply("HMGET of \(tp): \(replies[i])")
             }
             let current = PartitionRecord(applied: Self.int(fields[0]), maxEventMs: nil, epoch: Self.int(fields[1]))
-            if !acceptable.contains(where: { $0.applied == current.applied && $0.epoch == current.epoch }) {
+            if !PartitionFence.admitsLoad(current: current, acceptable: acceptable) {
                 throw .fenced(FenceReport(partition: tp, current: current))
             }
         }
