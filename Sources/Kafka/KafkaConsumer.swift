@@ -22,6 +22,9 @@ public final class KafkaConsumer: @unchecked Sendable {
         var consumeErrors = 0
         var droppedOnRevoke = 0
         var lastConsumeError: KafkaError?
+        /// The last error about the client's connections (no topic: all brokers down, transport, name resolution,
+        /// authentication) and when it came (monotonic ms), for saying why no broker answers.
+        var lastClientError: (error: KafkaError, atMs: Int64)?
     }
 
     /// Creates the consumer. Throws a `KafkaError` naming the property if any property is unknown or invalid.

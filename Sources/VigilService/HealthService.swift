@@ -3,76 +3,131 @@ import Kafka
 import Logging
 import ServiceLifecycle
 
-/// `/healthz`, `/readyz` and `/metrics` over HTTP, on its own thread, off the hot path.
+/// `/healthz`, `/readyz` and `/metrics` over HTTP, on its own thread, off the hot path. Every answer comes from
+/// memory: the pipeline and the watches (`ProbeWatch`: Redis and the broker asked once a second, on threads of their
+/// own) keep `ProbeState` current, so a probe never waits on Redis or the broker and is answered in microseconds.
 public struct HealthService: Service {
     let endpoint: HTTPEndpoint
+    let watch: ProbeWatch
     let logger: Logger
 
     /// Binds the port now, so a taken port is an error at start, not later.
-    public init(pipeline: Pipeline, host: String = "0.0.0.0", port: Int, logger: Logger) throws {
-        let checks = ReadinessChecks(pipeline: pipeline)
-        endpoint = try HTTPEndpoint(host: host, port: port) { path in
-            switch path {
-            case "/healthz":
-                return HTTPResponse(status: 200, body: "ok\n")
-            case "/readyz":
-                let problems = checks.problems()
-                return problems.isEmpty
-                    ? HTTPResponse(status: 200, body: "ready\n")
-                    : HTTPResponse(status: 503, body: "not ready:\n" + problems.map { "- \($0)\n" }.joined())
-            case "/metrics":
-                return HTTPResponse(
-                    status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
-                    body: MetricsText.render(pipeline.metricsSnapshot(), lag: pipeline.lag()))
-            default:
-                return HTTPResponse(status: 404, body: "not found; try /healthz, /readyz, /metrics\n")
-            }
-        }
+    public init(
+        pipeline: Pipeline, host: String = "0.0.0.0", port: Int, limits: HTTPEndpointLimits = HTTPEndpointLimits(),
+        logger: Logger
+    ) throws {
+        let routes = ProbeRoutes(pipeline: pipeline)
+        endpoint = try HTTPEndpoint(host: host, port: port, limits: limits) { path in routes.response(to: path) }
+        watch = ProbeWatch(pipeline: pipeline, logger: logger)
         self.logger = logger
     }
 
     public var port: Int { endpoint.port }
 
     public func run() async throws {
+        watch.start()
         endpoint.start()
         logger.info("health and metrics endpoint listening", metadata: ["http.port": "\(endpoint.port)"])
         try? await gracefulShutdown()
         endpoint.stop()
+        watch.stop()
     }
 }
 
-/// What `/readyz` checks: partitions assigned, consumption not paused, not far behind, Redis and the broker answering.
-/// Uses its own Redis connection (the pipeline's is not shared across threads).
-final class ReadinessChecks: @unchecked Sendable {
+/// The operational routes, independent of the HTTP server that carries them (the seam a library server plugs into).
+struct ProbeRoutes: Sendable {
     let pipeline: Pipeline
-    let store: StateStore
-    let lock = NSLock()
 
-    init(pipeline: Pipeline) {
-        self.pipeline = pipeline
-        store = StateStore(host: pipeline.config.redisHost, port: pipeline.config.redisPort, prefix: pipeline.config.redisPrefix)
+    func response(to path: String) -> HTTPResponse {
+        switch path {
+        case "/healthz":
+            let report = pipeline.probeReport()
+            return report.stall.map { HTTPResponse(status: 503, body: "not live: \($0)\n") }
+                ?? HTTPResponse(status: 200, body: "ok\n")
+        case "/readyz":
+            let report = pipeline.probeReport()
+            return report.notReady.isEmpty
+                ? HTTPResponse(status: 200, body: "ready\n")
+                : HTTPResponse(status: 503, body: "not ready:\n" + report.notReady.map { "- \($0.text)\n" }.joined())
+        case "/metrics":
+            return HTTPResponse(
+                status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                body: MetricsText.render(pipeline.metricsSnapshot(), lag: pipeline.lag(), probes: pipeline.probeReport()))
+        default:
+            return HTTPResponse(status: 404, body: "not found; try /healthz, /readyz, /metrics\n")
+        }
+    }
+}
+
+/// What the probes say, from values only (`ProbeReportTests`): why the instance is not ready (each cause with a bounded
+/// label for `vigil_not_ready`), and whether it is stuck.
+public struct ProbeReport: Sendable, Equatable {
+    public struct Problem: Sendable, Equatable {
+        /// A label from `ProbeReport.labels`.
+        public var label: String
+        public var text: String
     }
 
-    func problems() -> [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        var problems: [String] = []
-        let s = pipeline.stats.snapshot
-        if s.assignedPartitions == 0 { problems.append("no partitions assigned (joining the consumer group?)") }
-        if let reason = s.pausedReason { problems.append("consumption paused: \(reason)") }
-        do { try store.ping() } catch { problems.append("redis unreachable: \(error)") }
-        if let tp = s.positions.keys.first {
-            do { _ = try pipeline.consumer.watermarks(tp, timeoutMs: 1000) } catch {
-                problems.append("kafka unreachable: \(error)")
-            }
+    public var notReady: [Problem] = []
+    /// Why `/healthz` fails: the pipeline showed no progress for longer than the stall bound; nil while live.
+    public var stall: String?
+    public var secondsSinceProgress: Double = 0
+
+    /// Every label `vigil_not_ready` reports, each 0 or 1.
+    public static let labels = ["shutting_down", "halted", "pipeline_stalled", "no_partitions", "broker_unreachable", "behind", "batches_failing"]
+        + RedisCondition.labels
+
+    struct Inputs {
+        var stats: PipelineStats.Snapshot
+        var lag: Int64
+        var maxLag: Int64
+        var redis: RedisCondition
+        var broker: BrokerCondition
+        var progress: PipelineProgress
+        var stallBound: Duration
+        var stopping: Bool
+        var now: ContinuousClock.Instant
+    }
+
+    static func make(_ i: Inputs) -> ProbeReport {
+        var report = ProbeReport()
+        let quiet = i.progress.quiet(at: i.now)
+        report.secondsSinceProgress = max(0, Double(quiet.components.seconds) + Double(quiet.components.attoseconds) / 1e18)
+        if quiet > i.stallBound {
+            report.stall = "pipeline stalled: no progress for \(Int(report.secondsSinceProgress)) s "
+                + "(limit \(Int(i.stallBound.components.seconds)) s; the last: \(i.progress.lastEvent.rawValue))"
         }
-        let lag = pipeline.lag().values.reduce(0, +)
-        if lag > pipeline.config.readyMaxLag { problems.append("behind by \(lag) records (limit \(pipeline.config.readyMaxLag))") }
-        return problems
+        func add(_ label: String, _ text: String) { report.notReady.append(Problem(label: label, text: text)) }
+        if i.stopping { add("shutting_down", "shutting down: finishing the batches in flight") }
+        if let halt = i.stats.haltReason { add("halted", "stopped: \(halt)") }
+        if let stall = report.stall { add("pipeline_stalled", stall) }
+        if let reason = i.stats.pausedReason {
+            let label = i.stats.pausedCondition?.label ?? "redis_unreachable"
+            let detail = i.stats.pausedCondition.map { $0.detail.isEmpty ? "" : " (\($0.detail))" } ?? ""
+            add(label, "consumption paused: \(reason)\(detail)")
+        }
+        if i.redis != .answering, i.redis.label != i.stats.pausedCondition?.label {
+            add(i.redis.label, "\(i.redis.cause): \(i.redis.detail)")
+        }
+        if i.stats.pausedReason == nil, let failure = i.progress.failure {
+            add("batches_failing", "batches failing, retried: \(failure)")
+        }
+        if case .unreachable(let detail) = i.broker { add("broker_unreachable", "broker unreachable: \(detail)") }
+        if i.stats.assignedPartitions == 0 { add("no_partitions", "no partitions assigned (joining the consumer group?)") }
+        if i.lag > i.maxLag { add("behind", "behind by \(i.lag) records (limit \(i.maxLag))") }
+        return report
     }
 }
 
 extension Pipeline {
+    /// What the probes say now, from memory.
+    public func probeReport(now: ContinuousClock.Instant = .now) -> ProbeReport {
+        ProbeReport.make(.init(
+            stats: stats.snapshot, lag: lag().values.reduce(0, +), maxLag: config.readyMaxLag, redis: probes.redis,
+            broker: probes.broker, progress: probes.progress, stallBound: .milliseconds(config.stallTimeoutMs),
+            stopping: isStopRequested, now: now))
+    }
+
     /// The stats, with the model versions in force now (a swap shows at once, not only after the next batch).
     public func metricsSnapshot() -> PipelineStats.Snapshot {
         var s = stats.snapshot
@@ -86,10 +141,11 @@ extension Pipeline {
         return s
     }
 
-    /// Records in each owned input partition not yet processed, from the consumer's cached high watermarks.
+    /// Records in each owned input partition not yet processed, from the consumer's cached high watermarks (no
+    /// broker round trip). Partitions given up (revoked, or claimed by another instance) do not count.
     public func lag() -> [TopicPartition: Int64] {
         var result: [TopicPartition: Int64] = [:]
-        for (tp, position) in stats.snapshot.positions {
+        for (tp, position) in stats.snapshot.positions where partitions[tp] != nil {
             guard let high = consumer.cachedWatermarks(tp)?.high, high >= 0 else { continue }
             result[tp] = max(0, high - position)
         }

@@ -4,7 +4,8 @@ import VigilCore
 /// Renders the pipeline's statistics in the Prometheus text exposition format (version 0.0.4). Labels are bounded:
 /// verdicts, stages, partitions, the one running model version (and shadow version); never a card or transaction id.
 public enum MetricsText {
-    public static func render(_ s: PipelineStats.Snapshot, lag: [TopicPartition: Int64]) -> String {
+    /// `probes` adds what `/healthz` and `/readyz` say (`vigil_ready`, `vigil_live`, `vigil_not_ready{cause}`).
+    public static func render(_ s: PipelineStats.Snapshot, lag: [TopicPartition: Int64], probes: ProbeReport? = nil) -> String {
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -78,8 +79,22 @@ public enum MetricsText {
         }
         metric("vigil_assigned_partitions", "gauge", "Input partitions this instance owns.")
         sample("vigil_assigned_partitions", s.assignedPartitions)
-        metric("vigil_paused", "gauge", "1 while consumption is paused (Redis unreachable).")
+        metric("vigil_paused", "gauge",
+               "1 while consumption is paused because Redis cannot take the batches (unreachable, not answering, out of memory, "
+                   + "authentication failed, loading, read-only); the cause is in vigil_not_ready and /readyz.")
         sample("vigil_paused", s.pausedReason == nil ? 0 : 1)
+        if let probes {
+            metric("vigil_ready", "gauge", "1 while /readyz answers 200.")
+            sample("vigil_ready", probes.notReady.isEmpty ? 1 : 0)
+            metric("vigil_live", "gauge", "1 while /healthz answers 200 (the pipeline shows progress within the stall bound).")
+            sample("vigil_live", probes.stall == nil ? 1 : 0)
+            metric("vigil_not_ready", "gauge", "1 for each cause that keeps /readyz from being ready, 0 for the others.")
+            let active = Set(probes.notReady.map(\.label))
+            for label in ProbeReport.labels { labeled("vigil_not_ready", "cause=\"\(label)\"", active.contains(label) ? 1 : 0) }
+            metric("vigil_seconds_since_progress", "gauge",
+                   "Seconds since the pipeline last showed progress (a batch stored, an idle poll, a bounded wait ending).")
+            sample("vigil_seconds_since_progress", String(format: "%.3f", probes.secondsSinceProgress))
+        }
         metric("vigil_model_info", "gauge", "The model version in force.")
         labeled("vigil_model_info", "version=\"\(escape(s.modelVersion))\"", 1)
         if let shadow = s.shadowModelVersion {

@@ -70,6 +70,7 @@ extension Pipeline {
                 }
             }()
             if let outcome { return outcome }
+            probes.note(.waitingForKafka)
             if stopDeadlinePassed {
                 producer.purge()
                 throw PipelineError.shutdownBound("outputs still undelivered")
@@ -96,6 +97,7 @@ extension Pipeline {
                 throw PipelineError.shutdownBound("transaction not finished")
             }
             let step = run.step
+            probes.note(.waitingForKafka)
             let result: TransactionRun.Result
             switch step {
             case .begin:
@@ -236,6 +238,7 @@ extension Pipeline {
     /// Between two tries of the emit stage: 50 ms doubling to 2 s, cut short by the shutdown bound.
     func pauseEmit(round: Int) throws {
         let ms = min(2000, 50 << min(round, 6))
+        probes.note(.waitingForKafka)
         let deadline = Date().addingTimeInterval(Double(ms) / 1000)
         while Date() < deadline {
             if stopDeadlinePassed { throw PipelineError.shutdownBound("emit retry") }

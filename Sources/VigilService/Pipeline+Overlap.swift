@@ -103,6 +103,7 @@ extension Pipeline {
                     do {
                         try store(batch, encoded, emittedMs: emittedMs)
                         _ = lifecycle.withLock { $0.storeEnded(sequence, ok: true) }
+                        probes.note(.stored)
                         handle.finishStore(nil)
                     } catch {
                         _ = lifecycle.withLock { $0.storeEnded(sequence, ok: false) }

@@ -18,12 +18,14 @@ extension Pipeline {
             s.retriedBatches += 1
             s.lastError = "\(error)"
         }
+        probes.noteFailure("\(error)")
         if let kafkaError = error as? KafkaError, kafkaError.isFatal { rebuildProducer(after: kafkaError) }
 
         switch error {
         case StateStoreError.fenced(let report):
             handleFence(report)
-        case StateStoreError.redis:
+        case _ where RedisCondition.of(error).map(pausesConsumption) ?? false:
+            // Redis is unreachable, hung or refuses the batch (out of memory, authentication, a read-only replica...).
             // Every assigned partition stops, claimed or not, and each is later put back explicitly where Vigil's
             // processing ends: nothing polled meanwhile is processed, and nothing depends on where librdkafka puts a
             // paused or resumed partition.
@@ -33,8 +35,10 @@ extension Pipeline {
             for (tp, next) in positions where next >= 0 && outage.resumeAt[tp] == nil { outage.resumeAt[tp] = next }
             outage.pauseNew(assigned, pause)
             redisOutage = outage
+            let condition = RedisCondition.of(error) ?? .unreachable("\(error)")
             stats.update {
-                $0.pausedReason = "redis unreachable"
+                $0.pausedReason = condition.cause
+                $0.pausedCondition = condition
                 $0.pausedPartitions = outage.paused.count
             }
             return
@@ -77,12 +81,17 @@ extension Pipeline {
         redisOutage = outage
         stats.update { $0.pausedPartitions = outage.paused.count }
         backOff()
-        do {
-            try store.ping()
-        } catch {
+        probes.note(.waitingForRedis)
+        // A write, not a PING: a Redis out of memory (or read-only, or unable to persist) answers PING but refuses
+        // the batch.
+        if let condition = store.probeWrite() {
+            stats.update {
+                $0.pausedReason = condition.cause
+                $0.pausedCondition = condition
+            }
             if consecutiveFailures % 10 == 0 {
-                logger.warning("redis still unreachable, consumption paused", metadata: [
-                    "error": "\(error)", "since": "\(outage.since)",
+                logger.warning("redis still cannot take writes, consumption paused", metadata: [
+                    "cause": "\(condition.cause)", "error": "\(condition.detail)", "since": "\(outage.since)",
                 ])
             }
             consecutiveFailures += 1
@@ -103,6 +112,7 @@ extension Pipeline {
         ])
         stats.update {
             $0.pausedReason = nil
+            $0.pausedCondition = nil
             $0.pausedPartitions = 0
         }
     }
@@ -141,6 +151,7 @@ extension Pipeline {
     }
 
     func backOff() {
+        probes.note(.retrying)
         let ms = min(5000, 100 << min(consecutiveFailures, 6))
         let deadline = Date().addingTimeInterval(Double(ms) / 1000)
         while Date() < deadline, !isStopRequested { Thread.sleep(forTimeInterval: 0.05) }

@@ -15,6 +15,8 @@ public final class Pipeline: @unchecked Sendable {
     let models: ModelHolder
     let logger: Logger
     public let stats: PipelineStats
+    /// What the probes answer from (`HealthService`): kept current by the pipeline and the watches.
+    public let probes = ProbeState()
     /// Redis for the pipeline thread (load, claims, checks) and for the store stage (batch writes).
     let store: StateStore
     let stateWriter: StateStore
@@ -162,6 +164,7 @@ public final class Pipeline: @unchecked Sendable {
                     recover(from: failed.error, retryFrom: failed.retryFrom)
                 } else {
                     checkIdlePartitions()
+                    noteEmptyPoll()
                 }
                 continue
             }

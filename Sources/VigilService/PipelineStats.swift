@@ -44,6 +44,8 @@ public final class PipelineStats: Sendable {
         public var abortedTransactions = 0
         /// Why consumption is paused, if it is.
         public var pausedReason: String?
+        /// What Redis said when consumption paused (or since): the cause with its bounded label and Redis's words.
+        public var pausedCondition: RedisCondition?
         /// Partitions paused while Redis is unreachable (every assigned partition, claimed or not).
         public var pausedPartitions = 0
         /// Next offset to process per partition (for the lag metric).

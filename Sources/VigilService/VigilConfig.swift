@@ -64,6 +64,10 @@ public struct VigilConfig: Sendable {
     /// Start even when Redis's `maxmemory-policy` may evict keys (a warning is logged). Off: such a Redis is refused
     /// at start, because an evicted card key silently restarts that card's features from zero.
     public var allowEvictingRedis = false
+    /// `/healthz` fails when the pipeline shows no progress (a batch stored, an idle poll with no lag, a bounded wait
+    /// for Redis or Kafka ending) for longer than this: a stage or the pipeline thread is stuck. Longer than the
+    /// longest single wait Vigil makes (a transaction commit: up to `transaction.timeout.ms`, 60 s).
+    public var stallTimeoutMs = 120_000
 
     /// The longest out-of-orderness, lateness, and the two together: 7 days.
     public static let maxLatenessBoundsMs = 7 * Windows.day
@@ -125,6 +129,9 @@ public struct VigilConfig: Sendable {
         if !(1000...600_000).contains(shutdownTimeoutMs) { problems.append("shutdown timeout must be 1000-600000 ms, got \(shutdownTimeoutMs)") }
         if !(1000...300_000).contains(startupTimeoutMs) {
             problems.append("startup timeout must be 1000-300000 ms, got \(startupTimeoutMs)")
+        }
+        if !(1000...3_600_000).contains(stallTimeoutMs) {
+            problems.append("stall timeout must be 1000-3600000 ms, got \(stallTimeoutMs)")
         }
         if let id = transactionalId, id.isEmpty || id.utf8.count > 200 {
             problems.append("transactional id must be 1-200 bytes")

@@ -89,6 +89,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "How long in ms the checks at start wait for a broker and for Redis to answer before Vigil exits, naming the setting (env VIGIL_STARTUP_TIMEOUT_MS).")
     var startupTimeoutMs = Environment.int("VIGIL_STARTUP_TIMEOUT_MS", 10_000)
 
+    @Option(parsing: .unconditional, help: "/healthz fails when the pipeline shows no progress for this many ms (a stuck stage); 1000-3600000 (env VIGIL_STALL_TIMEOUT_MS).")
+    var stallTimeoutMs = Environment.int("VIGIL_STALL_TIMEOUT_MS", 120_000)
+
     @Flag(inversion: .prefixedNo, help: "Start even if Redis's maxmemory-policy may evict keys (anything but noeviction); an evicted card silently restarts its features from zero. Without it such a Redis is refused at start (env VIGIL_ALLOW_EVICTING_REDIS=1).")
     var allowEvictingRedis = Environment.bool("VIGIL_ALLOW_EVICTING_REDIS", false)
 
@@ -152,6 +155,7 @@ struct PipelineOptions: ParsableArguments {
         c.shutdownTimeoutMs = shutdownTimeoutMs
         c.plainCommitAfterTransaction = !transactionalOffsetsOnly
         c.startupTimeoutMs = startupTimeoutMs
+        c.stallTimeoutMs = stallTimeoutMs
         c.allowEvictingRedis = allowEvictingRedis
         for property in kafkaProperties {
             guard let eq = property.firstIndex(of: "="), eq != property.startIndex else {

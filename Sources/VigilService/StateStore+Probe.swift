@@ -1,0 +1,39 @@
+import Redis
+
+extension StateStore {
+    /// Whether Redis takes writes now: nil if it does, else what it said. A write (`SET {prefix}:probe`, expiring in
+    /// 10 s), not a `PING`, because a Redis out of memory, a read-only replica or one that cannot persist answers
+    /// `PING` but refuses the batch script.
+    func probeWrite() -> RedisCondition? {
+        let key = "\(prefix):probe"
+        let result = Result { () throws(StateStoreError) in
+            try run { c throws(RedisError) in try c.send("SET", key, "1", "PX", "10000") }
+        }
+        switch result {
+        case .success(.error(let text)): return RedisCondition.of(errorReply: text)
+        case .success: return nil
+        case .failure(let error): return RedisCondition.of(error) ?? .unreachable("\(error)")
+        }
+    }
+}
+
+extension Pipeline {
+    /// Whether a Redis condition pauses consumption until Redis takes writes again: every one but an unknown error
+    /// reply, which is retried as a failed batch.
+    func pausesConsumption(_ condition: RedisCondition) -> Bool {
+        switch condition {
+        case .answering, .refused: false
+        default: true
+        }
+    }
+
+    /// A poll found nothing: idle if nothing is waiting, or waiting for the broker if it is unreachable (the lag is
+    /// then stale). Records waiting on a reachable broker that no poll returns are no progress: a stuck fetch.
+    func noteEmptyPoll() {
+        if lag().values.reduce(0, +) == 0 {
+            probes.note(.idle)
+        } else if case .unreachable = probes.broker {
+            probes.note(.waitingForBroker)
+        }
+    }
+}
