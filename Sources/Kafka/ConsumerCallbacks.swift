@@ -1,5 +1,13 @@
 import CRdKafka
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The target of the consumer's librdkafka callbacks (rebalance, offset commit results) and the bookkeeping
 /// `pollBatch` needs about revocations.
 ///
@@ -15,6 +23,9 @@ final class ConsumerCallbacks: Sendable {
         /// Offset commits (sync or async) the broker or client reported as failed.
         var commitFailures = 0
         var lastCommitError: KafkaError?
+        /// The last error about the client's connections (all brokers down, transport, name resolution,
+        /// authentication) and when it came (monotonic ms).
+        var lastClientError: (error: KafkaError, atMs: Int64)?
     }
 
     private let state: Locked<State>
@@ -106,6 +117,13 @@ final class ConsumerCallbacks: Sendable {
         }
     }
 
+    var lastClientError: (error: KafkaError, atMs: Int64)? { state.withLock { $0.lastClientError } }
+
+    private func clientError(_ err: Int32, _ reason: String) {
+        let error = KafkaError(rd_kafka_resp_err_t(err), reason)
+        state.withLock { $0.lastClientError = (error, Monotonic.nowMs()) }
+    }
+
     private func record(_ error: KafkaError) {
         state.withLock { if $0.pendingError == nil { $0.pendingError = error } }
     }
@@ -115,6 +133,18 @@ final class ConsumerCallbacks: Sendable {
     ) -> Void = { rk, err, list, opaque in
         guard let rk, let list, let opaque else { return }
         Unmanaged<ConsumerCallbacks>.fromOpaque(opaque).takeUnretainedValue().handle(rk, err, list)
+    }
+
+    /// librdkafka's client-level errors (served by the consumer poll). Without this callback librdkafka logs them;
+    /// with it they are kept for readiness (`KafkaConsumer.recentClientError`) and still written to stderr, as before.
+    static let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+        rk, err, reason, opaque in
+        guard let opaque else { return }
+        let text = reason.map { String(cString: $0) } ?? String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(err)))
+        let name = rk.map { String(cString: rd_kafka_name($0)) } ?? "consumer"
+        let line = Array("%3|ERROR|\(name)| \(text)\n".utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        Unmanaged<ConsumerCallbacks>.fromOpaque(opaque).takeUnretainedValue().clientError(err, text)
     }
 
     static let offsetCommitCallback: @convention(c) (

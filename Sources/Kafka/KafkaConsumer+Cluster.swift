@@ -12,12 +12,10 @@ extension KafkaConsumer {
     }
 
     /// The last error librdkafka reported about the client's connections (all brokers down, a transport error, name
-    /// resolution, authentication) if it came within the last `withinMs` milliseconds. Such errors arrive through
-    /// `pollBatch`.
+    /// resolution, authentication) if it came within the last `withinMs` milliseconds. Such errors arrive through the
+    /// error callback, served by `pollBatch`.
     public func recentClientError(withinMs: Int64) -> KafkaError? {
-        counters.withLock { counters in
-            guard let last = counters.lastClientError, Monotonic.nowMs() - last.atMs <= withinMs else { return nil }
-            return last.error
-        }
+        guard let last = lastClientError, Monotonic.nowMs() - last.atMs <= withinMs else { return nil }
+        return last.error
     }
 }

@@ -30,7 +30,6 @@ extension KafkaConsumer {
             counters.withLock {
                 $0.consumeErrors += 1
                 $0.lastConsumeError = error
-                if m.rkt == nil { $0.lastClientError = (error, Monotonic.nowMs()) }
             }
             return nil
         }

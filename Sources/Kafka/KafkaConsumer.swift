@@ -22,9 +22,6 @@ public final class KafkaConsumer: @unchecked Sendable {
         var consumeErrors = 0
         var droppedOnRevoke = 0
         var lastConsumeError: KafkaError?
-        /// The last error about the client's connections (no topic: all brokers down, transport, name resolution,
-        /// authentication) and when it came (monotonic ms), for saying why no broker answers.
-        var lastClientError: (error: KafkaError, atMs: Int64)?
     }
 
     /// Creates the consumer. Throws a `KafkaError` naming the property if any property is unknown or invalid.
@@ -41,6 +38,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         let callbacks = ConsumerCallbacks(handler: handler)
         rd_kafka_conf_set_rebalance_cb(conf, ConsumerCallbacks.rebalanceCallback)
         rd_kafka_conf_set_offset_commit_cb(conf, ConsumerCallbacks.offsetCommitCallback)
+        rd_kafka_conf_set_error_cb(conf, ConsumerCallbacks.errorCallback)
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(callbacks).toOpaque())
         let handle = try KafkaConfiguration.newClient(RD_KAFKA_CONSUMER, conf, what: "Kafka consumer")
         // Route all events (errors, rebalances) to the consumer queue served by rd_kafka_consumer_poll.
@@ -142,6 +140,9 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     /// The most recent failed offset commit.
     public var lastCommitError: KafkaError? { callbacks.commitFailures.last }
+
+    /// The last client-level error librdkafka reported (all brokers down, transport, resolution, authentication).
+    var lastClientError: (error: KafkaError, atMs: Int64)? { callbacks.lastClientError }
 
     /// The group's committed offsets; partitions without one are left out.
     public func committed(_ partitions: [TopicPartition], timeoutMs: Int) throws(KafkaError) -> [TopicPartition: Int64] {

@@ -39,7 +39,9 @@ struct Serve: AsyncParsableCommand {
         ]
         if let port = config.httpPort {
             do {
-                services.append(.init(service: try HealthService(pipeline: pipeline, port: port, logger: logger)))
+                // First, so that it stops last (a group stops its services in reverse order): while the pipeline
+                // finishes its batches, /readyz says "shutting down" and /healthz still answers.
+                services.insert(.init(service: try HealthService(pipeline: pipeline, port: port, logger: logger)), at: 0)
             } catch {
                 throw ValidationError("--http-port \(port): \(error)")
             }

@@ -238,6 +238,24 @@ final class ProbeTests: XCTestCase {
         XCTAssertNotNil(vigil.terminate(), file: file, line: line)
     }
 
+    /// Main: the endpoint closed first on SIGTERM, while the pipeline still finished its batches.
+    func testShuttingDownIsNotReadyWhileThePipelineFinishes() throws {
+        let h = try Harness()
+        let (vigil, port) = try startReady(h, name: "stopping")
+        // A batch waits on a hung Redis (up to its 5 s command timeout), so the stop takes that long.
+        let pid = try redisPid(h)
+        XCTAssertEqual(kill(pid, SIGSTOP), 0)
+        defer { kill(pid, SIGCONT) }
+        try h.publish(traffic(count: 100, seed: 12))
+        Thread.sleep(forTimeInterval: 1)
+        kill(vigil.process.processIdentifier, SIGTERM)
+        let p = try probeUntil(port, "/readyz", timeout: 4) { $0.body.contains("shutting down") }
+        XCTAssertEqual(p?.status, 503)
+        XCTAssertEqual(try Self.probe(port, "/healthz").status, 200)
+        kill(pid, SIGCONT)
+        XCTAssertNotNil(vigil.waitForExit(limit: 60))
+    }
+
     // MARK: A stuck pipeline fails /healthz
 
     /// Main: `/healthz` answered "ok" whatever the pipeline did.
