@@ -77,4 +77,16 @@ final class ProbeReportTests: XCTestCase {
         XCTAssertNil(RedisCondition.of(StateStoreError.unexpectedReply("MGET of 3 keys: integer(1)")))
         XCTAssertNil(RedisCondition.of(PipelineError.delivery("x")))
     }
+
+    func testStallTimeoutIsValidated() {
+        XCTAssertEqual(VigilConfig().stallTimeoutMs, 120_000)
+        for value in [999, 3_600_001, -1] {
+            var c = VigilConfig()
+            c.stallTimeoutMs = value
+            XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("stall timeout must be 1000-3600000 ms"), "\($0)") }
+        }
+        var c = VigilConfig()
+        c.stallTimeoutMs = 1000
+        XCTAssertNoThrow(try c.validate())
+    }
 }
