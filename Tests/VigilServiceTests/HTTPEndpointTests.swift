@@ -266,6 +266,47 @@ final class HTTPEndpointTests: XCTestCase {
                        "HTTP/1.1 200 OK")
     }
 
+    func testAtTheCapTheOldestClientStillSendingMakesRoom() throws {
+        var limits = HTTPEndpointLimits()
+        limits.maxConnections = 4
+        let endpoint = try HTTPEndpoint(host: "127.0.0.1", port: 0, limits: limits) { _ in HTTPResponse(status: 200, body: "ok\n") }
+        endpoint.start()
+        defer { endpoint.stop() }
+        var silent: [Int32] = []
+        defer { for fd in silent { close(fd) } }
+        for i in 1...4 {
+            silent.append(try RawClient.connect(port: endpoint.port))
+            XCTAssertTrue(waitUntilAccepted(i, by: endpoint))
+        }
+        let start = Date()
+        XCTAssertEqual(try RawClient.exchange(port: endpoint.port, "GET /healthz HTTP/1.1\r\n\r\n").statusLine, "HTTP/1.1 200 OK")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 0.5)
+        XCTAssertEqual(endpoint.evictedConnections, 1)
+        XCTAssertEqual(try RawClient.readAll(silent[0]), [], "the oldest silent client was closed without an answer")
+    }
+
+    func testAtTheCapWithEveryConnectionBeingAnsweredANewOneGets503() throws {
+        var limits = HTTPEndpointLimits()
+        limits.maxConnections = 1
+        let big = String(repeating: "x", count: 16 * 1024 * 1024)
+        let endpoint = try HTTPEndpoint(host: "127.0.0.1", port: 0, limits: limits) { path in
+            HTTPResponse(status: 200, body: path == "/big" ? big : "ok\n")
+        }
+        endpoint.start()
+        defer { endpoint.stop() }
+        // A client that asks for a large answer and does not read it: the server is still writing to it.
+        let stalled = try RawClient.connect(port: endpoint.port)
+        defer { close(stalled) }
+        _ = Array("GET /big HTTP/1.1\r\n\r\n".utf8).withUnsafeBytes { send(stalled, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        XCTAssertTrue(waitUntilAccepted(1, by: endpoint))
+        Thread.sleep(forTimeInterval: 0.2)
+        let start = Date()
+        let refused = try RawClient.exchange(port: endpoint.port, "GET /healthz HTTP/1.1\r\n\r\n")
+        XCTAssertEqual(refused.statusLine, "HTTP/1.1 503 Service Unavailable")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 0.5)
+        XCTAssertEqual(endpoint.refusedConnections, 1)
+    }
+
     // MARK: Lifecycle
 
     func testSecondEndpointOnTheSamePortThrows() throws {
