@@ -108,6 +108,10 @@ public struct VigilConfig: Sendable {
                 "out-of-orderness plus lateness must be at most 7 days (\(Self.maxLatenessBoundsMs) ms), got "
                     + "\(outOfOrderness + lateness)")
         }
+        if !(0...Self.maxLatenessBoundsMs).contains(firstStartLookbackMs) {
+            problems.append(
+                "first-start lookback must be 0-\(Self.maxLatenessBoundsMs) ms (7 days), got \(firstStartLookbackMs)")
+        }
         if features.maxFutureMs <= 0 {
             problems.append(
                 "max future must be > 0 ms (how far ahead of the clock a transaction may be dated), got "

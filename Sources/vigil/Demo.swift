@@ -71,6 +71,7 @@ struct Demo: AsyncParsableCommand {
         config.group = "vigil-demo"
         config.modelPath = model
         config.sessionTimeoutMs = 6000
+        config.firstStart = .earliest  // a new embedded cluster: everything on it is the demo's own traffic
         config.httpPort = 0
         try config.topics.create(on: cluster, partitions: partitions)
 
