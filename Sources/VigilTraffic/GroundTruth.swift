@@ -2,6 +2,8 @@
 public struct GroundTruth: Sendable, Equatable {
     public var transactionId: String
     public var cardId: String
+    /// The `merchant_id` written into the message (`m-NNNNN`).
+    public var merchantId: String
     /// True for the transactions a fraud episode made and for every payment at a merchant while it is compromised;
     /// false for the cardholder's other payments, including the genuine home payment that opens an
     /// impossible-travel episode (unless that merchant is compromised).
@@ -16,10 +18,11 @@ public struct GroundTruth: Sendable, Equatable {
 
     public init(
         transactionId: String, cardId: String, isFraud: Bool, pattern: FraudPattern?, eventTimeMs: Int64,
-        reportedAtMs: Int64? = nil
+        reportedAtMs: Int64? = nil, merchantId: String = ""
     ) {
         self.transactionId = transactionId
         self.cardId = cardId
+        self.merchantId = merchantId
         self.isFraud = isFraud
         self.pattern = pattern
         self.eventTimeMs = eventTimeMs

@@ -94,7 +94,8 @@ public struct TrafficGenerator: Sendable {
                 pattern: label.pattern,
                 eventTimeMs: draft.eventTimeMs,
                 reportedAtMs: labelSchedule.reportedAtMs(
-                    isFraud: label.isFraud, eventTimeMs: draft.eventTimeMs, sequence: draft.sequence)
+                    isFraud: label.isFraud, eventTimeMs: draft.eventTimeMs, sequence: draft.sequence),
+                merchantId: JSONByteWriter.merchantId(draft.merchant)
             )
         }
         return GeneratedMessage(
