@@ -146,6 +146,10 @@ struct Demo: AsyncParsableCommand {
         out.line("Metrics at http://127.0.0.1:\(health.port)/metrics, readiness at /readyz")
 
         let history = try outputDir.isEmpty ? nil : DemoHistory(directory: outputDir)
+        let recorder = try history.map {
+            try FeatureRecorder(
+                brokers: cluster.bootstrapServers, topic: config.topics.features, partitions: partitions, file: $0.features)
+        }
         let timeScale = effectiveTimeScale
         let traffic = TrafficFeeder(
             brokers: cluster.bootstrapServers, topic: config.topics.transactions, labelsTopic: labelsTopic, rate: rate,
@@ -170,13 +174,13 @@ struct Demo: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
+        recorder?.start()
         try await group.run()
         dashboard.printSummary()
         printTraffic(traffic)
-        if let history {
-            try history.closeTraffic()
-            let features = try history.writeFeatures(
-                brokers: cluster.bootstrapServers, topic: config.topics.features, partitions: partitions)
+        if let history, let recorder {
+            let features = recorder.finish()
+            try history.close()
             printHistory(history, features: features, traffic: traffic)
         }
     }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import VigilTraffic
-import VigilTraining
 
 #if canImport(Glibc)
 import Glibc
@@ -13,13 +12,13 @@ import Darwin
 /// per line, exactly the Kafka payloads): the well-formed transactions, the labels the fraud team published, the
 /// feature records Vigil wrote, and the ground truth of every transaction.
 ///
-/// Written by the traffic thread while the demo runs (transactions, truth, labels) and by the demo after the pipeline
-/// stopped (features); never by two threads at once.
+/// Each file is written by one thread: the traffic thread (transactions, truth, labels) or the feature recorder.
 final class DemoHistory: @unchecked Sendable {
     let directory: String
     let transactions: DemoLineFile
     let truth: DemoLineFile
     let labels: DemoLineFile
+    let features: DemoLineFile
 
     var transactionsPath: String { directory + "/transactions.jsonl" }
     var truthPath: String { directory + "/truth.jsonl" }
@@ -36,23 +35,15 @@ final class DemoHistory: @unchecked Sendable {
         transactions = try DemoLineFile(path: directory + "/transactions.jsonl")
         truth = try DemoLineFile(path: directory + "/truth.jsonl")
         labels = try DemoLineFile(path: directory + "/labels.jsonl")
+        features = try DemoLineFile(path: directory + "/features.jsonl")
     }
 
-    /// Closes the files the traffic thread wrote.
-    func closeTraffic() throws {
+    /// Closes every file, once the traffic and the feature recorder have stopped.
+    func close() throws {
         try transactions.close()
         try truth.close()
         try labels.close()
-    }
-
-    /// Copies `fraud.features` from the embedded cluster, up to its end, into features.jsonl; returns the record count.
-    func writeFeatures(brokers: String, topic: String, partitions: Int32) throws -> Int {
-        let file = try DemoLineFile(path: featuresPath)
-        let history = KafkaTopicHistory(
-            brokers: brokers, topic: topic, partitions: Array(0..<partitions), stallTimeoutMs: 20_000)
-        let summary = try history.read({ record in file.write(record.bytes) }, progress: { _ in })
-        try file.close()
-        return summary.records
+        try features.close()
     }
 }
 
