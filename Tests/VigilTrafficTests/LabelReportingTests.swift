@@ -91,14 +91,15 @@ final class LabelReportingTests: XCTestCase {
 
 final class LabelQueueTests: XCTestCase {
     /// Released in report order, never before the clock reaches the report time, each exactly once.
-    func testReleasesLabelsInReportOrderOnceTheClockPassesThem() {
+    func testReleasesLabelsInReportOrderOnceTheClockPassesThem() throws {
         var queue = LabelQueue()
         var released = [GroundTruth]()
         var queued = 0
         for sample in CompromisedMerchantTests.samples.prefix(100_000) {
             while let due = queue.popDue(atMs: sample.nowMs) {
-                XCTAssertLessThanOrEqual(due.reportedAtMs!, sample.nowMs)
-                if let last = released.last { XCTAssertLessThanOrEqual(last.reportedAtMs!, due.reportedAtMs!) }
+                let at = try XCTUnwrap(due.reportedAtMs)
+                XCTAssertLessThanOrEqual(at, sample.nowMs)
+                if let last = released.last?.reportedAtMs { XCTAssertLessThanOrEqual(last, at) }
                 released.append(due)
             }
             if let truth = sample.message.truth, queue.add(truth) { queued += 1 }
@@ -106,7 +107,7 @@ final class LabelQueueTests: XCTestCase {
         XCTAssertGreaterThan(released.count, 100)
         XCTAssertEqual(released.count + queue.count, queued)
         XCTAssertEqual(Set(released.map(\.transactionId)).count, released.count)
-        XCTAssertGreaterThan(queue.nextReportMs!, CompromisedMerchantTests.samples[99_999].nowMs)
+        XCTAssertGreaterThan(try XCTUnwrap(queue.nextReportMs), CompromisedMerchantTests.samples[99_999].nowMs)
         XCTAssertFalse(queue.add(GroundTruth(transactionId: "tx-1", cardId: "card-1", isFraud: true, pattern: nil, eventTimeMs: 0)))
     }
 }
