@@ -52,7 +52,8 @@ public struct TrafficGenerator: Sendable {
     /// clock in tests).
     ///
     /// A message is, in this order of precedence: malformed (`malformedFraction`); the next step of a fraud episode
-    /// that is due; the first step of a new episode; or a normal payment of a card picked by its activity. Normal
+    /// that is due; the first step of a new episode; or a normal payment of a card picked by its activity (labelled
+    /// `compromised_merchant` fraud if its merchant is compromised at the time, see `MerchantCompromise`). Normal
     /// payments are occasionally out of order or late; episode steps never are (beyond what a coarse caller clock forces),
     /// so episodes keep their shape.
     public mutating func next(nowMs: Int64) -> GeneratedMessage {

@@ -159,7 +159,12 @@ struct Demo: AsyncParsableCommand {
         let dashboard = Dashboard(
             pipeline: pipeline, traffic: traffic, alerts: alerts, seconds: seconds, console: out)
 
-        out.line("Running for \(seconds) s at \(rate) transactions/s over \(cards) cards in \(homeCountries.joined(separator: ",")), event time \(Int(timeScale))x wall time: \(UTCTime.iso(traffic.startMs)) to \(UTCTime.iso(traffic.endMs)) (\(String(format: "%.1f", Double(traffic.endMs - traffic.startMs) / 86_400_000)) days). Labels go to \(labelsTopic) once their report time has passed. Ctrl-C stops early.\n")
+        let span = String(format: "%.1f", Double(traffic.endMs - traffic.startMs) / 86_400_000)
+        out.line(
+            "Running for \(seconds) s at \(rate) transactions/s over \(cards) cards in "
+                + "\(homeCountries.joined(separator: ",")), event time \(Int(timeScale))x wall time: "
+                + "\(UTCTime.iso(traffic.startMs)) to \(UTCTime.iso(traffic.endMs)) (\(span) days).")
+        out.line("Labels go to \(labelsTopic) once their report time has passed. Ctrl-C stops early.\n")
         // Shutdown runs in reverse order: the dashboard ends the demo, traffic stops, then the pipeline finishes its
         // batch and leaves the group.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
