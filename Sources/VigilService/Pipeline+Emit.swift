@@ -135,7 +135,7 @@ extension Pipeline {
                     let fresh = try Self.makeProducer(config, transactionalId: transactionalId)
                     // Finishes or aborts what the old producer left (rdkafka.h, init_transactions).
                     try fresh.initTransactions(timeoutMs: config.kafkaTimeoutMs)
-                    producer = fresh
+                    replaceProducer(fresh)
                     stats.update { $0.producerRebuilds += 1 }
                 }
             case .checkCommitted:
@@ -196,6 +196,7 @@ extension Pipeline {
     func produce(_ outputs: OutputBatch, _ tracker: inout DeliveryTracker) throws {
         let topics = config.topics
         let names = [topics.decisions, topics.alerts, topics.features, topics.shadow, topics.late, topics.dlq]  // Topic order
+        let producer = self.producer  // one read of the slot per batch, not per message
         try outputs.forEach(at: tracker.pending) { i, entry, key, value in
             let topic = names[entry.topic.rawValue]
             if !tracker.degraded.contains(i) {

@@ -133,8 +133,9 @@ extension Pipeline {
     func rebuildProducer(after error: any Error) {
         logger.error("rebuilding the producer after a fatal error", metadata: ["error": "\(error)"])
         do {
-            producer = try Self.makeProducer(config, transactionalId: transactionalId)
-            if config.mode == .exactlyOnce { try producer.initTransactions(timeoutMs: config.kafkaTimeoutMs) }
+            let fresh = try Self.makeProducer(config, transactionalId: transactionalId)
+            if config.mode == .exactlyOnce { try fresh.initTransactions(timeoutMs: config.kafkaTimeoutMs) }
+            replaceProducer(fresh)
             stats.update { $0.producerRebuilds += 1 }
         } catch {
             logger.critical("could not rebuild the producer", metadata: ["error": "\(error)"])
