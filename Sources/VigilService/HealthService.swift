@@ -145,7 +145,8 @@ extension Pipeline {
     /// broker round trip). Partitions given up (revoked, or claimed by another instance) do not count.
     public func lag() -> [TopicPartition: Int64] {
         var result: [TopicPartition: Int64] = [:]
-        for (tp, position) in stats.snapshot.positions where partitions[tp] != nil {
+        let assigned = Set(partitions.assigned)
+        for (tp, position) in stats.snapshot.positions where assigned.contains(tp) && !partitions.isFenced(tp) {
             guard let high = consumer.cachedWatermarks(tp)?.high, high >= 0 else { continue }
             result[tp] = max(0, high - position)
         }
