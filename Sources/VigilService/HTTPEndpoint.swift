@@ -351,22 +351,22 @@ private final class ServeLoop: @unchecked Sendable {
             if oldest.map({ connections[$0].acceptedAt > connection.acceptedAt }) ?? true { oldest = index }
         }
         guard let oldest else { return false }
-        POSIX.close(connections[oldest].fd)
-        connections.remove(at: oldest)
         lock.lock()
         evicted += 1
         lock.unlock()
+        POSIX.close(connections[oldest].fd)
+        connections.remove(at: oldest)
         return true
     }
 
     /// Over the cap with every connection being answered: one non-blocking attempt at a 503, then close.
     private func refuse(_ fd: Int32) {
-        let reply = HTTPEndpoint.errorResponse(status: 503, headOnly: false)
-        _ = try? POSIX.send(fd, reply, from: 0)
-        POSIX.close(fd)
         lock.lock()
         refused += 1
         lock.unlock()
+        let reply = HTTPEndpoint.errorResponse(status: 503, headOnly: false)
+        _ = try? POSIX.send(fd, reply, from: 0)
+        POSIX.close(fd)
     }
 
     /// Serves what the connection is ready for; false when it is finished (to be closed).
