@@ -14,6 +14,7 @@ extension Pipeline {
         // first batch, which asks again.
         let committed = Result { try consumer.committed(tps, timeoutMs: config.kafkaTimeoutMs) }
         for tp in tps {
+            defer { probes.note(.claiming) }  // one bounded Redis round trip each: many during a Redis hang are no stall
             do {
                 let plan = try claim(tp, committed: committed.get()[tp])
                 if let start = plan.start { starts[tp] = start }

@@ -54,6 +54,8 @@ enum ProgressEvent: String, Sendable {
     case waitingForRedis = "waiting for redis"
     /// Backing off before a failed batch is retried.
     case retrying = "retrying a failed batch"
+    /// A partition's claim on assignment ended (claimed, or failed and left to its first batch).
+    case claiming = "claiming an assigned partition"
 }
 
 /// When the pipeline last showed progress, and how.
