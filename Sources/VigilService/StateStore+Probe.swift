@@ -16,24 +16,3 @@ extension StateStore {
         }
     }
 }
-
-extension Pipeline {
-    /// Whether a Redis condition pauses consumption until Redis takes writes again: every one but an unknown error
-    /// reply, which is retried as a failed batch.
-    func pausesConsumption(_ condition: RedisCondition) -> Bool {
-        switch condition {
-        case .answering, .refused: false
-        default: true
-        }
-    }
-
-    /// A poll found nothing: idle if nothing is waiting, or waiting for the broker if it is unreachable (the lag is
-    /// then stale). Records waiting on a reachable broker that no poll returns are no progress: a stuck fetch.
-    func noteEmptyPoll() {
-        if lag().values.reduce(0, +) == 0 {
-            probes.note(.idle)
-        } else if case .unreachable = probes.broker {
-            probes.note(.waitingForBroker)
-        }
-    }
-}

@@ -258,6 +258,33 @@ final class ProbeTests: XCTestCase {
 
     // MARK: A stuck pipeline fails /healthz
 
+    /// An idle pipeline stays live when the payment systems publish in transactions: the commit marker after the last
+    /// record keeps the high watermark one past the last record processed, which is no lag.
+    func testIdleAfterTransactionalInputStaysLive() throws {
+        let h = try Harness(partitions: 1)
+        h.config.stallTimeoutMs = 2000
+        let producer = try KafkaProducer(config: [
+            "bootstrap.servers": h.cluster.bootstrapServers, "transactional.id": "payments-\(UUID().uuidString)",
+        ])
+        try producer.initTransactions(timeoutMs: 10_000)
+        try producer.beginTransaction()
+        for m in traffic(count: 50, seed: 21) { try producer.produce(topic: h.config.topics.transactions, key: m.key, value: m.value) }
+        try producer.commitTransaction(timeoutMs: 10_000)
+        let runner = try h.makePipeline()
+        defer { runner.stop() }
+        let pipeline = runner.pipeline
+        let endpoint = try HTTPEndpoint(host: "127.0.0.1", port: 0) { ProbeRoutes(pipeline: pipeline).response(to: $0) }
+        endpoint.start()
+        defer { endpoint.stop() }
+        XCTAssertTrue(runner.waitForProcessed(50))
+        let until = Date().addingTimeInterval(5)
+        while Date() < until {
+            let p = try Self.probe(endpoint.port, "/healthz")
+            XCTAssertEqual(p.status, 200, p.body)
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+    }
+
     /// Main: `/healthz` answered "ok" whatever the pipeline did.
     func testAStuckStageFailsHealthzAndRecovers() throws {
         let h = try Harness()
