@@ -25,7 +25,7 @@ public final class Pipeline: @unchecked Sendable {
     let stopRequested = Atomic<Bool>(false)
     /// When the stage waits give up after a stop request (uptime nanoseconds; 0: no stop requested yet).
     let stopDeadline = Atomic<UInt64>(0)
-    var encoder = OutputEncoder()
+    var encoder: OutputEncoder
     var consecutiveFailures = 0
     /// Set while Redis is unreachable: consumption is paused until it answers again.
     var redisOutage: RedisOutage?
@@ -44,14 +44,34 @@ public final class Pipeline: @unchecked Sendable {
     let storeQueue = DispatchQueue(label: "vigil.pipeline.store", qos: .userInitiated)
     /// The phases of the batches in flight (`BatchesInFlight`): the stages report to it and do what it says.
     let lifecycle = Mutex(BatchesInFlight())
+    /// Follows the merchant-risk snapshot in Redis (catalog 2; nil under catalog 1, which looks no merchant up).
+    let merchantRisk: MerchantRiskFollower?
 
     public init(config: VigilConfig, models: ModelHolder, logger: Logger, stats: PipelineStats = PipelineStats()) throws {
         try config.validate()
+        let catalog = config.featureCatalog
+        guard models.catalog == catalog else {
+            throw PipelineError.catalog("the models were loaded for feature \(models.catalog) but the pipeline runs \(catalog)")
+        }
+        for model in [models.model, models.shadow].compactMap({ $0 }) {
+            do {
+                try model.check(servedBy: catalog)
+            } catch {
+                throw PipelineError.catalog("model \(model.version): \(error)")
+            }
+        }
         self.config = config
         self.models = models
         self.logger = logger
         self.stats = stats
         step = ScoringStep(config: config.features)
+        encoder = OutputEncoder(catalog: catalog)
+        merchantRisk = catalog.needsMerchantRisk
+            ? MerchantRiskFollower(
+                host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix, logger: logger, stats: stats)
+            : nil
+        stats.update { $0.featureCatalog = catalog }
+        models.reportRefusals(to: stats)
         store = StateStore(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
         stateWriter = StateStore(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
         transactionalId = config.transactionalId
@@ -140,6 +160,8 @@ public final class Pipeline: @unchecked Sendable {
             $0.modelVersion = models.model.version
             $0.mode = config.mode
         }
+        merchantRisk?.start(intervalMs: config.modelPollMs)
+        defer { merchantRisk?.stop() }
         while !isStopRequested {
             if redisOutage != nil {
                 if let failed = settleInFlight() { recover(from: failed.error, retryFrom: failed.retryFrom) }
@@ -241,6 +263,8 @@ public enum PipelineError: Error, CustomStringConvertible {
     case refused(String)
     /// The stop request's bound passed before the batch's outputs were out; its records are processed again.
     case shutdownBound(String)
+    /// The models cannot be served by the running feature catalog.
+    case catalog(String)
 
     public var description: String {
         switch self {
@@ -248,6 +272,7 @@ public enum PipelineError: Error, CustomStringConvertible {
         case .notOwned(let tp): "partition \(tp) is not claimed"
         case .refused(let s): "output refused: \(s)"
         case .shutdownBound(let s): "stopping: shutdown bound reached (\(s))"
+        case .catalog(let s): "feature catalog: \(s)"
         }
     }
 }
