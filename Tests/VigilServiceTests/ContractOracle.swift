@@ -16,24 +16,31 @@ struct ContractOracle {
         case dlq(RejectReason)
     }
 
-    /// A merchant-risk snapshot as the contract defines it: the table the test published, served for every record.
+    /// A merchant-risk snapshot as the contract defines it: the table the test published.
     struct MerchantTable {
         var version: String
         var totals: MerchantRiskCounts
         var merchants: [String: MerchantRiskCounts]
+        /// Merchants whose value the test made unreadable: they get the no-snapshot defaults and records say "none".
+        var unreadable: Set<String> = []
 
-        func features(_ merchantId: String) -> MerchantRiskFeatures {
-            MerchantRiskFeatures(merchant: merchants[merchantId] ?? .zero, totals: totals)
+        /// The merchant features of a transaction at `merchantId`, and the version its record names (nil: "none").
+        func served(_ merchantId: String) -> (features: MerchantRiskFeatures, version: String?) {
+            if unreadable.contains(merchantId) { return (.noSnapshot, nil) }
+            return (MerchantRiskFeatures(merchant: merchants[merchantId] ?? .zero, totals: totals), version)
         }
     }
+
+    /// The snapshot a transaction was scored with (nil: none was served).
+    typealias MerchantSnapshots = (Transaction) -> MerchantTable?
 
     var expected: [(message: KafkaMessage, outcome: Expected)] = []
     let catalog: FeatureCatalog
 
-    /// `merchants`: the snapshot served throughout (nil: none; the merchant features are then the no-snapshot
-    /// defaults and records name "none").
+    /// `merchants`: the snapshot each transaction was scored with (nil: none; the merchant features are then the
+    /// no-snapshot defaults and records name "none").
     init(input: [KafkaMessage], model: CompiledModel, config: FeatureConfig, catalog: FeatureCatalog = .v2,
-         merchants: MerchantTable? = nil) {
+         merchants: MerchantSnapshots? = nil) {
         self.catalog = catalog
         var histories: [CardKey: [Transaction]] = [:]
         var maxEvent: [Int32: Int64] = [:]
@@ -55,10 +62,10 @@ struct ContractOracle {
                     continue
                 }
                 let card = CardKey(partition: message.partition, cardId: tx.cardId)
-                let merchant = catalog == .v2 ? merchants?.features(tx.merchantId) : nil
+                let served = catalog == .v2 ? merchants?(tx)?.served(tx.merchantId) : nil
                 let features = ReferenceFeatures.compute(
-                    tx, history: histories[card, default: []], config: config, merchant: merchant ?? .noSnapshot)
-                let version = merchant == nil ? nil : merchants?.version
+                    tx, history: histories[card, default: []], config: config, merchant: served?.features ?? .noSnapshot)
+                let version = served?.version
                 expected.append((message, .decision(tx, features, model.score(features), version)))
                 histories[card, default: []].append(tx)
                 maxEvent[message.partition] = max(maxEvent[message.partition] ?? .min, tx.eventTimeMs)

@@ -103,7 +103,12 @@ final class PipelineRunner: @unchecked Sendable {
         return false
     }
 
+    private var stopped = false
+
+    /// Stops the pipeline and waits for it; again does nothing.
     func stop() {
+        guard !stopped else { return }
+        stopped = true
         pipeline.requestStop()
         finished.wait()
     }
@@ -147,7 +152,7 @@ extension XCTestCase {
 
     @discardableResult
     func checkOutputs(
-        _ h: Harness, allowIdenticalDuplicates: Bool = false, merchants: ContractOracle.MerchantTable? = nil,
+        _ h: Harness, allowIdenticalDuplicates: Bool = false, merchants: ContractOracle.MerchantSnapshots? = nil,
         file: StaticString = #filePath, line: UInt = #line
     ) throws -> Int {
         let model = try ModelHolder(path: h.config.modelPath).model
