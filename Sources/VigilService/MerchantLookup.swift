@@ -44,7 +44,7 @@ struct MerchantLookup {
             none.problem = "the snapshot has no totals (key missing: expired, deleted or never written)"
             return none
         }
-        guard let totals = MerchantRiskCounts(redisValue: totalsBytes) else {
+        guard let totals = totalsBytes.withUnsafeBytes({ MerchantRiskCounts(redisBytes: $0) }) else {
             none.problem = "the snapshot's totals are unreadable"
             return none
         }
@@ -56,7 +56,7 @@ struct MerchantLookup {
             case .null:
                 counts = .zero
             case .bulk(let bytes):
-                guard let parsed = MerchantRiskCounts(redisValue: bytes) else {
+                guard let parsed = bytes.withUnsafeBytes({ MerchantRiskCounts(redisBytes: $0) }) else {
                     unreadable += 1
                     continue
                 }

@@ -120,7 +120,7 @@ struct Bench: ParsableCommand {
             // Per transaction: an upper bound (a batch resolves each distinct merchant once).
             measure("merchant") {
                 for value in merchantValues {
-                    if let counts = MerchantRiskCounts(redisValue: value) {
+                    if let counts = value.withUnsafeBytes({ MerchantRiskCounts(redisBytes: $0) }) {
                         sink += MerchantRiskFeatures(merchant: counts, totals: totals).fraudRate7d
                     }
                 }

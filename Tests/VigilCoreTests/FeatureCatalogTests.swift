@@ -72,3 +72,25 @@ final class FeatureCatalogTests: XCTestCase {
         XCTAssertEqual(none["merchant_risk_version"] as? String, "none")
     }
 }
+
+/// The allocation-free parser of the hot path accepts and refuses exactly what the shared parser does.
+final class MerchantRiskBytesTests: XCTestCase {
+    func testAgreesWithTheSharedParser() {
+        var rng = SplitMix(seed: 31)
+        var inputs = ["0,0,0,0,0,0", "1,2,3,1,2,3", "1,2,3,2,2,3", "1,2,3", "1,2,3,4,5,6,7", ",1,2,3,4,5", "1,,2,3,4,5",
+                      "1,2,3,0,0,0,", "999999999999999999,1,1,0,0,0", "9999999999999999999,1,1,0,0,0", "", "a", "1,2,3,0,0,-1",
+                      " 1,2,3,0,0,0"]
+        let alphabet = Array("0123456789,,,x-".utf8)
+        for _ in 0..<20_000 {
+            let n = Int(rng.next() % 24)
+            inputs.append(String(decoding: (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }, as: UTF8.self))
+            let c = (0..<6).map { _ in rng.next() % 20 }
+            inputs.append(c.map(String.init).joined(separator: ","))
+        }
+        for input in inputs {
+            let bytes = Array(input.utf8)
+            let fast = bytes.withUnsafeBytes { MerchantRiskCounts(redisBytes: $0) }
+            XCTAssertEqual(fast, MerchantRiskCounts(redisValue: bytes), input)
+        }
+    }
+}
