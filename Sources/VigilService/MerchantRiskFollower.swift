@@ -59,7 +59,8 @@ public final class MerchantRiskFollower: @unchecked Sendable {
     public func start(intervalMs: Int) {
         queue.sync { pollOnQueue() }
         let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + .milliseconds(intervalMs), repeating: .milliseconds(intervalMs))
+        timer.schedule(
+            deadline: .now() + .milliseconds(intervalMs), repeating: .milliseconds(intervalMs), leeway: .milliseconds(10))
         timer.setEventHandler { [weak self] in self?.pollOnQueue() }
         timer.resume()
         queue.sync { self.timer = timer }
