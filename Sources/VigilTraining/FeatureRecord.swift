@@ -21,8 +21,8 @@ public struct FeatureRecord: Sendable, Equatable {
         self.features = features
     }
 
-    /// Parses a record of the contract's schema version 1. Unknown fields are ignored; every catalog feature
-    /// must be present as a finite number.
+    /// Parses a record of the contract's schema version 1 or 2. Unknown fields are ignored; every feature of the
+    /// record's catalog (1 for schema 1, 2 for schema 2) must be present as a finite number.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(RecordError) -> FeatureRecord {
         var scanner = JSONLineScanner(bytes)
         var schema: Int64?
@@ -87,13 +87,15 @@ public struct FeatureRecord: Sendable, Equatable {
             throw .invalidJSON
         }
         guard let schema else { throw .missingField("schema_version") }
-        guard schema == 1 else { throw .unsupportedSchemaVersion }
+        // Schema 1 carries catalog 1's features (the others stay 0), schema 2 all of catalog 2's.
+        guard let catalog = FeatureCatalog(rawValue: Int(truncatingIfNeeded: schema)) else { throw .unsupportedSchemaVersion }
         if let problem { throw problem }
         guard let id else { throw .missingField("transaction_id") }
         guard !id.isEmpty else { throw .badValue(field: "transaction_id", "is empty") }
         guard let time else { throw .missingField("event_time_ms") }
-        if seen != FeatureNames.allSeen {
-            let missing = (0..<Feature.count).first { seen & (1 << UInt32($0)) == 0 }!
+        let required: UInt32 = (1 << UInt32(catalog.count)) - 1
+        if seen & required != required {
+            let missing = (0..<catalog.count).first { seen & (1 << UInt32($0)) == 0 }!
             throw .missingFeature(Feature(rawValue: missing)!.name)
         }
         return FeatureRecord(
