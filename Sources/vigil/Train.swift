@@ -331,7 +331,7 @@ struct Train: AsyncParsableCommand {
 }
 
 /// Progress on stderr: stage changes at once, counters at most once a second.
-private final class ProgressConsole {
+final class ProgressConsole {
     private var lastPrint = Date.distantPast
     private var stage: (name: String, started: Date)?
     private var timings: [(String, Double)] = []
@@ -396,7 +396,7 @@ private final class ProgressConsole {
 }
 
 /// Buffered appends of lines to a file.
-private final class LineWriter {
+final class LineWriter {
     private let handle: UnsafeMutablePointer<FILE>
     private let path: String
 
@@ -421,7 +421,7 @@ private final class LineWriter {
 }
 
 /// Peak resident memory of this process in MB.
-private func peakMemoryMB() -> Int {
+func peakMemoryMB() -> Int {
     var usage = rusage()
     #if canImport(Glibc)
     getrusage(RUSAGE_SELF.rawValue, &usage)
