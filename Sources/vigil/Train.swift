@@ -37,6 +37,12 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Read labels from this JSON-lines file instead of Kafka.")
     var labelsFile: String?
 
+    @Option(help: "Ground truth of generated traffic: JSON lines {\"transaction_id\":...,\"pattern\":...} ('none' for genuine); the summary then shows recall per fraud pattern for both models. Never used to fit.")
+    var truth: String?
+
+    @Option(help: "Feature catalog to fit on: 'auto' (v2 when every record is v2, else the v1 features), '1', or '2' (only the v2 records).")
+    var catalog = "auto"
+
     @Option(help: "Unlabelled transactions younger than this many days (before the newest event time) are not used as legitimate.")
     var maturityDays = 30.0
 
@@ -110,6 +116,8 @@ struct Train: AsyncParsableCommand {
         if let publishRedis, hostPort(publishRedis) == nil { problems.append("--publish-redis must be HOST:PORT, got '\(publishRedis)'") }
         if promoteToShadow, publishRedis == nil { problems.append("--promote-to-shadow needs --publish-redis") }
         if redisPrefix.isEmpty || redisPrefix.contains(" ") { problems.append("--redis-prefix must be non-empty without spaces") }
+        if CatalogChoice(rawValue: catalog) == nil { problems.append("--catalog must be auto, 1 or 2, got '\(catalog)'") }
+        if let truth, !FileManager.default.fileExists(atPath: truth) { problems.append("--truth \(truth) does not exist") }
         if !["exclude", "negative"].contains(blockedUnlabelled) { problems.append("--blocked-unlabelled must be exclude or negative") }
         if let version, version.isEmpty || version.utf8.count > 128 || version.contains("/") {
             problems.append("--version must be 1-128 bytes without '/'")
@@ -128,6 +136,7 @@ struct Train: AsyncParsableCommand {
         o.minPRAUCGain = minPRAUCGain
         o.blockedUnlabelled = BlockedPolicy(rawValue: blockedUnlabelled) ?? .exclude
         o.maxIterations = maxIterations
+        o.catalog = CatalogChoice(rawValue: catalog) ?? .auto
         var problems: [String] = []
         for override in transformOverrides {
             let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
@@ -209,7 +218,9 @@ struct Train: AsyncParsableCommand {
         let console = ProgressConsole()
         console.note("vigil train: candidate \(candidateVersion); current model \(currentModel.map { "\($0.version) (\(currentPath))" } ?? "none")")
         let job = TrainingJob(options: options().options, version: candidateVersion, startedAtMs: startedMs)
-        let outcome = try job.run(features: features, labels: labels, current: currentModel) { console.show($0) }
+        let outcome = try job.run(
+            features: features, labels: labels, truth: truth.map { JSONLinesFile(path: $0) }, current: currentModel
+        ) { console.show($0) }
         console.finish()
 
         var written: [String] = []

@@ -35,7 +35,10 @@ final class RecordParsingTests: XCTestCase {
         XCTAssertEqual(error("{"), .invalidJSON)
         XCTAssertEqual(error(good + "x"), .invalidJSON)
         XCTAssertEqual(error("[1]"), .invalidJSON)
-        XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":2")), .unsupportedSchemaVersion)
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":3")), .unsupportedSchemaVersion)
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":2")), .missingField("catalog_version"))
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":2,\"catalog_version\":1")),
+                       .badValue(field: "catalog_version", "is not 2"))
         XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":1,", with: "")), .missingField("schema_version"))
         XCTAssertEqual(error(good.replacingOccurrences(of: "\"transaction_id\":\"a\",", with: "")), .missingField("transaction_id"))
         XCTAssertEqual(error(good.replacingOccurrences(of: "\"event_time_ms\":5,", with: "\"event_time_ms\":\"5\",")), .wrongType(field: "event_time_ms"))
