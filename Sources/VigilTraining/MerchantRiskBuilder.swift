@@ -17,7 +17,7 @@ public struct MerchantRiskBuilder: Sendable {
     public private(set) var fraudCounted = 0
 
     let fraud: Set<UInt64>
-    var seen: Set<UInt64> = []
+    var seen = MerchantRiskIdSet()
     var merchantIndex: [String: Int32] = [:]
     var counts: [MerchantRiskCounts] = []
 
@@ -58,7 +58,7 @@ public struct MerchantRiskBuilder: Sendable {
             outsideWindow += 1
             return
         }
-        guard seen.insert(transaction.idHash).inserted else {
+        guard seen.insert(transaction.idHash) else {
             duplicates += 1
             return
         }
@@ -75,12 +75,12 @@ public struct MerchantRiskBuilder: Sendable {
 
     /// Approximate bytes held in the de-duplication set and the merchant table, for the report.
     public var approximateBytes: Int {
-        seen.capacity * 8 + fraud.capacity * 8 + merchantIndex.capacity * 24 + counts.capacity * 48
+        seen.bytes + fraud.capacity * 8 + merchantIndex.capacity * 24 + counts.capacity * 48
     }
 
     /// The snapshot: merchants in byte order of their ids, the totals, and its version.
     public consuming func snapshot() -> MerchantRiskSnapshot {
-        seen = []  // free the id set before sorting
+        seen = MerchantRiskIdSet()  // free the id set before sorting
         var entries = merchantIndex.map { (merchantId: $0.key, counts: counts[Int($0.value)]) }
         merchantIndex = [:]
         counts = []

@@ -47,6 +47,9 @@ struct MerchantRiskCommand: AsyncParsableCommand {
     @Option(help: "Write the table to this JSON-lines file (header line, then one line per merchant); written atomically.")
     var out: String?
 
+    @Option(help: "Instead of computing a table, read one written earlier with --out (its version is checked against its content), e.g. to publish it again or roll back.")
+    var table: String?
+
     @Flag(help: "Publish the table to Redis (--redis, --redis-prefix) and serve it: every instance switches to it within a poll interval.")
     var publish = false
 
@@ -83,6 +86,10 @@ struct MerchantRiskCommand: AsyncParsableCommand {
         for property in kafkaProperties where !property.contains("=") {
             problems.append("--kafka-property must be KEY=VALUE, got '\(property)'")
         }
+        if table != nil, !(transactionsFiles.isEmpty && transactionsTopics.isEmpty && labelsFiles.isEmpty && labelsTopics.isEmpty) {
+            problems.append("--table reads a computed table: it takes no --transactions-* or --labels-* input")
+        }
+        if table != nil, cut != nil { problems.append("--table carries its own cut; --cut is for computing a table") }
         if let n = synthesize {
             if n < 1 { problems.append("--synthesize must be >= 1") }
             if transactionsFiles.count != 1 || labelsFiles.count != 1 {
@@ -141,14 +148,26 @@ struct MerchantRiskCommand: AsyncParsableCommand {
         }
 
         let console = ProgressConsole()
-        console.note("vigil merchant-risk: cut \(UTCTime.iso(window.cutMs)), label delay \(labelDelayDays) days")
-        let outcome = try MerchantRiskJob(cut: window).run(transactions: transactions, labels: labels) { progress in
-            switch progress {
-            case .stage(let name): console.show(.stage(name))
-            case .reading(let what, let p): console.show(.reading(what, p))
+        let snapshot: MerchantRiskSnapshot
+        let report: String
+        if let table {
+            console.note("vigil merchant-risk: reading the table \(table)")
+            do { snapshot = try MerchantRiskSnapshot.read(from: JSONLinesFile(path: table)) } catch {
+                throw ValidationError("\(table): \(error)")
             }
+            report = "Merchant risk \(snapshot.version)\n\n  table        \(table): \(grouped(snapshot.merchants.count)) merchants, cut \(UTCTime.iso(snapshot.cut.cutMs)), "
+                + "label delay \(Double(snapshot.cut.labelDelayMs) / 86_400_000) days"
+        } else {
+            console.note("vigil merchant-risk: cut \(UTCTime.iso(window.cutMs)), label delay \(labelDelayDays) days")
+            let outcome = try MerchantRiskJob(cut: window).run(transactions: transactions, labels: labels) { progress in
+                switch progress {
+                case .stage(let name): console.show(.stage(name))
+                case .reading(let what, let p): console.show(.reading(what, p))
+                }
+            }
+            snapshot = outcome.snapshot
+            report = outcome.report.summary(snapshot: snapshot)
         }
-        let snapshot = outcome.snapshot
         var done: [String] = []
         if let out {
             console.show(.stage("writing \(out)"))
@@ -187,7 +206,7 @@ struct MerchantRiskCommand: AsyncParsableCommand {
         }
         if out == nil, channel == nil { done.append("neither --out nor --publish: nothing written") }
         console.finish()
-        print(outcome.report.summary(snapshot: snapshot))
+        print(report)
         print("")
         print(done.joined(separator: "\n"))
         let seconds = Date().timeIntervalSince(started)

@@ -173,6 +173,29 @@ final class MerchantRiskJobTests: XCTestCase {
         XCTAssertEqual((header["totals"] as? [String: Int])?["fraud_30d"], 1)
     }
 
+    func testATableFileReadsBackAndAnEditedOneIsRefused() throws {
+        let tx = (0..<40).map { transactionLine("t\($0)", merchant: "m\($0 % 9)", at: end - Int64($0) * 3_600_000) }
+        let snapshot = try run(tx, [labelLine(id: "t3", fraud: true, reportedAtMs: 1)]).snapshot
+        var lines: [String] = []
+        snapshot.forEachLine { lines.append(String(decoding: $0, as: UTF8.self)) }
+        enum Outcome { case success(MerchantRiskSnapshot), failure(String) }
+        func read(_ lines: [String]) -> Outcome {
+            do { return .success(try MerchantRiskSnapshot.read(from: MemorySource(lines: lines))) } catch { return .failure("\(error)") }
+        }
+        guard case .success(let back) = read(lines) else { return XCTFail("the table does not read back") }
+        XCTAssertEqual(back, snapshot)
+        let edited = lines.map { $0.replacingOccurrences(of: "\"tx_30d\":5,", with: "\"tx_30d\":6,") }
+        XCTAssertNotEqual(edited, lines)
+        guard case .failure(let why) = read(edited) else { return XCTFail("an edited table was accepted") }
+        XCTAssertTrue(why.contains("the file was changed or cut short"), why)
+        guard case .failure(let short) = read(Array(lines.dropLast())) else { return XCTFail("a truncated table was accepted") }
+        XCTAssertTrue(short.contains("announces 9 merchants, the file has 8"), short)
+        guard case .failure(let order) = read([lines[0], lines[2], lines[1]] + lines[3...]) else { return XCTFail("out of order") }
+        XCTAssertTrue(order.contains("line 3: merchants out of order"), order)
+        guard case .failure(let bad) = read([lines[0], "{\"merchant_id\":\"x\",\"tx_1d\":1}"]) else { return XCTFail("bad line") }
+        XCTAssertTrue(bad.contains("line 2: missing tx_7d"), bad)
+    }
+
     func testCutTimes() {
         XCTAssertEqual(MerchantRiskCut.parseTime("2026-11-24"), 1_795_478_400_000)
         XCTAssertEqual(MerchantRiskCut.parseTime("2026-11-24T00:00:00Z"), 1_795_478_400_000)
@@ -271,5 +294,22 @@ final class MerchantRiskJobTests: XCTestCase {
             XCTAssertEqual([t.transactions1d, t.transactions7d, t.transactions30d, t.frauds1d, t.frauds7d, t.frauds30d], totals, "seed \(seed)")
             XCTAssertEqual(outcome.report.badRecords, 0)
         }
+    }
+}
+
+final class MerchantRiskIdSetTests: XCTestCase {
+    func testAgreesWithSetThroughGrowth() {
+        var set = MerchantRiskIdSet(), reference = Set<UInt64>()
+        var random = TestRandom(seed: 11)
+        var values: [UInt64] = [0, 1, UInt64.max, 1 << 63]
+        for _ in 0..<200_000 { values.append(random.next()) }
+        for _ in 0..<20_000 { values.append(values[Int(random.next() % UInt64(values.count))]) }  // repeats
+        for (i, v) in values.enumerated() {
+            let expected = reference.insert(v == 0 ? 1 : v).inserted  // 0 is stored as 1
+            XCTAssertEqual(set.insert(v), expected, "value \(i)")
+        }
+        XCTAssertEqual(set.count, reference.count)
+        XCTAssertFalse(set.insert(values[1234]))
+        XCTAssertLessThanOrEqual(set.bytes, reference.count * 8 * 8 / 3, "at least three eighths full")
     }
 }
