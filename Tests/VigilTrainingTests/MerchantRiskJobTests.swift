@@ -310,6 +310,6 @@ final class MerchantRiskIdSetTests: XCTestCase {
         }
         XCTAssertEqual(set.count, reference.count)
         XCTAssertFalse(set.insert(values[1234]))
-        XCTAssertLessThanOrEqual(set.bytes, reference.count * 8 * 8 / 3, "at least three eighths full")
+        XCTAssertLessThanOrEqual(set.bytes, reference.count * 8 * 2, "at least half full")
     }
 }
