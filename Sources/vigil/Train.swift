@@ -103,6 +103,9 @@ struct Train: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seed of synthetic history.", visibility: .hidden))
     var seed: UInt64 = 42
 
+    @Option(help: ArgumentHelp("Also write the synthetic history's ground truth (pattern per transaction, for --truth) to this file.", visibility: .hidden))
+    var synthesizeTruth: String?
+
     func validate() throws {
         var problems = options().problems
         if let n = synthesize {
@@ -286,6 +289,7 @@ struct Train: AsyncParsableCommand {
         let startMs = endMs - spanMs
         let features = try LineWriter(path: featuresFile!)
         let labels = try LineWriter(path: labelsFile!)
+        let truths = try synthesizeTruth.map { try LineWriter(path: $0) }
         var written = 0, duplicates = 0, labelCount = 0, fraud = 0
         var generated = 0
         let console = ProgressConsole()
@@ -308,6 +312,7 @@ struct Train: AsyncParsableCommand {
             }
             guard let truth = message.truth else { continue }
             if truth.isFraud { fraud += 1 }
+            truths?.write(Array("{\"transaction_id\":\"\(truth.transactionId)\",\"pattern\":\"\(truth.isFraud ? truth.pattern?.rawValue ?? "unknown" : "none")\"}".utf8))
             // Chargebacks arrive 2-60 days later for fraud that went through; blocked fraud rarely gets one (the
             // case system confirms 10%); reviews are labelled by analysts within 3 days, either way.
             var reportedAt: Int64?
@@ -336,6 +341,7 @@ struct Train: AsyncParsableCommand {
         }
         try features.close()
         try labels.close()
+        try truths?.close()
         console.finish()
         print("wrote \(written) feature records (\(duplicates) duplicates, \(fraud) fraud) to \(featuresFile!) and \(labelCount) labels to \(labelsFile!), event time \(UTCTime.iso(startMs)) .. \(UTCTime.iso(endMs)), scored by \(model.version)")
     }
