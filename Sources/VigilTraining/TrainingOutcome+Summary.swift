@@ -62,7 +62,7 @@ extension TrainingOutcome {
         func left(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
         let name = max(24, (patterns.map(\.pattern.count).max() ?? 0) + 2)
         var lines = ["recall by pattern (ground truth; every validation-period transaction of the pattern, labelled or not)",
-                     "  " + pad("", name + 12) + pad("reviewed or blocked", 22) + "blocked",
+                     "  " + pad("", name + 14) + pad("reviewed or blocked", 20) + "blocked",
                      "  " + pad("pattern", name) + left("transactions", 12) + "  " + pad("candidate", 10) + pad("current", 10)
                         + pad("candidate", 10) + "current"]
         for p in patterns {
