@@ -25,8 +25,9 @@ public struct FeatureRecord: Sendable, Equatable {
         self.features = features
     }
 
-    /// Parses a record of the contract's schema version 1 (catalog v1) or 2 (with `catalog_version` 2). Unknown
-    /// fields and features are ignored; every feature of the record's catalog must be present as a finite number.
+    /// Parses a record of the contract's schema version 1 (catalog v1) or 2 (catalog v2; `catalog_version`, if
+    /// present, must be 2). Unknown fields and features are ignored; every feature of the record's catalog must be
+    /// present as a finite number.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(RecordError) -> FeatureRecord {
         var scanner = JSONLineScanner(bytes)
         var schema: Int64?
@@ -102,8 +103,8 @@ public struct FeatureRecord: Sendable, Equatable {
         switch schema {
         case 1: catalogVersion = .v1
         case 2:
-            guard let catalog else { throw .missingField("catalog_version") }
-            guard catalog == 2 else { throw .badValue(field: "catalog_version", "is not 2") }
+            // `catalog_version` repeats what the schema says; a record without it is read as catalog 2.
+            guard catalog == nil || catalog == 2 else { throw .badValue(field: "catalog_version", "is not 2") }
             catalogVersion = .v2
         default: throw .unsupportedSchemaVersion
         }
