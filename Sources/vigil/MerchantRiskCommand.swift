@@ -126,6 +126,9 @@ struct MerchantRiskCommand: AsyncParsableCommand {
         let started = Date()
         let cutMs = cut.flatMap(MerchantRiskCut.parseTime) ?? Int64(started.timeIntervalSince1970 * 1000)
         let window = MerchantRiskCut(cutMs: cutMs, labelDelayMs: Int64((labelDelayDays * 86_400_000).rounded()))
+        if publish, table == nil, cutMs > Int64(Date().timeIntervalSince1970 * 1000) {
+            throw ValidationError("the cut \(UTCTime.iso(cutMs)) is in the future: a table is published only at or after its cut")
+        }
         var properties: [String: String] = [:]
         for property in kafkaProperties {
             let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
@@ -167,6 +170,12 @@ struct MerchantRiskCommand: AsyncParsableCommand {
             }
             snapshot = outcome.snapshot
             report = outcome.report.summary(snapshot: snapshot)
+        }
+        // Served features must have been computable when they are scored: a table as of a cut still to come would
+        // be served before its labels could all have been reported (docs/merchant-risk.md, point-in-time correctness).
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        if publish, snapshot.cut.cutMs > nowMs {
+            throw ValidationError("the cut \(UTCTime.iso(snapshot.cut.cutMs)) is in the future: a table is published only at or after its cut")
         }
         var done: [String] = []
         if let out {

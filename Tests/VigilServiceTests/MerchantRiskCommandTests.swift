@@ -104,6 +104,27 @@ final class MerchantRiskCommandTests: XCTestCase {
         XCTAssertEqual(try connection.send("GET", "other:mrisk:current").string, version)
     }
 
+    func testATableAsOfACutStillToComeIsNotPublished() throws {
+        let redis = try RedisServerProcess.start()
+        defer { redis.stop() }
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("mrisk-empty-\(UUID().uuidString).jsonl").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let tomorrow = Int64(Date().timeIntervalSince1970 * 1000) + 86_400_000
+        let run = try runVigil(["merchant-risk", "--transactions-file", empty, "--labels-file", empty, "--cut", String(tomorrow),
+                                "--publish", "--redis", "\(redis.host):\(redis.port)"])
+        XCTAssertNotEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("is in the future"), run.output)
+        let connection = try RedisConnection(host: redis.host, port: redis.port)
+        defer { connection.close() }
+        XCTAssertEqual(try connection.send("EXISTS", "vigil:mrisk:current").int, 0)
+        // The same table may be computed and written, just not served.
+        let out = empty + ".table"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let written = try runVigil(["merchant-risk", "--transactions-file", empty, "--labels-file", empty, "--cut", String(tomorrow), "--out", out])
+        XCTAssertEqual(written.status, 0, written.output)
+    }
+
     func testBadFlagsAndAnUnreachableRedisFailBeforeAnyWork() throws {
         let bad = try runVigil(["merchant-risk", "--cut", "yesterday", "--transactions-file", "/nonexistent"])
         XCTAssertNotEqual(bad.status, 0)
