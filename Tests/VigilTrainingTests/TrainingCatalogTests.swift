@@ -72,6 +72,34 @@ final class TrainingCatalogTests: XCTestCase {
         XCTAssertGreaterThan(count1m.weight, 0.5, "the signal is found")
     }
 
+    /// Fraud told only by the catalog's last feature (merchant_fraud_rate_30d once catalog 2 is in VigilCore): a v2
+    /// model finds it; a v1 model fitted on the same records cannot name it.
+    func testAV2ModelLearnsFromTheFeaturesOnlyV2Carries() throws {
+        let signal = TrainingCatalog.v2.features.last!
+        var random = TestRandom(seed: 12)
+        var features: [String] = [], labels: [String] = []
+        for i in 0..<6_000 {
+            var f = FeatureVector()
+            f[.amount] = exp(3 + random.normal())
+            f[signal] = random.bernoulli(0.1) ? 0.3 + 0.2 * random.unit() : 0.01 * random.unit()
+            let isFraud = random.bernoulli(f[signal] > 0.2 ? 0.3 : 0.002)
+            let time = baseTimeMs + 90 * dayMs * Int64(i) / 6_000
+            features.append(v2Line(id: "tx-\(i)", timeMs: time, features: f))
+            labels.append(labelLine(id: "tx-\(i)", fraud: isFraud, reportedAtMs: time + dayMs))
+        }
+        let v2 = try job().run(features: MemorySource(lines: features), labels: MemorySource(lines: labels), current: nil)
+        let term = try XCTUnwrap(v2.model.features.first { $0.name == signal.name })
+        XCTAssertGreaterThan(term.weight, 0.5, "\(signal.name) carries the signal")
+        XCTAssertGreaterThan(v2.result.candidate.prAUC ?? 0, 0.15)
+        var options = TrainingOptions()
+        options.catalog = .v1
+        let v1 = try job(options).run(features: MemorySource(lines: features), labels: MemorySource(lines: labels), current: nil)
+        if !TrainingCatalog.v1.features.contains(signal) {
+            XCTAssertNil(v1.model.features.first { $0.name == signal.name })
+            XCTAssertGreaterThan(v2.result.candidate.prAUC ?? 0, (v1.result.candidate.prAUC ?? 0) + 0.05, "the v2 features help")
+        }
+    }
+
     func testMixedCatalogsFitOnTheCommonFeaturesUnlessAskedForV2() throws {
         let old = history(count: 3_000, v2: false, seed: 5, idPrefix: "old")
         let new = history(count: 3_000, v2: true, seed: 6, idPrefix: "new")
