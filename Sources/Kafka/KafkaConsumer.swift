@@ -195,6 +195,22 @@ public final class KafkaConsumer: @unchecked Sendable {
         return (low, high)
     }
 
+    /// For each partition, the earliest offset whose record timestamp is at or after `timestampMs`
+    /// (`rd_kafka_offsets_for_times`); nil where the broker knows none (every record is older, or the broker cannot
+    /// answer by time: librdkafka's mock cluster answers -1 for every time).
+    public func offsetsForTimes(_ partitions: [TopicPartition], timestampMs: Int64, timeoutMs: Int) throws(KafkaError)
+        -> [TopicPartition: Int64?]
+    {
+        guard !partitions.isEmpty else { return [:] }
+        let list = PartitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, timestampMs) }))
+        try KafkaError.check(
+            rd_kafka_offsets_for_times(handle, list.pointer, Int32(clamping: timeoutMs)), "looking up offsets by time failed")
+        try list.checkElements("looking up offsets by time failed")
+        var result: [TopicPartition: Int64?] = [:]
+        for (tp, offset) in list.offsets { result[tp] = offset >= 0 ? offset : nil }
+        return result
+    }
+
     /// The watermarks last seen in fetch responses, without a broker round trip (nil if none seen yet).
     /// The high watermark is what a lag metric needs; the low one is only known with `statistics.interval.ms`.
     public func cachedWatermarks(_ partition: TopicPartition) -> (low: Int64, high: Int64)? {

@@ -2,46 +2,96 @@ import Kafka
 import Synchronization
 import VigilCore
 
-/// A partition this instance owns: what Redis said of it when claimed, updated after every stored batch.
-struct OwnedPartition: Sendable, Equatable {
-    var record: PartitionRecord
-}
-
-/// The partitions this instance owns, up to where each partition's outputs were already emitted, and whether the
-/// input topic's records arrive on the partitions their keys map to (`RoutingWatch`).
-/// Written by the rebalance callbacks and the pipeline, both on the pipeline thread; the lock makes it `Sendable`.
+/// Every partition the group assigned to this instance, each as a `PartitionOwnership` value (unclaimed, owned with
+/// Redis's record and its replay mark, fenced), and whether the input topic's records arrive on the partitions their
+/// keys map to (`RoutingWatch`). The rebalance callbacks and the pipeline thread report events here and carry out the
+/// actions the transitions return (claims, seeks, pauses, commits); the emit stage reports emitted outputs. The lock
+/// makes it `Sendable`; no transition does I/O under it.
 final class PartitionTable: Sendable {
-    private let owned = Mutex<[TopicPartition: OwnedPartition]>([:])
-    /// Offsets below this have had their outputs emitted (acknowledged, or committed in a transaction): they are
-    /// replayed into the state without emitting again.
-    private let emitted = Mutex<[TopicPartition: Int64]>([:])
+    private let table = Mutex<[TopicPartition: PartitionOwnership]>([:])
     /// The input partitioner check (set up on assignment, with the topic's partition count).
     let routing = Mutex(RoutingWatch(check: PartitionerCheck(mode: .none)))
 
-    subscript(_ tp: TopicPartition) -> OwnedPartition? {
-        get { owned.withLock { $0[tp] } }
-        set { owned.withLock { $0[tp] = newValue } }
+    /// The group assigned `tps`: each starts unclaimed; its claim is the caller's `PartitionOwnership.Action.claim`.
+    func assign(_ tps: [TopicPartition]) {
+        table.withLock { table in
+            for tp in tps where table[tp] == nil { table[tp] = PartitionOwnership.assigned().0 }
+        }
     }
 
-    func remove(_ tps: [TopicPartition]) {
-        owned.withLock { table in for tp in tps { table[tp] = nil } }
+    /// Redis's record for `tp` if this instance owns it (claimed, not fenced).
+    func record(_ tp: TopicPartition) -> PartitionRecord? { table.withLock { $0[tp]?.record } }
+
+    /// Whether a batch holding `tp` must claim it first: assigned (or seen in a batch) and not claimed yet.
+    func needsClaim(_ tp: TopicPartition) -> Bool {
+        table.withLock { table in
+            guard let ownership = table[tp] else { return true }
+            return ownership.state == .unclaimed
+        }
     }
 
-    /// Forgets everything of revoked partitions: a later owner learns it again from Redis and Kafka.
-    func revoke(_ tps: [TopicPartition]) {
-        remove(tps)
-        emitted.withLock { table in for tp in tps { table[tp] = nil } }
+    /// Whether another instance holds `tp` (a newer epoch): nothing of it is processed until the group takes it away.
+    func isFenced(_ tp: TopicPartition) -> Bool { table.withLock { $0[tp]?.state == .fenced } }
+
+    /// The claim of `tp` succeeded with Redis's `record`; returns where to start and which offsets are replayed
+    /// without outputs.
+    func claimed(_ tp: TopicPartition, _ record: PartitionRecord, committed: Int64?) -> StartPlan {
+        table.withLock { table in
+            var ownership = table[tp] ?? PartitionOwnership.assigned().0
+            let action = ownership.claimed(record, committed: committed)
+            table[tp] = ownership
+            var plan = StartPlan(start: nil, replayUntil: nil)
+            if case .start(let at) = action { plan.start = at }
+            if case .owned(_, let replayUntil) = ownership.state { plan.replayUntil = replayUntil }
+            return plan
+        }
     }
 
-    func emittedUntil(_ tp: TopicPartition) -> Int64? { emitted.withLock { $0[tp] } }
-
+    /// A batch's outputs of `tp` are out up to `until`. A partition already revoked (and so forgotten) keeps nothing.
     func noteEmitted(_ tp: TopicPartition, until offset: Int64) {
-        emitted.withLock { $0[tp] = max($0[tp] ?? offset, offset) }
+        table.withLock { $0[tp]?.noteEmitted(until: offset) }
     }
 
-    var count: Int { owned.withLock { $0.count } }
+    func emittedUntil(_ tp: TopicPartition) -> Int64? { table.withLock { $0[tp]?.emittedUntil } }
 
-    var partitions: [TopicPartition] { owned.withLock { Array($0.keys) } }
+    /// A batch was stored: Redis holds `record` for `tp`.
+    func stored(_ tp: TopicPartition, _ record: PartitionRecord) {
+        table.withLock { $0[tp]?.stored(record) }
+    }
+
+    /// A load or write of `tp` was refused because Redis holds `current`. Returns `.pause` (claimed elsewhere),
+    /// `.claim` (Redis lost writes: the next batch claims it again) or `.none` (not owned).
+    func fenced(_ tp: TopicPartition, current: PartitionRecord) -> PartitionOwnership.Action {
+        table.withLock { table in
+            guard var ownership = table[tp] else { return .none }
+            let action = ownership.fenced(current: current)
+            table[tp] = ownership
+            return action
+        }
+    }
+
+    /// The group took `tps` away: each is forgotten, and the returned emitted marks are to be committed so that the
+    /// next owner replays what was emitted but perhaps not stored without emitting it again.
+    func revoke(_ tps: [TopicPartition]) -> [TopicPartition: Int64] {
+        table.withLock { table in
+            var marks: [TopicPartition: Int64] = [:]
+            for tp in tps {
+                guard var ownership = table.removeValue(forKey: tp) else { continue }
+                if case .commitAndForget(let offset?) = ownership.revoked() { marks[tp] = offset }
+            }
+            return marks
+        }
+    }
+
+    /// Partitions the group assigned to this instance (owned, unclaimed or fenced).
+    var assigned: [TopicPartition] { table.withLock { Array($0.keys) } }
+
+    /// Partitions this instance owns, with Redis's record for each.
+    var owned: [(TopicPartition, PartitionRecord)] {
+        table.withLock { table in table.compactMap { tp, o in o.record.map { (tp, $0) } } }
+    }
+
+    var count: Int { table.withLock { $0.count } }
 }
 
 /// Where to start consuming a newly owned partition, and which offsets to replay into the state without outputs.

@@ -57,7 +57,7 @@ extension Pipeline {
         for batch in inFlight {
             for update in batch.updates { interim[update.partition, default: []].append(update.updated) }
         }
-        let confirmed = parts.all.map { partitions[$0]?.record }
+        let confirmed = parts.all.map { partitions.record($0) }
         let projected = parts.all.indices.map { interim[parts.all[$0]]?.last ?? confirmed[$0] }
 
         // The records to work on: not dropped by a rewind, not already applied according to Redis.
@@ -188,7 +188,7 @@ extension Pipeline {
             // The offsets are the mark below which outputs are out (`StartPlan`): committed now, before the state is
             // stored, so that whoever owns the partition next replays an emitted but unstored batch into the state
             // without emitting it again. Only a crash before this commit lands repeats outputs.
-            commitEmitted(batch.lastOffsets.mapValues { $0 + 1 }, async: true)
+            commitEmitted(offsetsToCommit(after: batch.lastOffsets), async: true)
         }
         record(timer)
     }
@@ -201,7 +201,7 @@ extension Pipeline {
             let cards = batch.cards.map { (card: $0.key, blob: $0.state.encoded()) }
             try stateWriter.write(partitions: batch.updates, cards: cards, ttlMs: config.features.stateTTLMs)
         }
-        for update in batch.updates { partitions[update.partition] = OwnedPartition(record: update.updated) }
+        for update in batch.updates { partitions.stored(update.partition, update.updated) }
         timer.lap(.store)
 
         // The offsets went to Kafka in the emit stage (with the transaction, or right after the acknowledgements):

@@ -86,7 +86,7 @@ extension Pipeline {
         var run = TransactionRun()
         var retries = 0
         var refused: (any Error)?  // a refusal no degradation cures: abort, then fail the batch with it
-        let offsets = lastOffsets.mapValues { $0 + 1 }
+        let offsets = offsetsToCommit(after: lastOffsets)
         while run.step != .emitted {
             if stopDeadlinePassed {
                 // Past the bound: leave. An open transaction that cannot have landed is aborted (best effort; the
@@ -135,7 +135,7 @@ extension Pipeline {
                     let fresh = try Self.makeProducer(config, transactionalId: transactionalId)
                     // Finishes or aborts what the old producer left (rdkafka.h, init_transactions).
                     try fresh.initTransactions(timeoutMs: config.kafkaTimeoutMs)
-                    producer = fresh
+                    replaceProducer(fresh)
                     stats.update { $0.producerRebuilds += 1 }
                 }
             case .checkCommitted:
@@ -196,6 +196,7 @@ extension Pipeline {
     func produce(_ outputs: OutputBatch, _ tracker: inout DeliveryTracker) throws {
         let topics = config.topics
         let names = [topics.decisions, topics.alerts, topics.features, topics.shadow, topics.late, topics.dlq]  // Topic order
+        let producer = self.producer  // one read of the slot per batch, not per message
         try outputs.forEach(at: tracker.pending) { i, entry, key, value in
             let topic = names[entry.topic.rawValue]
             if !tracker.degraded.contains(i) {
@@ -225,6 +226,16 @@ extension Pipeline {
 
     /// Commits offsets as the mark below which outputs are out (`StartPlan`): never below what was committed before
     /// by this instance (the emit stage is serial, so the values only grow).
+    /// The group offsets to commit once a batch ending at `lastOffsets` is out: past the batch, and never below a
+    /// partition's emitted mark. While a partition is rebuilt from the log (records below the mark replayed without
+    /// outputs), committing only past the batch would move the group's offset back, and a crash then would emit the
+    /// rest of the replayed records again.
+    func offsetsToCommit(after lastOffsets: [TopicPartition: Int64]) -> [TopicPartition: Int64] {
+        var offsets: [TopicPartition: Int64] = [:]
+        for (tp, last) in lastOffsets { offsets[tp] = max(last + 1, partitions.emittedUntil(tp) ?? 0) }
+        return offsets
+    }
+
     func commitEmitted(_ offsets: [TopicPartition: Int64], async: Bool) {
         do {
             try consumer.commit(offsets, async: async)

@@ -8,11 +8,14 @@ extension Pipeline {
     /// where Redis says its state ends. A partition Redis cannot be asked about now is claimed by the next batch.
     func assigned(_ tps: [TopicPartition]) -> [TopicPartition: Int64] {
         refreshInputPartitionCount()
+        partitions.assign(tps)
         var starts: [TopicPartition: Int64] = [:]
-        let committed = (try? consumer.committed(tps, timeoutMs: config.kafkaTimeoutMs)) ?? [:]
+        // Without the group's offsets a partition cannot be told from a first start: then each is claimed by its
+        // first batch, which asks again.
+        let committed = Result { try consumer.committed(tps, timeoutMs: config.kafkaTimeoutMs) }
         for tp in tps {
             do {
-                let plan = try claim(tp, committed: committed[tp])
+                let plan = try claim(tp, committed: committed.get()[tp])
                 if let start = plan.start { starts[tp] = start }
             } catch {
                 logger.warning("could not claim partition on assignment, will retry with its first batch", metadata: [
@@ -34,14 +37,12 @@ extension Pipeline {
         waitForInFlight()  // the emit stage never leaves a transaction open when a batch ends
         // What was emitted but perhaps not stored (Redis down, a failed batch) is marked as emitted in the group's
         // offsets before it is forgotten, so the next owner replays it into the state without emitting it again.
-        var marks: [TopicPartition: Int64] = [:]
-        for tp in tps { if let until = partitions.emittedUntil(tp) { marks[tp] = until } }
+        let marks = partitions.revoke(tps)
         if !marks.isEmpty { commitEmitted(marks, async: isStopRequested) }
         if var outage = redisOutage {
             resume(outage.revoked(tps))
             redisOutage = outage
         }
-        partitions.revoke(tps)
         logger.info("partitions revoked", metadata: ["partitions": "\(tps.sorted().map(\.description).joined(separator: ","))"])
         stats.update { $0.assignedPartitions = partitions.count }
     }
@@ -57,10 +58,24 @@ extension Pipeline {
             halt(because: conflict)
             throw StateStoreError.otherDeployment(conflict)
         }
-        let plan = StartPlan.make(record: record, committed: committed, emitted: partitions.emittedUntil(tp))
-        partitions[tp] = OwnedPartition(record: record)
+        var committed = committed
+        var skipToEnd = false
+        if record.applied == nil, committed == nil, partitions.emittedUntil(tp) == nil, config.firstStart != .earliest {
+            // A first start: nothing is known of this partition. Its start mark is committed as the group's offset
+            // before anything is consumed, so that from here on it is an ordinary partition whose outputs are out up
+            // to the mark (`StartPlan`): a crash during the warm-up replays the history again without outputs.
+            if let mark = try firstStartMark(tp) {
+                try consumer.commit([tp: mark], async: false)  // a claim that cannot commit it fails, and is retried
+                committed = mark
+                skipToEnd = config.firstStart == .latest
+            }
+        }
+        var plan = partitions.claimed(tp, record, committed: committed)
+        if skipToEnd {
+            // `latest`: nothing of the history is replayed; the state starts empty at the mark.
+            plan = StartPlan(start: committed, replayUntil: nil)
+        }
         if let until = plan.replayUntil {
-            partitions.noteEmitted(tp, until: until)
             logger.warning("rebuilding partition state from the log without emitting outputs again", metadata: [
                 "partition": "\(tp)", "from": "\(plan.start.map(String.init) ?? "committed")",
                 "until": "\(until)", "redis.applied": "\(record.applied.map(String.init) ?? "none")",
@@ -70,11 +85,35 @@ extension Pipeline {
         return plan
     }
 
+    /// Where a first start of `tp` begins deciding: for `latest` the end of the log; for `warm` the first record at
+    /// most `firstStartLookbackMs` old (the end of the log if the broker knows none, or cannot look up by time).
+    /// nil when the log holds nothing.
+    func firstStartMark(_ tp: TopicPartition) throws -> Int64? {
+        let (low, high) = try consumer.watermarks(tp, timeoutMs: config.kafkaTimeoutMs)
+        guard high > low else { return nil }
+        var mark = high
+        if config.firstStart == .warm {
+            let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - config.firstStartLookbackMs
+            let byTime = try consumer.offsetsForTimes([tp], timestampMs: cutoff, timeoutMs: config.kafkaTimeoutMs)
+            if let offset = byTime[tp] ?? nil { mark = min(max(offset, low), high) }
+        }
+        logger.notice("first start of a partition: records before the mark are not decided", metadata: [
+            "partition": "\(tp)", "first_start": "\(config.firstStart.rawValue)", "mark": "\(mark)",
+            "history.low": "\(low)", "history.rebuilds_state": "\(config.firstStart == .warm)",
+        ])
+        return mark
+    }
+
     /// Makes sure every partition of a batch is owned and positioned. Returns the partitions whose messages in this
-    /// batch must be dropped because the consumer was moved back to replay earlier records first.
+    /// batch must be dropped: the consumer was moved back to replay earlier records first, or another instance holds
+    /// the partition (fenced: never claimed back from here, the group takes it away).
     func ensureOwned(_ firstOffsets: [TopicPartition: Int64]) throws -> Set<TopicPartition> {
         var rewound = Set<TopicPartition>()
-        for (tp, first) in firstOffsets where partitions[tp] == nil {
+        for tp in firstOffsets.keys where partitions.isFenced(tp) {
+            rewound.insert(tp)
+            rewoundThisBatch.insert(tp)  // paused: a failed batch does not move it either
+        }
+        for (tp, first) in firstOffsets where partitions.needsClaim(tp) {
             let committed = try consumer.committed([tp], timeoutMs: config.kafkaTimeoutMs)[tp]
             let plan = try claim(tp, committed: committed)
             guard let start = plan.start, start == KafkaOffset.beginning || start < first else { continue }
@@ -111,13 +150,12 @@ extension Pipeline {
     func checkIdlePartitions() {
         guard Date().timeIntervalSince(lastIdleCheck) >= 2 else { return }
         lastIdleCheck = Date()
-        for tp in partitions.partitions {
-            guard let ours = partitions[tp]?.record else { continue }
+        for (tp, ours) in partitions.owned {
             do {
                 let current = try store.loadPartition(tp)
                 guard current.applied != ours.applied || current.epoch != ours.epoch else { continue }
                 handleFence(FenceReport(partition: tp, current: current))
-                if partitions[tp] == nil, current.epoch ?? 0 <= ours.epoch ?? 0 {
+                if partitions.needsClaim(tp), current.epoch ?? 0 <= ours.epoch ?? 0 {
                     // Redis lost it: claim again and replay from where Redis's state ends.
                     _ = try ensureOwned([tp: (ours.applied ?? -1) + 1])
                 }

@@ -28,7 +28,7 @@ extension Pipeline {
             // processing ends: nothing polled meanwhile is processed, and nothing depends on where librdkafka puts a
             // paused or resumed partition.
             var outage = RedisOutage(since: Date(), resumeAt: firstOffsets)
-            let assigned = (try? consumer.assignment()) ?? partitions.partitions
+            let assigned = (try? consumer.assignment()) ?? partitions.assigned
             let positions = (try? consumer.positions(assigned)) ?? [:]
             for (tp, next) in positions where next >= 0 && outage.resumeAt[tp] == nil { outage.resumeAt[tp] = next }
             outage.pauseNew(assigned, pause)
@@ -49,20 +49,21 @@ extension Pipeline {
     /// Otherwise Redis lost writes (the record is behind or gone): claim again and rebuild it from the log.
     func handleFence(_ report: FenceReport) {
         let tp = report.partition
-        let ours = partitions[tp]?.record.epoch ?? 0
+        let ours = partitions.record(tp)
         stats.update { $0.fencedBatches += 1 }
-        if PartitionFence.cause(current: report.current, ownEpoch: ours) == .claimedElsewhere {
+        switch partitions.fenced(tp, current: report.current) {
+        case .pause:
             logger.warning("partition claimed by another instance, pausing it until the rebalance", metadata: [
-                "partition": "\(tp)", "epoch.ours": "\(ours)", "epoch.redis": "\(report.current.epoch ?? 0)",
+                "partition": "\(tp)", "epoch.ours": "\(ours?.epoch ?? 0)", "epoch.redis": "\(report.current.epoch ?? 0)",
             ])
-            partitions.remove([tp])
             pause([tp])
-        } else {
+        case .claim:
             logger.error("redis lost this partition's recent state, rebuilding it from the log", metadata: [
                 "partition": "\(tp)", "redis.applied": "\(report.current.applied.map(String.init) ?? "none")",
-                "expected.applied": "\(partitions[tp]?.record.applied.map(String.init) ?? "none")",
+                "expected.applied": "\(ours?.applied.map(String.init) ?? "none")",
             ])
-            partitions.remove([tp])
+        case .none, .start, .commitAndForget:
+            break  // not owned (already fenced, or unclaimed): nothing to do
         }
     }
 
@@ -132,8 +133,9 @@ extension Pipeline {
     func rebuildProducer(after error: any Error) {
         logger.error("rebuilding the producer after a fatal error", metadata: ["error": "\(error)"])
         do {
-            producer = try Self.makeProducer(config, transactionalId: transactionalId)
-            if config.mode == .exactlyOnce { try producer.initTransactions(timeoutMs: config.kafkaTimeoutMs) }
+            let fresh = try Self.makeProducer(config, transactionalId: transactionalId)
+            if config.mode == .exactlyOnce { try fresh.initTransactions(timeoutMs: config.kafkaTimeoutMs) }
+            replaceProducer(fresh)
             stats.update { $0.producerRebuilds += 1 }
         } catch {
             logger.critical("could not rebuild the producer", metadata: ["error": "\(error)"])

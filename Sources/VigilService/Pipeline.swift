@@ -18,13 +18,26 @@ public final class Pipeline: @unchecked Sendable {
     /// Redis for the pipeline thread (load, claims, checks) and for the store stage (batch writes).
     let store: StateStore
     let stateWriter: StateStore
-    var producer: KafkaProducer
+    /// The producer. Replaced after a fatal error, by the emit stage (inside a transaction run) or by the pipeline
+    /// thread (recovering a failed batch, once every stage is idle): behind a lock, so that a replacement is a typed
+    /// hand-over rather than a rule about which thread runs when. Each use reads it once.
+    private let producerSlot: Mutex<KafkaProducer>
+    var producer: KafkaProducer { producerSlot.withLock { $0 } }
+    func replaceProducer(_ fresh: KafkaProducer) { producerSlot.withLock { $0 = fresh } }
     let consumer: KafkaConsumer
     let partitions = PartitionTable()
     let step: ScoringStep
     let stopRequested = Atomic<Bool>(false)
     /// When the stage waits give up after a stop request (uptime nanoseconds; 0: no stop requested yet).
     let stopDeadline = Atomic<UInt64>(0)
+    // Who touches what. The fields below without a lock belong to one thread each, and no other ever reads them:
+    // - encode stage (`encodeQueue`, serial): `encoder`. Store stage (`storeQueue`): `stateWriter`. Pipeline thread:
+    //   `store` (its Redis connection).
+    // - pipeline thread (`run()` and the rebalance callbacks, which librdkafka calls inside `poll` on that thread):
+    //   `consecutiveFailures`, `redisOutage`, `rewoundThisBatch`, `lastIdleCheck`, `inFlight`, `inFlightStates`,
+    //   `batchSequence`.
+    // Shared between threads, each behind its own lock: `partitions` (`PartitionTable`), `lifecycle`
+    // (`BatchesInFlight`), the producer slot, `stats`; `stopRequested` and `stopDeadline` are atomics.
     var encoder = OutputEncoder()
     var consecutiveFailures = 0
     /// Set while Redis is unreachable: consumption is paused until it answers again.
@@ -56,7 +69,8 @@ public final class Pipeline: @unchecked Sendable {
         stateWriter = StateStore(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
         transactionalId = config.transactionalId
             ?? "vigil-\(config.group)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
-        producer = try Self.makeProducer(config, transactionalId: transactionalId)
+        let producer = try Self.makeProducer(config, transactionalId: transactionalId)
+        producerSlot = Mutex(producer)
         consumer = try KafkaConsumer(config: Self.consumerConfig(config))
         consumer.rebalanceHandler = RebalanceHandler(
             onAssign: { [unowned self] tps in assigned(tps) },

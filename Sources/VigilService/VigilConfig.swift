@@ -36,6 +36,11 @@ public struct VigilConfig: Sendable {
     /// The partitioner the payment systems use for the input topic; records on other partitions are counted as
     /// misrouted (`docs/partitioning.md`).
     public var inputPartitioner = InputPartitioner.auto
+    /// Where a partition starts that neither Redis nor the group knows (a first deployment; README, "First start").
+    public var firstStart = FirstStart.warm
+    /// `warm`: records at most this old (by Kafka timestamp) when Vigil first starts are decided; older ones only
+    /// rebuild the card state.
+    public var firstStartLookbackMs: Int64 = 300_000
     /// Extra librdkafka properties (`--kafka-property key=value`), applied to the consumer and producer.
     public var kafkaProperties: [String: String] = [:]
     public var clientId = "vigil"
@@ -103,6 +108,10 @@ public struct VigilConfig: Sendable {
                 "out-of-orderness plus lateness must be at most 7 days (\(Self.maxLatenessBoundsMs) ms), got "
                     + "\(outOfOrderness + lateness)")
         }
+        if !(0...Self.maxLatenessBoundsMs).contains(firstStartLookbackMs) {
+            problems.append(
+                "first-start lookback must be 0-\(Self.maxLatenessBoundsMs) ms (7 days), got \(firstStartLookbackMs)")
+        }
         if features.maxFutureMs <= 0 {
             problems.append(
                 "max future must be > 0 ms (how far ahead of the clock a transaction may be dated), got "
@@ -166,4 +175,16 @@ public enum ModelSource: String, Sendable, CaseIterable {
 public struct ConfigError: Error, CustomStringConvertible, Sendable {
     public var problems: [String]
     public var description: String { "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n") }
+}
+
+/// What a first start does with the history already on the input topic (a partition that Redis and the consumer
+/// group know nothing of). A first deployment on a topic with days of retention must not alert on days-old payments.
+public enum FirstStart: String, Sendable, CaseIterable {
+    /// Replay the retained history into the card state without outputs, then decide the records from the cutoff on
+    /// (the first record at most `firstStartLookbackMs` old, or the end of the log where the broker cannot say).
+    case warm
+    /// Decide only what is published from now on; card state starts empty.
+    case latest
+    /// Decide everything retained, oldest first.
+    case earliest
 }

@@ -46,10 +46,10 @@ struct FraudSchedule: Sendable {
         return card
     }
 
-    /// Patterns come out of a shuffled bag of all four, so each shows up early and equally often.
+    /// Patterns come out of a shuffled bag of the four card episodes, so each shows up early and equally often.
     mutating func nextPattern<R: RandomSource>(random: inout R) -> FraudPattern {
         if patternBag.isEmpty {
-            patternBag = FraudPattern.allCases
+            patternBag = FraudPattern.cardEpisodes
             patternBag.deterministicShuffle(using: &random)
         }
         return patternBag.removeLast()

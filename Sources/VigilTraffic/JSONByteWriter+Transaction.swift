@@ -106,6 +106,14 @@ extension JSONByteWriter {
         }
     }
 
+    /// The contract's merchant id for a merchant number, as `transaction` writes it: "m-" and at least five digits.
+    static func merchantId(_ number: Int) -> String {
+        String(decoding: bytes(capacity: 24) { writer in
+            writer.raw("m-")
+            writer.unsigned(UInt64(number), minimumDigits: 5)
+        }, as: UTF8.self)
+    }
+
     @inline(__always)
     private mutating func field(_ name: StaticString, first: inout Bool) {
         if first {

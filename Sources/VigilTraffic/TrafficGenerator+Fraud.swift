@@ -38,6 +38,8 @@ extension TrafficGenerator {
             offsets = [0, Int64(random.int(in: 10 * 60_000...58 * 60_000))]
             merchantBase = MerchantCatalog.abroadBase + country * MerchantCatalog.smallPerCountry
                 + random.below(MerchantCatalog.smallPerCountry)
+        case .compromisedMerchant:
+            preconditionFailure("compromised_merchant is not a card episode (FraudPattern.cardEpisodes)")
         }
         return fraud.add(
             FraudEpisode(
@@ -104,7 +106,8 @@ extension TrafficGenerator {
                 major: card.typicalMajor * random.double(in: 10, 50), eventTimeMs: eventTimeMs)
         case .impossibleTravel:
             if episode.step == 0 {
-                // The cardholder's genuine payment near home, before the cloned card turns up far away.
+                // The cardholder's genuine payment near home, before the cloned card turns up far away (labelled
+                // fraud only if that merchant happens to be compromised).
                 draft = everydayDraft(card, eventTimeMs: eventTimeMs, channel: .pos)
                 isFraud = false
             } else {
@@ -115,6 +118,8 @@ extension TrafficGenerator {
                     location: MerchantCatalog.location(of: merchant, in: Geography.countries[episode.country]),
                     major: card.typicalMajor * random.double(in: 1, 4), eventTimeMs: eventTimeMs)
             }
+        case .compromisedMerchant:
+            preconditionFailure("compromised_merchant is not a card episode (FraudPattern.cardEpisodes)")
         }
 
         episode.step += 1

@@ -10,4 +10,21 @@ extension TrafficGenerator {
             writer.byte(UInt8(ascii: "}"))
         }
     }
+
+    /// The label the fraud team reports for `truth` at `truth.reportedAtMs`; nil if it is never reported.
+    public static func labelJSON(for truth: GroundTruth) -> [UInt8]? {
+        truth.reportedAtMs.map { labelJSON(for: truth, reportedAtMs: $0) }
+    }
+
+    /// One line of a ground-truth file (`vigil train --truth`): `{"transaction_id":"...","pattern":"card_testing"}`,
+    /// the pattern `none` for a genuine transaction.
+    public static func truthJSON(for truth: GroundTruth) -> [UInt8] {
+        JSONByteWriter.bytes(capacity: 64 + 6 * truth.transactionId.utf8.count) { writer in
+            writer.raw("{\"transaction_id\":")
+            writer.string(truth.transactionId.utf8)
+            writer.raw(",\"pattern\":")
+            writer.string((truth.pattern?.rawValue ?? "none").utf8)
+            writer.byte(UInt8(ascii: "}"))
+        }
+    }
 }

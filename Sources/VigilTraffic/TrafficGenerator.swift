@@ -13,10 +13,13 @@ public struct TrafficGenerator: Sendable {
     let population: CardPopulation
     let transactionPrefix: UInt32
     var fraud: FraudSchedule
+    let compromised: CompromisedMerchants?
+    let labelSchedule: LabelSchedule
     var malformedCount = 0
 
-    /// Creates a generator. Traps if the profile is invalid: `cards` in 1..<2^32, fractions in 0...1, and
-    /// `homeCountries` non-empty and all in `TrafficProfile.supportedHomeCountries`.
+    /// Creates a generator. Traps if the profile is invalid: `cards` in 1..<2^32, fractions in 0...1,
+    /// `homeCountries` non-empty and all in `TrafficProfile.supportedHomeCountries`, and `compromisedMerchants` and
+    /// `labels` as their documentation says.
     public init(profile: TrafficProfile) {
         precondition(profile.cards >= 1 && UInt64(profile.cards) < 1 << 32, "TrafficProfile.cards must be in 1..<2^32")
         for (name, value) in [
@@ -34,7 +37,11 @@ public struct TrafficGenerator: Sendable {
             }
             return index
         }
+        let problems = (profile.compromisedMerchants?.problems ?? []) + profile.labels.problems
+        precondition(problems.isEmpty, "TrafficProfile: " + problems.joined(separator: "; "))
         self.profile = profile
+        compromised = profile.compromisedMerchants.map { CompromisedMerchants($0, seed: profile.seed) }
+        labelSchedule = LabelSchedule(profile.labels, seed: profile.seed)
         random = Xoshiro256StarStar(seed: profile.seed)
         population = CardPopulation(profile: profile, homeCountries: homeCountries)
         transactionPrefix = UInt32(truncatingIfNeeded: SplitMix64.hash(profile.seed, 0x7478) >> 32)
@@ -45,7 +52,8 @@ public struct TrafficGenerator: Sendable {
     /// clock in tests).
     ///
     /// A message is, in this order of precedence: malformed (`malformedFraction`); the next step of a fraud episode
-    /// that is due; the first step of a new episode; or a normal payment of a card picked by its activity. Normal
+    /// that is due; the first step of a new episode; or a normal payment of a card picked by its activity (labelled
+    /// `compromised_merchant` fraud if its merchant is compromised at the time, see `MerchantCompromise`). Normal
     /// payments are occasionally out of order or late; episode steps never are (beyond what a coarse caller clock forces),
     /// so episodes keep their shape.
     public mutating func next(nowMs: Int64) -> GeneratedMessage {
@@ -62,7 +70,8 @@ public struct TrafficGenerator: Sendable {
         return normalMessage(nowMs: nowMs)
     }
 
-    /// Writes `draft` (changed by `defect`) and packages it with its key and label.
+    /// Writes `draft` (changed by `defect`) and packages it with its key and label. A genuine payment at a merchant
+    /// while it is compromised is labelled fraud.
     func message(
         _ draft: TransactionDraft, defect: Defect = .none, label: (isFraud: Bool, pattern: FraudPattern?)?,
         malformed: MalformedKind? = nil, isLate: Bool = false, key: [UInt8]? = nil
@@ -75,17 +84,30 @@ public struct TrafficGenerator: Sendable {
         }
         let cardId = JSONByteWriter.cardId(draft.cardToken)
         var truth: GroundTruth?
-        if let label, let idRange {
+        if var label, let idRange {
+            if !label.isFraud, compromised?.episode(merchant: draft.merchant, atMs: draft.eventTimeMs) != nil {
+                label = (true, .compromisedMerchant)
+            }
             truth = GroundTruth(
                 transactionId: String(decoding: value[idRange], as: UTF8.self),
                 cardId: String(decoding: cardId, as: UTF8.self),
                 isFraud: label.isFraud,
                 pattern: label.pattern,
-                eventTimeMs: draft.eventTimeMs
+                eventTimeMs: draft.eventTimeMs,
+                reportedAtMs: labelSchedule.reportedAtMs(
+                    isFraud: label.isFraud, eventTimeMs: draft.eventTimeMs, sequence: draft.sequence),
+                merchantId: JSONByteWriter.merchantId(draft.merchant)
             )
         }
         return GeneratedMessage(
             key: key ?? cardId, value: value, truth: truth, malformed: malformed, isLate: isLate)
+    }
+
+    /// The compromised-merchant episode that payments at `merchantId` (`m-NNNNN`) at `timeMs` fall in, if any: every
+    /// payment at the merchant within it is labelled `compromised_merchant`.
+    public func compromisedEpisode(merchantId: String, atMs timeMs: Int64) -> Range<Int64>? {
+        guard let compromised, merchantId.hasPrefix("m-"), let number = Int(merchantId.dropFirst(2)) else { return nil }
+        return compromised.episode(merchant: number, atMs: timeMs)
     }
 
     /// Event time of a message produced now: payments reach Kafka a fraction of a second after they happen.

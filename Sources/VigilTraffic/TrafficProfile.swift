@@ -1,5 +1,5 @@
 /// What synthetic traffic a `TrafficGenerator` produces: how many cards, which seed, and how much of the traffic
-/// is fraud, out of order, late or malformed.
+/// is fraud, out of order, late or malformed, and when the fraud is reported.
 ///
 /// Fractions are shares of messages (of cards for `fraudCardFraction`), each in `0...1`.
 public struct TrafficProfile: Sendable, Equatable {
@@ -26,6 +26,11 @@ public struct TrafficProfile: Sendable, Equatable {
     /// About 1.5% of cards additionally live in Japan (JPY) or Kuwait (KWD), so that currencies with 0 and 3
     /// decimals appear in the traffic.
     public var homeCountries: [String] = ["DE", "FR", "NL", "ES", "IT", "GB", "PL", "SE", "AT", "BE"]
+    /// Compromised-merchant episodes (fraud pattern `compromised_merchant`), or nil for none (the default). They
+    /// change labels only: the messages are byte for byte the same with or without them.
+    public var compromisedMerchants: MerchantCompromise?
+    /// When labels are reported (`GroundTruth.reportedAtMs`). Changes no message either.
+    public var labels = LabelReporting()
 
     public init() {}
 

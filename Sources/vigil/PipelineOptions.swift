@@ -50,6 +50,12 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Partitioner of the payment systems publishing to the input topic: murmur2 (Java's default), crc32 (librdkafka's default consistent_random), auto (learn which of the two) or none; records on other partitions are counted as misrouted (env VIGIL_INPUT_PARTITIONER).")
     var inputPartitioner = Environment.string("VIGIL_INPUT_PARTITIONER", "auto")
 
+    @Option(help: "What a first start (a partition neither Redis nor the consumer group knows) does with the history on the input topic: warm (rebuild card state from it without outputs, decide from the lookback on), latest (decide only new records) or earliest (decide everything retained) (env VIGIL_FIRST_START).")
+    var firstStart = Environment.string("VIGIL_FIRST_START", "warm")
+
+    @Option(parsing: .unconditional, help: "warm first start: records at most this many ms old when Vigil first starts are decided, older ones only rebuild state (env VIGIL_FIRST_START_LOOKBACK_MS).")
+    var firstStartLookbackMs = Environment.int("VIGIL_FIRST_START_LOOKBACK_MS", 300_000)
+
     @Option(parsing: .unconditional, help: "Allowed out-of-orderness in ms: the watermark trails the highest event time by this (env VIGIL_OUT_OF_ORDERNESS_MS).")
     var outOfOrdernessMs = Environment.int("VIGIL_OUT_OF_ORDERNESS_MS", 300_000)
 
@@ -132,6 +138,10 @@ struct PipelineOptions: ParsableArguments {
         if let partitioner = InputPartitioner(rawValue: inputPartitioner) { c.inputPartitioner = partitioner } else {
             problems.append("--input-partitioner must be murmur2, crc32, auto or none, got '\(inputPartitioner)'")
         }
+        if let policy = FirstStart(rawValue: firstStart) { c.firstStart = policy } else {
+            problems.append("--first-start must be warm, latest or earliest, got '\(firstStart)'")
+        }
+        c.firstStartLookbackMs = Int64(firstStartLookbackMs)
         var mccs = Set<UInt16>()
         for item in riskyMccs.split(separator: ",") {
             let text = item.trimmingCharacters(in: .whitespaces)

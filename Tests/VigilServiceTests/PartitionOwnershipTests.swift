@@ -73,3 +73,59 @@ final class PartitionOwnershipTests: XCTestCase {
         XCTAssertEqual(p.revoked(), .commitAndForget(offset: nil))
     }
 }
+
+/// `PartitionTable`: the pipeline's view of every assigned partition, each a `PartitionOwnership`.
+final class PartitionTableTests: XCTestCase {
+    typealias R = PartitionRecord
+    let p0 = TopicPartition(topic: "transactions", partition: 0)
+    let p1 = TopicPartition(topic: "transactions", partition: 1)
+
+    func testAssignedPartitionsNeedAClaimAndOwnedOnesHaveTheirRecord() {
+        let table = PartitionTable()
+        table.assign([p0, p1])
+        XCTAssertEqual(table.count, 2)
+        XCTAssertTrue(table.needsClaim(p0))
+        XCTAssertNil(table.record(p0))
+        let plan = table.claimed(p0, R(applied: 9, epoch: 2), committed: 25)
+        XCTAssertEqual(plan, StartPlan(start: 10, replayUntil: 25))
+        XCTAssertFalse(table.needsClaim(p0))
+        XCTAssertEqual(table.record(p0), R(applied: 9, epoch: 2))
+        XCTAssertEqual(table.emittedUntil(p0), 25)
+        table.stored(p0, R(applied: 30, epoch: 2))
+        XCTAssertEqual(table.record(p0), R(applied: 30, epoch: 2))
+        XCTAssertEqual(table.owned.map(\.0), [p0])
+    }
+
+    func testAPartitionClaimedElsewhereIsNeverClaimedBackByABatch() {
+        let table = PartitionTable()
+        table.assign([p0])
+        _ = table.claimed(p0, R(applied: 9, epoch: 2), committed: nil)
+        XCTAssertEqual(table.fenced(p0, current: R(applied: 11, epoch: 3)), .pause)
+        XCTAssertTrue(table.isFenced(p0))
+        XCTAssertFalse(table.needsClaim(p0), "a batch still holding its records must drop them, not claim it back")
+        XCTAssertNil(table.record(p0))
+        XCTAssertEqual(table.assigned, [p0], "still assigned until the group takes it away")
+    }
+
+    func testLostWritesAreClaimedByTheNextBatchKeepingTheEmittedMark() {
+        let table = PartitionTable()
+        table.assign([p0])
+        _ = table.claimed(p0, R(applied: 9, epoch: 2), committed: nil)
+        table.noteEmitted(p0, until: 40)
+        XCTAssertEqual(table.fenced(p0, current: R(applied: nil, epoch: 2)), .claim)
+        XCTAssertTrue(table.needsClaim(p0))
+        XCTAssertEqual(table.claimed(p0, R(applied: nil, epoch: 3), committed: 20), StartPlan(start: KafkaOffset.beginning, replayUntil: 40))
+    }
+
+    func testARevokeReturnsTheMarksToCommitAndForgets() {
+        let table = PartitionTable()
+        table.assign([p0, p1])
+        _ = table.claimed(p0, R(applied: 9, epoch: 2), committed: nil)
+        table.noteEmitted(p0, until: 12)
+        XCTAssertEqual(table.revoke([p0, p1]), [p0: 12], "p1 emitted nothing")
+        XCTAssertEqual(table.count, 0)
+        table.noteEmitted(p0, until: 50)
+        XCTAssertNil(table.emittedUntil(p0), "a revoked partition keeps nothing")
+        XCTAssertTrue(table.needsClaim(p0))
+    }
+}

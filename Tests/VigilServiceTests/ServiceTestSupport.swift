@@ -31,6 +31,7 @@ final class Harness {
         config.modelPath = modelsDirectory.appendingPathComponent("baseline.json").path
         config.batchSize = 250
         config.batchWaitMs = 20
+        config.firstStart = .earliest  // tests publish their traffic before the pipeline starts
         try config.topics.create(on: cluster, partitions: partitions)
     }
 

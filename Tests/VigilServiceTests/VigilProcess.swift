@@ -31,7 +31,8 @@ final class VigilProcess {
             "serve", "--brokers", h.config.brokers, "--redis", "\(h.config.redisHost):\(h.config.redisPort)",
             "--group", h.config.group, "--model", h.config.modelPath, "--session-timeout-ms", "6000",
             "--batch-size", String(h.config.batchSize), "--mode", h.config.mode.rawValue, "--log-level", "info",
-        ] + (extra.contains("--http-port") ? [] : ["--http-port", "0"]) + extra
+        ] + (extra.contains("--http-port") ? [] : ["--http-port", "0"])
+            + (extra.contains("--first-start") ? [] : ["--first-start", "earliest"]) + extra
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }

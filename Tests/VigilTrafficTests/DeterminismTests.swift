@@ -33,3 +33,20 @@ final class DeterminismTests: XCTestCase {
         XCTAssertEqual(copy.generatedCount, 10_000)
     }
 }
+
+final class HistoryDeterminismTests: XCTestCase {
+    /// The history profile, labels and report times included, is the same on every run.
+    func testHistoryProfileIsDeterministic() {
+        let timeline = SimulatedTimeline(endMs: Traffic.startMs, days: 50, messages: 20_000)
+        func run(_ seed: UInt64) -> [GeneratedMessage] {
+            var generator = TrafficGenerator(profile: .merchantHistory(seed: seed))
+            return (0..<timeline.messages).map { generator.next(nowMs: timeline.nowMs(ofMessage: $0)) }
+        }
+        let first = run(42), second = run(42), other = run(43)
+        XCTAssertEqual(first, second)
+        XCTAssertTrue(first.contains { $0.truth?.pattern == .compromisedMerchant })
+        XCTAssertTrue(first.contains { $0.truth?.reportedAtMs != nil })
+        let reported = { (messages: [GeneratedMessage]) in messages.compactMap { $0.truth?.reportedAtMs } }
+        XCTAssertNotEqual(reported(first), reported(other))
+    }
+}

@@ -29,7 +29,7 @@ final class FraudEpisodeTests: XCTestCase {
         XCTAssertTrue((0.003...0.04).contains(share), "fraud share \(share)")
         var perPattern = [FraudPattern: Int]()
         for (truth, _) in Self.fraud { perPattern[truth.pattern!, default: 0] += 1 }
-        for pattern in FraudPattern.allCases {
+        for pattern in FraudPattern.cardEpisodes {
             XCTAssertGreaterThan(perPattern[pattern] ?? 0, 10, "\(pattern)")
         }
         let fraudCards = Set(Self.fraud.map(\.truth.cardId))
@@ -76,7 +76,7 @@ final class FraudEpisodeTests: XCTestCase {
                 bursts[truth.cardId, default: []].append([truth.eventTimeMs])
             }
         }
-        XCTAssertEqual(patterns, Set(FraudPattern.allCases))
+        XCTAssertEqual(patterns, Set(FraudPattern.cardEpisodes))
         let complete = bursts.values.joined().filter { $0.first! < samples.last!.nowMs - 3_600_000 }
         XCTAssertGreaterThan(complete.count, 10)
         for burst in complete {

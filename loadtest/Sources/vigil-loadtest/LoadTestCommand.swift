@@ -82,6 +82,9 @@ struct LoadTestCommand: ParsableCommand {
     @Option(help: "Share of cards that get a fraud episode.")
     var fraudCards = 0.01
 
+    @Option(help: "Share of everyday merchants compromised once per 60 days for 2-5 weeks (fraud pattern compromised_merchant); 0 for none.")
+    var compromisedMerchants = 0.0
+
     @Option(help: "Share of normal transactions shifted back within the allowed out-of-orderness.")
     var outOfOrder = 0.01
 
@@ -127,7 +130,7 @@ struct LoadTestCommand: ParsableCommand {
         guard (1...256).contains(partitions) else { throw ValidationError("--partitions must be 1-256") }
         guard cards >= 1, cards <= 1 << 32 else { throw ValidationError("--cards must be 1-4294967296") }
         guard timeScale >= 1, timeScale <= 100_000 else { throw ValidationError("--time-scale must be 1-100000") }
-        for (name, value) in [("--fraud-cards", fraudCards), ("--out-of-order", outOfOrder), ("--late", late), ("--malformed", malformed)] {
+        for (name, value) in [("--fraud-cards", fraudCards), ("--compromised-merchants", compromisedMerchants), ("--out-of-order", outOfOrder), ("--late", late), ("--malformed", malformed)] {
             guard (0...1).contains(value) else { throw ValidationError("\(name) must be 0-1") }
         }
         guard (1...100_000).contains(warmup) else { throw ValidationError("--warmup must be 1-100000") }

@@ -24,6 +24,7 @@ struct LoadTestSettings: Sendable, Codable {
     var seed: UInt64
     var timeScale: Double
     var fraudCards: Double
+    var compromisedMerchants: Double
     var outOfOrder: Double
     var late: Double
     var malformed: Double
@@ -59,6 +60,7 @@ struct LoadTestSettings: Sendable, Codable {
         seed = c.seed
         timeScale = c.timeScale
         fraudCards = c.fraudCards
+        compromisedMerchants = c.compromisedMerchants
         outOfOrder = c.outOfOrder
         late = c.late
         malformed = c.malformed
@@ -79,6 +81,7 @@ struct LoadTestSettings: Sendable, Codable {
         p.cards = cards
         p.seed = seed
         p.fraudCardFraction = fraudCards
+        if compromisedMerchants > 0 { p.compromisedMerchants = MerchantCompromise(merchantFraction: compromisedMerchants) }
         p.outOfOrderFraction = outOfOrder
         p.lateFraction = late
         p.malformedFraction = malformed
