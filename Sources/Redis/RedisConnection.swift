@@ -87,6 +87,24 @@ public final class RedisConnection: @unchecked Sendable {
         return PendingPipeline(names: commands.map(\.name))
     }
 
+    /// Sends more commands on a pipeline sent by `startPipeline` whose replies are still unread: `finishPipeline` of
+    /// the returned value reads the replies of both, in order. The server answers the first commands meanwhile, so
+    /// this adds no round trip: a caller that learns what else to ask only after sending (a batch's merchants, known
+    /// once its records are decoded) still reads everything in one.
+    public func extendPipeline(_ pending: PendingPipeline, with commands: [RedisCommand]) throws(RedisError)
+        -> PendingPipeline
+    {
+        let context = try usableContext()
+        for command in commands { try Self.validate(command) }
+        do {
+            for command in commands { try context.append(command) }
+            try context.flushOutput(doing: "sending \(commands.count) more commands of a pipeline")
+        } catch {
+            throw markBroken(error)
+        }
+        return PendingPipeline(names: pending.names + commands.map(\.name))
+    }
+
     /// The second half of `pipeline`: reads the replies of a pipeline sent by `startPipeline`, in order.
     public func finishPipeline(_ pending: PendingPipeline) throws(RedisError) -> [RedisReply] {
         let context = try usableContext()

@@ -91,7 +91,26 @@ extension CardState {
         }
         f[.cardNotPresent] = tx.channel == .ecom ? 1 : 0
         f[.highRiskMcc] = config.highRiskMccs.contains(tx.mcc) ? 1 : 0
+        dayWindows(at: t, into: &f)
         return f
+    }
+
+    /// Catalog 2's card windows: the transactions of `P` whose UTC day is one of the 7 (30) UTC days ending with the
+    /// day of `t`, and their mean amount (0 when there are none).
+    func dayWindows(at t: Int64, into f: inout FeatureVector) {
+        let today = Windows.utcDay(t)
+        var count7 = 0.0, count30 = 0.0, sum7 = 0.0, sum30 = 0.0
+        for bucket in days where bucket.day <= today && bucket.day > today - 30 {
+            count30 += Double(bucket.count)
+            sum30 += bucket.sum
+            guard bucket.day > today - 7 else { continue }
+            count7 += Double(bucket.count)
+            sum7 += bucket.sum
+        }
+        f[.count7d] = count7
+        f[.count30d] = count30
+        f[.meanAmount7d] = count7 > 0 ? sum7 / count7 : 0
+        f[.meanAmount30d] = count30 > 0 ? sum30 / count30 : 0
     }
 }
 

@@ -5,7 +5,8 @@ import Darwin
 #endif
 
 /// Everything Vigil remembers about one card: the events that can still fall in a 24 h window, the last transaction's
-/// country and location, and a folded aggregate of older amounts for the decayed mean. See `docs/state.md`.
+/// country and location, a folded aggregate of older amounts for the decayed mean, and per UTC day the count and sum
+/// of amounts of the days a 30-day window can still reach (catalog 2). See `docs/state.md`.
 public struct CardState: Sendable, Equatable {
     /// One accepted transaction, as much of it as the windows need.
     public struct Event: Sendable, Equatable {
@@ -30,18 +31,30 @@ public struct CardState: Sendable, Equatable {
         public var latestMs: Int64
     }
 
+    /// The transactions of one UTC day (`Windows.utcDay`): how many, and the sum of their amounts.
+    public struct DayBucket: Sendable, Equatable {
+        public var day: Int32
+        public var count: UInt32
+        public var sum: Double
+    }
+
     /// Most events held individually; beyond this the oldest is folded (windows saturate).
     public static let maxEvents = 10_000
+    /// Most day buckets held: the 30 days a window reaches back from the earliest admissible day, plus the at most
+    /// 7 days of out-of-orderness and lateness (`VigilConfig.validate`) and today. A bound, not a tuning knob.
+    public static let maxDays = 40
 
     public var events: [Event] = []
     /// Country of the last accepted transaction in partition order, nil if none.
     public var lastCountry: UInt16?
     public var lastGeo: GeoFix?
     public var aggregate: Aggregate?
+    /// Per UTC day, ascending; only days a 30-day window of an admissible transaction can reach.
+    public var days: [DayBucket] = []
 
     public init() {}
 
-    public var isEmpty: Bool { events.isEmpty && lastCountry == nil && aggregate == nil }
+    public var isEmpty: Bool { events.isEmpty && lastCountry == nil && aggregate == nil && days.isEmpty }
 }
 
 extension CardState {
@@ -58,12 +71,33 @@ extension CardState {
         if let location = tx.location {
             lastGeo = GeoFix(timeMs: tx.eventTimeMs, lat: location.lat, lon: location.lon)
         }
+        addToDay(tx.eventTimeMs, amount: amount, partitionMaxEventMs: partitionMaxEventMs, config: config)
         foldEvents(atOrBelow: partitionMaxEventMs - config.foldHorizonMs)
         while events.count > CardState.maxEvents {
             var oldest = 0
             for i in events.indices where events[i].timeMs < events[oldest].timeMs { oldest = i }
             fold(events.remove(at: oldest))
         }
+    }
+
+    /// Counts the transaction in its UTC day, and forgets the days no admissible transaction's 30-day window reaches:
+    /// a transaction is admissible down to `partitionMaxEventMs - outOfOrderness - lateness`, and its windows reach
+    /// back 29 days before its own day.
+    mutating func addToDay(_ timeMs: Int64, amount: Double, partitionMaxEventMs: Int64, config: FeatureConfig) {
+        let day = Windows.utcDay(timeMs)
+        var i = days.count
+        while i > 0, days[i - 1].day > day { i -= 1 }
+        if i > 0, days[i - 1].day == day {
+            days[i - 1].count &+= days[i - 1].count == UInt32.max ? 0 : 1
+            days[i - 1].sum += amount
+        } else {
+            days.insert(DayBucket(day: day, count: 1, sum: amount), at: i)
+        }
+        let earliest = Windows.utcDay(partitionMaxEventMs - config.outOfOrdernessMs - config.latenessMs) - 29
+        if let first = days.firstIndex(where: { $0.day >= earliest }), first > 0 {
+            days.removeSubrange(..<first)
+        }
+        if days.count > CardState.maxDays { days.removeFirst(days.count - CardState.maxDays) }
     }
 
     /// Moves every event with time `<= limitMs` into the aggregate, keeping the others in order.

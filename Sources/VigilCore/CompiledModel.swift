@@ -14,11 +14,11 @@ public struct CompiledModel: Sendable {
     public let file: ModelFile
 
     /// Per slot: transform, clip bounds, folded weight `w / std`, and the offset `w * mean / std`.
-    var transforms: InlineArray<16, Transform>
-    var clipMin: InlineArray<16, Double>
-    var clipMax: InlineArray<16, Double>
-    var weights: InlineArray<16, Double>
-    var offsets: InlineArray<16, Double>
+    var transforms: InlineArray<26, Transform>
+    var clipMin: InlineArray<26, Double>
+    var clipMax: InlineArray<26, Double>
+    var weights: InlineArray<26, Double>
+    var offsets: InlineArray<26, Double>
     /// `bias - sum(offsets)`.
     let intercept: Double
 

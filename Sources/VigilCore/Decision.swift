@@ -5,13 +5,20 @@ public struct Decision: Sendable, Equatable {
     public var score: Score
     public var modelVersion: String
     public var decidedAtMs: Int64
+    /// The merchant-risk snapshot the merchant features came from; nil when none was served for this transaction
+    /// (catalog 1, nothing published, or the lookup failed: the features are `MerchantRiskFeatures.noSnapshot`).
+    public var merchantRiskVersion: String?
 
-    public init(transaction: Transaction, features: FeatureVector, score: Score, modelVersion: String, decidedAtMs: Int64) {
+    public init(
+        transaction: Transaction, features: FeatureVector, score: Score, modelVersion: String, decidedAtMs: Int64,
+        merchantRiskVersion: String? = nil
+    ) {
         self.transaction = transaction
         self.features = features
         self.score = score
         self.modelVersion = modelVersion
         self.decidedAtMs = decidedAtMs
+        self.merchantRiskVersion = merchantRiskVersion
     }
 
     public var verdict: Verdict { score.verdict }
@@ -39,9 +46,10 @@ public struct ScoringStep: Sendable {
     /// Processes one decoded record of a partition, in partition order. `state` is the card's state (updated in place
     /// when the transaction is accepted); `clock` is the partition's clock. `referenceMs` is the time the future bound
     /// is measured from (`ScoringStep.referenceMs(nowMs:messageTimestampMs:)`); `nowMs` stamps the decision.
+    /// `merchant` holds the merchant features from the snapshot named `merchantRiskVersion` (nil: none served).
     public func process(
         _ tx: Transaction, state: inout CardState, clock: inout PartitionClock, model: CompiledModel, nowMs: Int64,
-        referenceMs: Int64
+        referenceMs: Int64, merchant: MerchantRiskFeatures = .noSnapshot, merchantRiskVersion: String? = nil
     ) -> RecordOutcome {
         // First: a transaction dated too far ahead must not move the clock, which would make the partition's later
         // transactions late, nor reach the card's state.
@@ -52,12 +60,14 @@ public struct ScoringStep: Sendable {
             return .late(tx, watermarkMs: watermark, behindMs: watermark - tx.eventTimeMs)
         }
         let amount = tx.amount
-        let features = state.features(for: tx, amount: amount, config: config)
+        var features = state.features(for: tx, amount: amount, config: config)
+        features.setMerchant(merchant)
         let score = model.score(features)
         clock.observe(tx.eventTimeMs)
         state.apply(tx, amount: amount, partitionMaxEventMs: clock.maxEventMs!, config: config)
         return .decided(Decision(
-            transaction: tx, features: features, score: score, modelVersion: model.version, decidedAtMs: nowMs))
+            transaction: tx, features: features, score: score, modelVersion: model.version, decidedAtMs: nowMs,
+            merchantRiskVersion: merchantRiskVersion))
     }
 
     /// The time a record's future bound is measured from: the wall clock `nowMs`, or the record's Kafka timestamp when

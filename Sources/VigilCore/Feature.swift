@@ -1,4 +1,5 @@
-/// The features of the contract's catalog, version 1, in the order of the feature vector.
+/// The features of the contract's catalogs, in the order of the feature vector: catalog 1's sixteen first, then the
+/// card windows and merchant features catalog 2 adds (`FeatureCatalog`).
 public enum Feature: Int, CaseIterable, Sendable {
     case amount
     case count1m
@@ -16,9 +17,21 @@ public enum Feature: Int, CaseIterable, Sendable {
     case amountVsAvg
     case cardNotPresent
     case highRiskMcc
+    // Catalog 2: card windows over UTC days.
+    case count7d
+    case count30d
+    case meanAmount7d
+    case meanAmount30d
+    // Catalog 2: the merchant's risk in the served snapshot (docs/merchant-risk.md).
+    case merchantTx1d
+    case merchantTx7d
+    case merchantTx30d
+    case merchantFraudRate1d
+    case merchantFraudRate7d
+    case merchantFraudRate30d
 
-    /// Number of features in the catalog.
-    public static let count = 16
+    /// Number of features in the largest catalog (the feature vector's length).
+    public static let count = 26
 
     /// The feature's name in the contract, model files and feature records.
     public var name: String { staticName.description }
@@ -50,6 +63,16 @@ extension Feature {
         case .amountVsAvg: "amount_vs_avg"
         case .cardNotPresent: "card_not_present"
         case .highRiskMcc: "high_risk_mcc"
+        case .count7d: "count_7d"
+        case .count30d: "count_30d"
+        case .meanAmount7d: "mean_amount_7d"
+        case .meanAmount30d: "mean_amount_30d"
+        case .merchantTx1d: "merchant_tx_1d"
+        case .merchantTx7d: "merchant_tx_7d"
+        case .merchantTx30d: "merchant_tx_30d"
+        case .merchantFraudRate1d: "merchant_fraud_rate_1d"
+        case .merchantFraudRate7d: "merchant_fraud_rate_7d"
+        case .merchantFraudRate30d: "merchant_fraud_rate_30d"
         }
     }
 }

@@ -49,6 +49,11 @@ public enum Windows {
     public static let thirtyDays: Int64 = 30 * 86_400_000
     /// Time constant of the decayed mean behind `amount_vs_avg`.
     public static let meanTimeConstant: Int64 = 7 * 86_400_000
+    /// The UTC day of a time: days since the epoch, rounded down (times before 1970 fall on negative days).
+    public static func utcDay(_ ms: Int64) -> Int32 {
+        let (q, r) = ms.quotientAndRemainder(dividingBy: day)
+        return Int32(truncatingIfNeeded: r < 0 ? q - 1 : q)
+    }
     /// Cap of `seconds_since_last`, in seconds.
     public static let secondsSinceLastCap: Double = 2_592_000
 }

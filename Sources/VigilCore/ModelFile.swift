@@ -104,6 +104,8 @@ public struct ModelFile: Codable, Sendable, Equatable {
 public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
     case malformed(String)
     case unknownFeature(String)
+    /// The model names a feature of a later catalog than the one running (`FeatureCatalog`).
+    case notServed(feature: String, catalog: Int)
     case duplicateFeature(String)
     case badTransform(feature: String, String)
     case badNumber(String)
@@ -113,6 +115,8 @@ public enum ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .malformed(let s): "malformed model file: \(s)"
         case .unknownFeature(let name): "unknown feature '\(name)' (not in the feature catalog)"
+        case .notServed(let name, let catalog):
+            "feature '\(name)' is not served by the running feature catalog \(catalog) (run --feature-catalog 2, or use a model of catalog \(catalog))"
         case .duplicateFeature(let name): "feature '\(name)' listed twice"
         case .badTransform(let feature, let s): "feature '\(feature)': \(s)"
         case .badNumber(let s): "bad number: \(s)"

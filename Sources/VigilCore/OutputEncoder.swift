@@ -2,8 +2,10 @@
 public struct OutputEncoder {
     public static let schemaVersion: Int64 = 1
     var writer = JSONWriter(capacity: 1024)
+    /// The running catalog: decides the feature record's schema version and which features it carries.
+    public var catalog: FeatureCatalog
 
-    public init() {}
+    public init(catalog: FeatureCatalog = .v1) { self.catalog = catalog }
 
     /// `fraud.decisions` message; `fraud.alerts` carries the same fields. Returns a copy; the hot path uses
     /// `withDecision` to avoid it.
@@ -60,8 +62,9 @@ public struct OutputEncoder {
         writer.key("decided_at_ms"); writer.int(d.decidedAtMs)
     }
 
-    /// `fraud.features` message: every catalog feature, exactly the values that were scored.
+    /// `fraud.features` message: every feature of the running catalog, exactly the values that were scored.
     mutating func writeFeatureRecord(_ d: Decision) {
+        guard catalog == .v1 else { return writeFeatureRecordV2(d) }
         writer.reset()
         writer.beginObject()
         writer.key("schema_version"); writer.int(Self.schemaVersion)
@@ -73,12 +76,39 @@ public struct OutputEncoder {
         writer.key("verdict"); writer.string(d.verdict.name)
         writer.key("features")
         writer.beginObject()
-        for feature in Feature.allCases {
+        for slot in 0..<FeatureCatalog.v1.count {
+            let feature = Feature(rawValue: slot)!
             writer.key(feature.staticName)
-            writer.double(d.features[feature])
+            writer.double(d.features.values[slot])
+        }
+        writer.endObject()
+        writer.endObject()
+    }
+
+    /// Feature record schema version 2 (catalog 2): the entity keys and versions the batch layer joins on, then
+    /// every catalog-2 feature.
+    mutating func writeFeatureRecordV2(_ d: Decision) {
+        writer.reset()
+        writer.beginObject()
+        writer.key("schema_version"); writer.int(catalog.featureRecordSchemaVersion)
+        writer.key("catalog_version"); writer.int(Int64(catalog.rawValue))
+        writer.key("transaction_id"); writer.string(d.transaction.transactionId)
+        writer.key("card_id"); writer.string(d.transaction.cardId)
+        writer.key("merchant_id"); writer.string(d.transaction.merchantId)
+        writer.key("event_time_ms"); writer.int(d.transaction.eventTimeMs)
+        writer.key("model_version"); writer.string(d.modelVersion)
+        writer.key("merchant_risk_version")
+        if let version = d.merchantRiskVersion { writer.string(version) } else { writer.string(MerchantRiskVersion.none) }
+        writer.key("score"); writer.double(d.score.value)
+        writer.key("verdict"); writer.string(d.verdict.name)
+        writer.key("features")
+        writer.beginObject()
+        for slot in 0..<catalog.count {
+            let feature = Feature(rawValue: slot)!
+            writer.key(feature.staticName)
+            writer.double(d.features.values[slot])
         }
         writer.endObject()
         writer.endObject()
     }
 }
-

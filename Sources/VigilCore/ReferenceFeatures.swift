@@ -9,7 +9,11 @@ import Darwin
 /// uses, in tests and in `vigil` tools. `amount_vs_avg` follows the decayed-mean definition in `docs/state.md`.
 public enum ReferenceFeatures {
     /// Features of `e` given `history`: the card's accepted transactions before `e`, in partition order.
-    public static func compute(_ e: Transaction, history: [Transaction], config: FeatureConfig) -> FeatureVector {
+    /// `merchant` is what the served merchant-risk snapshot gives `e`'s merchant (catalog 2).
+    public static func compute(
+        _ e: Transaction, history: [Transaction], config: FeatureConfig,
+        merchant: MerchantRiskFeatures = .noSnapshot
+    ) -> FeatureVector {
         var f = FeatureVector()
         let t = e.eventTimeMs
         f[.amount] = e.amount
@@ -50,6 +54,17 @@ public enum ReferenceFeatures {
         }
         f[.cardNotPresent] = e.channel == .ecom ? 1 : 0
         f[.highRiskMcc] = config.highRiskMccs.contains(e.mcc) ? 1 : 0
+        // Catalog 2: UTC-day windows, including transactions of P later than t on t's own day.
+        let today = Windows.utcDay(t)
+        func days(_ n: Int32) -> [Transaction] {
+            history.filter { Windows.utcDay($0.eventTimeMs) <= today && Windows.utcDay($0.eventTimeMs) > today - n }
+        }
+        let week = days(7), month = days(30)
+        f[.count7d] = Double(week.count)
+        f[.count30d] = Double(month.count)
+        f[.meanAmount7d] = week.isEmpty ? 0 : week.reduce(0) { $0 + $1.amount } / Double(week.count)
+        f[.meanAmount30d] = month.isEmpty ? 0 : month.reduce(0) { $0 + $1.amount } / Double(month.count)
+        f.setMerchant(merchant)
         return f
     }
 }

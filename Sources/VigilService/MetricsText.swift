@@ -4,7 +4,10 @@ import VigilCore
 /// Renders the pipeline's statistics in the Prometheus text exposition format (version 0.0.4). Labels are bounded:
 /// verdicts, stages, partitions, the one running model version (and shadow version); never a card or transaction id.
 public enum MetricsText {
-    public static func render(_ s: PipelineStats.Snapshot, lag: [TopicPartition: Int64]) -> String {
+    public static func render(
+        _ s: PipelineStats.Snapshot, lag: [TopicPartition: Int64],
+        nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
+    ) -> String {
         var out = ""
         func metric(_ name: String, _ type: String, _ help: String) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -99,6 +102,25 @@ public enum MetricsText {
         metric("vigil_input_partitioner_info", "gauge",
                "The partitioner input records are checked against (named by --input-partitioner or learned); 'unknown' while none.")
         labeled("vigil_input_partitioner_info", "partitioner=\"\(s.inputPartitioner ?? "unknown")\"", 1)
+        metric("vigil_feature_catalog_info", "gauge", "The feature catalog served (docs/contract.md).")
+        labeled("vigil_feature_catalog_info", "catalog=\"\(s.featureCatalog.rawValue)\"", 1)
+        counter("vigil_models_refused_total",
+                "Models refused on reload (invalid, or naming a feature the running catalog does not serve); the running model stayed.",
+                s.modelsRefused)
+        if s.featureCatalog.needsMerchantRisk {
+            counter("vigil_merchant_risk_errors_total",
+                    "Merchant-risk problems: the served version unreadable, or a batch lookup that found no usable snapshot or unreadable values (scored with the no-snapshot defaults).",
+                    s.merchantRiskErrors)
+            counter("vigil_merchant_risk_lookups_total", "Batches that looked their merchants up in a merchant-risk snapshot.",
+                    s.merchantRiskLookups)
+            metric("vigil_merchant_risk_info", "gauge", "The merchant-risk snapshot served ('none' while there is none).")
+            labeled("vigil_merchant_risk_info", "version=\"\(escape(s.merchantRiskVersion ?? MerchantRiskVersion.none))\"", 1)
+            if let cut = s.merchantRiskCutMs {
+                metric("vigil_merchant_risk_snapshot_age_seconds", "gauge",
+                       "Age of the served merchant-risk snapshot: now minus the cut time its version names.")
+                sample("vigil_merchant_risk_snapshot_age_seconds", Double(nowMs - cut) / 1000)
+            }
+        }
         metric("vigil_mode_info", "gauge", "Delivery mode.")
         labeled("vigil_mode_info", "mode=\"\(s.mode.rawValue)\"", 1)
         return out

@@ -24,7 +24,8 @@ public final class ModelFollower: @unchecked Sendable {
     /// Starts from the published active model if Redis has a valid one; otherwise (nothing published yet, Redis
     /// unreachable, or a published model that does not load) from `fallbackPath`, which must then load. Then
     /// follows the shadow slot too.
-    public init(channel: ModelChannel, fallbackPath: String, logger: Logger) throws {
+    /// Every model taken must be served by `catalog`.
+    public init(channel: ModelChannel, fallbackPath: String, logger: Logger, catalog: FeatureCatalog = .default) throws {
         self.channel = channel
         self.logger = logger
         var initial: CompiledModel?
@@ -32,7 +33,9 @@ public final class ModelFollower: @unchecked Sendable {
         do {
             let published = try channel.fetch(.active)
             initialVersion = .some(published?.version)
-            if let published { initial = Self.compile(published, slot: .active, channel: channel, logger: logger) }
+            if let published {
+                initial = Self.compile(published, slot: .active, channel: channel, logger: logger, catalog: catalog)
+            }
         } catch {
             logger.warning("model channel unreachable at start, using the model file until it answers", metadata: [
                 "redis": "\(channel.address)", "error": "\(error)",
@@ -40,14 +43,14 @@ public final class ModelFollower: @unchecked Sendable {
             unreachableSince = Date()
         }
         if let initial {
-            holder = ModelHolder(model: initial)
+            holder = ModelHolder(model: initial, catalog: catalog)
             logger.info("model loaded", metadata: [
                 "model.slot": "active", "model.source": "redis \(channel.address) \(channel.jsonKey(.active))",
                 "model.version": "\(initial.version)",
             ])
         } else {
-            let (model, _) = try ModelHolder.load(fallbackPath)
-            holder = ModelHolder(model: model)
+            let (model, _) = try ModelHolder.load(fallbackPath, catalog: catalog)
+            holder = ModelHolder(model: model, catalog: catalog)
             logger.info("model loaded", metadata: [
                 "model.slot": "active", "model.source": "file \(fallbackPath) (nothing usable published in redis yet)",
                 "model.version": "\(model.version)",
@@ -116,7 +119,11 @@ public final class ModelFollower: @unchecked Sendable {
             }
             return
         }
-        guard let model = Self.compile(published, slot: slot, channel: channel, logger: logger, running: holder.model(in: slot)) else {
+        guard let model = Self.compile(
+            published, slot: slot, channel: channel, logger: logger, catalog: holder.catalog,
+            running: holder.model(in: slot))
+        else {
+            holder.noteRefusal()
             return
         }
         if holder.model(in: slot)?.version == model.version, holder.model(in: slot)?.file == model.file { return }
@@ -126,10 +133,11 @@ public final class ModelFollower: @unchecked Sendable {
     /// The published model compiled, or nil (logged) if it does not load or its JSON names another version than
     /// its version key.
     static func compile(
-        _ published: PublishedModel, slot: ModelSlot, channel: ModelChannel, logger: Logger, running: CompiledModel? = nil
+        _ published: PublishedModel, slot: ModelSlot, channel: ModelChannel, logger: Logger, catalog: FeatureCatalog,
+        running: CompiledModel? = nil
     ) -> CompiledModel? {
         do {
-            let model = try CompiledModel(ModelFile.parse(Data(published.json)))
+            let model = try CompiledModel(ModelFile.parse(Data(published.json)), servedBy: catalog)
             guard model.version == published.version else {
                 throw ModelError.malformed(
                     "\(channel.versionKey(slot)) says \(published.version) but the model's version is \(model.version)")

@@ -4,8 +4,14 @@ import Synchronization
 import VigilCore
 
 /// The models in force: the active model, which decides, and optionally a shadow candidate scored beside it. Each is
-/// swapped atomically; a batch reads each once and scores every record with the same models.
+/// swapped atomically; a batch reads each once and scores every record with the same models. Every model it takes
+/// must be served by `catalog`: one naming a feature the running catalog does not serve is refused at load.
 public final class ModelHolder: Sendable {
+    /// The running feature catalog.
+    public let catalog: FeatureCatalog
+    /// Models refused on reload (file or Redis) since start; the running model stayed each time.
+    let refusedCount = Atomic<Int>(0)
+    let refusalStats = Mutex<PipelineStats?>(nil)
     let current: Mutex<CompiledModel>
     let candidate: Mutex<CompiledModel?>
     let source: Mutex<FileFingerprint?>
@@ -14,14 +20,16 @@ public final class ModelHolder: Sendable {
     /// The shadow model's file (`--shadow-model`), if it comes from a file.
     public let shadowPath: String?
 
-    /// Loads and compiles `path` (and `shadowPath`); throws with the reason if a file is missing or invalid.
-    public init(path: String, shadowPath: String? = nil) throws {
-        let (model, fingerprint) = try Self.load(path)
+    /// Loads and compiles `path` (and `shadowPath`); throws with the reason if a file is missing or invalid, or names
+    /// a feature `catalog` does not serve.
+    public init(path: String, shadowPath: String? = nil, catalog: FeatureCatalog = .default) throws {
+        self.catalog = catalog
+        let (model, fingerprint) = try Self.load(path, catalog: catalog)
         current = Mutex(model)
         source = Mutex(fingerprint)
         self.path = path
         if let shadowPath {
-            let (shadow, shadowFingerprint) = try Self.load(shadowPath)
+            let (shadow, shadowFingerprint) = try Self.load(shadowPath, catalog: catalog)
             candidate = Mutex(shadow)
             shadowSource = Mutex(shadowFingerprint)
         } else {
@@ -31,7 +39,9 @@ public final class ModelHolder: Sendable {
         self.shadowPath = shadowPath
     }
 
-    public init(model: CompiledModel, shadow: CompiledModel? = nil) {
+    /// Holds compiled models as they are; the caller has checked them against `catalog`.
+    public init(model: CompiledModel, shadow: CompiledModel? = nil, catalog: FeatureCatalog = .default) {
+        self.catalog = catalog
         current = Mutex(model)
         candidate = Mutex(shadow)
         source = Mutex(nil)
@@ -41,6 +51,21 @@ public final class ModelHolder: Sendable {
     }
 
     public var model: CompiledModel { current.withLock { $0 } }
+
+    /// Models refused on reload since start.
+    public var refusals: Int { refusedCount.load(ordering: .relaxed) }
+
+    func noteRefusal() {
+        refusedCount.add(1, ordering: .relaxed)
+        refusalStats.withLock { $0 }?.update { $0.modelsRefused += 1 }
+    }
+
+    /// Counts refusals in `stats` (`vigil_models_refused_total`), from those so far on.
+    func reportRefusals(to stats: PipelineStats) {
+        refusalStats.withLock { $0 = stats }
+        let soFar = refusals
+        stats.update { $0.modelsRefused = soFar }
+    }
 
     /// The candidate scored in shadow, if any.
     public var shadow: CompiledModel? { candidate.withLock { $0 } }
@@ -85,13 +110,14 @@ public final class ModelHolder: Sendable {
         let fingerprint = FileFingerprint(path: path)
         if !force, fingerprint == known.withLock({ $0 }) { return nil }
         do {
-            let (model, loaded) = try Self.load(path)
+            let (model, loaded) = try Self.load(path, catalog: catalog)
             known.withLock { $0 = loaded }
             install(model, in: slot, from: "file \(path)", logger: logger)
             return model.version
         } catch {
             // Remember the bad file so it is not retried every poll, only when it changes again.
             known.withLock { $0 = fingerprint }
+            noteRefusal()
             logger.error("model rejected, keeping the running model", metadata: [
                 "model.slot": "\(slot.rawValue)", "model.path": "\(path)", "error": "\(error)",
                 "model.version": "\(self.model(in: slot)?.version ?? "none")",
@@ -100,13 +126,13 @@ public final class ModelHolder: Sendable {
         }
     }
 
-    static func load(_ path: String) throws -> (CompiledModel, FileFingerprint?) {
+    static func load(_ path: String, catalog: FeatureCatalog) throws -> (CompiledModel, FileFingerprint?) {
         let fingerprint = FileFingerprint(path: path)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ModelLoadError(path: path, reason: "cannot read the file")
         }
         do {
-            return (try CompiledModel(ModelFile.parse(data)), fingerprint)
+            return (try CompiledModel(ModelFile.parse(data), servedBy: catalog), fingerprint)
         } catch {
             throw ModelLoadError(path: path, reason: error.description)
         }

@@ -35,6 +35,8 @@ extension Pipeline {
     /// Redis; partition records likewise.
     func prepare(_ polled: [KafkaMessage], after inFlight: [PreparedBatch]) throws -> PreparedBatch {
         let model = models.model
+        // One merchant-risk snapshot for the whole batch (catalog 2): every record is scored with, and names, it.
+        let snapshot = merchantRisk?.current
         let nowMs = Self.nowMs()
         var timer = StageTimer()
 
@@ -92,14 +94,31 @@ extension Pipeline {
             let acceptable = (confirmed[slot].map { [$0] } ?? []) + (interim[tp] ?? [])
             if !acceptable.isEmpty { owned.append((tp, acceptable)) }
         }
-        let pendingLoad = try store.startLoad(cards: keys, verifying: owned)
+        var pendingLoad = try store.startLoad(cards: keys, verifying: owned)
 
         // Decode while Redis works.
         let decoded = messages.map { TransactionDecoder.decode(value: $0.value, key: $0.key) }
         let misrouted = checkRouting(messages)
+
+        // The merchants are known now: their lookup joins the load's pipeline (no extra round trip).
+        var lookup = snapshot.map { MerchantLookup($0) }
+        var recordMerchants = [Int](repeating: -1, count: lookup == nil ? 0 : messages.count)
+        if lookup != nil {
+            for (j, result) in decoded.enumerated() {
+                if case .success(let tx) = result { recordMerchants[j] = lookup!.slot(for: tx.merchantId) }
+            }
+            if lookup!.merchantCount > 0 {
+                try store.addMerchantLookup(to: &pendingLoad, hashKey: lookup!.snapshot.hashKey, fields: lookup!.fields)
+            } else {
+                lookup = nil
+            }
+        }
         timer.lap(.decode)
 
-        let blobs = try store.finishLoad(pendingLoad)
+        let loaded = try store.finishLoadWithMerchants(pendingLoad)
+        let blobs = loaded.blobs
+        let merchants = lookup?.resolve(loaded.merchants)
+        let merchantVersion = lookup?.snapshot.version
         var cardIndex: [CardKey: Int] = [:]
         var cardKeys: [CardKey] = []
         var states: [CardState] = []
@@ -147,9 +166,16 @@ extension Pipeline {
                 outcomes.append(.rejected(reason))
             case .success(let tx):
                 let i = recordCards[j]
+                var merchant = MerchantRiskFeatures.noSnapshot
+                var merchantRiskVersion: String?
+                if let merchants, case let m = recordMerchants[j], m >= 0, merchants.fromSnapshot[m] {
+                    merchant = merchants.features[m]
+                    merchantRiskVersion = merchantVersion
+                }
                 let outcome = step.process(
                     tx, state: &states[i], clock: &clocks[slot], model: model, nowMs: nowMs,
-                    referenceMs: ScoringStep.referenceMs(nowMs: nowMs, messageTimestampMs: messages[j].timestampMs))
+                    referenceMs: ScoringStep.referenceMs(nowMs: nowMs, messageTimestampMs: messages[j].timestampMs),
+                    merchant: merchant, merchantRiskVersion: merchantRiskVersion)
                 if case .decided = outcome { touched[i] = true }
                 outcomes.append(outcome)
             }
@@ -170,6 +196,12 @@ extension Pipeline {
         for (i, card) in cardKeys.enumerated() where touched[i] { cards.append((card, states[i])) }
         timer.lap(.compute)
 
+        if merchants != nil { stats.update { $0.merchantRiskLookups += 1 } }
+        if let problem = merchants?.problem, let merchantRisk {
+            merchantRisk.report("merchant-risk lookup failed, the affected merchants were scored with the no-snapshot defaults", metadata: [
+                "merchant_risk.version": "\(merchantVersion ?? MerchantRiskVersion.none)", "problem": "\(problem)",
+            ])
+        }
         var retryFrom = parts.dictionary(firstOffsets)
         for tp in rewoundThisBatch { retryFrom[tp] = nil }
         return PreparedBatch(

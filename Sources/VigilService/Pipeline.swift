@@ -37,8 +37,9 @@ public final class Pipeline: @unchecked Sendable {
     //   `consecutiveFailures`, `redisOutage`, `rewoundThisBatch`, `lastIdleCheck`, `inFlight`, `inFlightStates`,
     //   `batchSequence`.
     // Shared between threads, each behind its own lock: `partitions` (`PartitionTable`), `lifecycle`
-    // (`BatchesInFlight`), the producer slot, `stats`; `stopRequested` and `stopDeadline` are atomics.
-    var encoder = OutputEncoder()
+    // (`BatchesInFlight`), the producer slot, `stats`; `stopRequested` and `stopDeadline` are atomics; the served
+    // merchant-risk version (`merchantRisk`, read once per batch by the pipeline thread).
+    var encoder: OutputEncoder
     var consecutiveFailures = 0
     /// Set while Redis is unreachable: consumption is paused until it answers again.
     var redisOutage: RedisOutage?
@@ -57,14 +58,34 @@ public final class Pipeline: @unchecked Sendable {
     let storeQueue = DispatchQueue(label: "vigil.pipeline.store", qos: .userInitiated)
     /// The phases of the batches in flight (`BatchesInFlight`): the stages report to it and do what it says.
     let lifecycle = Mutex(BatchesInFlight())
+    /// Follows the merchant-risk snapshot in Redis (catalog 2; nil under catalog 1, which looks no merchant up).
+    let merchantRisk: MerchantRiskFollower?
 
     public init(config: VigilConfig, models: ModelHolder, logger: Logger, stats: PipelineStats = PipelineStats()) throws {
         try config.validate()
+        let catalog = config.featureCatalog
+        guard models.catalog == catalog else {
+            throw PipelineError.catalog("the models were loaded for feature \(models.catalog) but the pipeline runs \(catalog)")
+        }
+        for model in [models.model, models.shadow].compactMap({ $0 }) {
+            do {
+                try model.check(servedBy: catalog)
+            } catch {
+                throw PipelineError.catalog("model \(model.version): \(error)")
+            }
+        }
         self.config = config
         self.models = models
         self.logger = logger
         self.stats = stats
         step = ScoringStep(config: config.features)
+        encoder = OutputEncoder(catalog: catalog)
+        merchantRisk = catalog.needsMerchantRisk
+            ? MerchantRiskFollower(
+                host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix, logger: logger, stats: stats)
+            : nil
+        stats.update { $0.featureCatalog = catalog }
+        models.reportRefusals(to: stats)
         store = StateStore(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
         stateWriter = StateStore(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
         transactionalId = config.transactionalId
@@ -154,6 +175,8 @@ public final class Pipeline: @unchecked Sendable {
             $0.modelVersion = models.model.version
             $0.mode = config.mode
         }
+        merchantRisk?.start(intervalMs: config.modelPollMs)
+        defer { merchantRisk?.stop() }
         while !isStopRequested {
             if redisOutage != nil {
                 if let failed = settleInFlight() { recover(from: failed.error, retryFrom: failed.retryFrom) }
@@ -255,6 +278,8 @@ public enum PipelineError: Error, CustomStringConvertible {
     case refused(String)
     /// The stop request's bound passed before the batch's outputs were out; its records are processed again.
     case shutdownBound(String)
+    /// The models cannot be served by the running feature catalog.
+    case catalog(String)
 
     public var description: String {
         switch self {
@@ -262,6 +287,7 @@ public enum PipelineError: Error, CustomStringConvertible {
         case .notOwned(let tp): "partition \(tp) is not claimed"
         case .refused(let s): "output refused: \(s)"
         case .shutdownBound(let s): "stopping: shutdown bound reached (\(s))"
+        case .catalog(let s): "feature catalog: \(s)"
         }
     }
 }

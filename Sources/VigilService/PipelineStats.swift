@@ -46,6 +46,18 @@ public final class PipelineStats: Sendable {
         public var pausedReason: String?
         /// Partitions paused while Redis is unreachable (every assigned partition, claimed or not).
         public var pausedPartitions = 0
+        /// The feature catalog served.
+        public var featureCatalog = FeatureCatalog.default
+        /// The merchant-risk snapshot served (nil: none) and the cut time its version names.
+        public var merchantRiskVersion: String?
+        public var merchantRiskCutMs: Int64?
+        /// Problems reading merchant risk: the served version unreadable, or a batch's lookup that found no usable
+        /// table or unreadable values (each scored with the no-snapshot defaults).
+        public var merchantRiskErrors = 0
+        /// Batches that looked their merchants up in a snapshot.
+        public var merchantRiskLookups = 0
+        /// Models refused on reload (the running model stayed).
+        public var modelsRefused = 0
         /// Next offset to process per partition (for the lag metric).
         public var positions: [TopicPartition: Int64] = [:]
         public var batchSizes = SizeHistogram()

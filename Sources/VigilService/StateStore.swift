@@ -232,9 +232,34 @@ public final class StateStore: @unchecked Sendable {
 
     /// A load sent by `startLoad` whose replies are still to be read.
     public struct PendingLoad: Sendable {
-        let pipeline: PendingPipeline?
+        var pipeline: PendingPipeline?
         let cardCount: Int
         let owned: [(TopicPartition, [PartitionRecord])]
+        /// `addMerchantLookup` appended an HMGET of a merchant-risk snapshot (its reply is the last).
+        var merchantLookup = false
+    }
+
+    /// What a load read: the card blobs (as `finishLoad`) and the merchant-risk HMGET's reply, if one was sent.
+    public struct LoadedState: Sendable {
+        public var blobs: [[UInt8]?]
+        public var merchants: RedisReply?
+    }
+
+    /// Adds to a load sent by `startLoad` the lookup of merchants in a merchant-risk snapshot:
+    /// `HMGET {hashKey} field...` (`docs/merchant-risk.md`), in the same pipeline, so the batch still reads all its
+    /// state in one round trip. Its reply comes back from `finishLoadWithMerchants`.
+    public func addMerchantLookup(to pending: inout PendingLoad, hashKey: String, fields: [[UInt8]])
+        throws(StateStoreError)
+    {
+        var hmget = RedisCommand("HMGET")
+        hmget.append(hashKey)
+        for field in fields { hmget.append(field) }
+        let pipeline = try run { c throws(RedisError) in
+            if let sent = pending.pipeline { return try c.extendPipeline(sent, with: [hmget]) }
+            return try c.startPipeline([hmget])
+        }
+        pending.pipeline = pipeline
+        pending.merchantLookup = true
     }
 
     /// Sends the load of one batch and returns at once, so the caller can work while Redis answers: for every
@@ -273,8 +298,14 @@ public final class StateStore: @unchecked Sendable {
     /// every partition. A partition that is not as expected (Redis lost writes, or another instance claimed it)
     /// throws `.fenced` before anything is computed or emitted from state that is not there.
     public func finishLoad(_ pending: PendingLoad) throws(StateStoreError) -> [[UInt8]?] {
-        guard let pipeline = pending.pipeline else { return [] }
-        let replies = try run { c throws(RedisError) in try c.finishPipeline(pipeline) }
+        try finishLoadWithMerchants(pending).blobs
+    }
+
+    /// `finishLoad`, with the reply of the merchant lookup `addMerchantLookup` added (nil if none was added).
+    public func finishLoadWithMerchants(_ pending: PendingLoad) throws(StateStoreError) -> LoadedState {
+        guard let pipeline = pending.pipeline else { return LoadedState(blobs: [], merchants: nil) }
+        var replies = try run { c throws(RedisError) in try c.finishPipeline(pipeline) }
+        let merchants = pending.merchantLookup ? replies.removeLast() : nil
         let owned = pending.owned
         for (i, (tp, acceptable)) in owned.enumerated() {
             guard let fields = replies[i].array, fields.count == 2 else {
@@ -285,11 +316,11 @@ public final class StateStore: @unchecked Sendable {
                 throw .fenced(FenceReport(partition: tp, current: current))
             }
         }
-        guard pending.cardCount > 0 else { return [] }
+        guard pending.cardCount > 0 else { return LoadedState(blobs: [], merchants: merchants) }
         guard let values = replies[owned.count].array, values.count == pending.cardCount else {
             throw .unexpectedReply("MGET of \(pending.cardCount) keys: \(replies[owned.count])")
         }
-        return values.map { $0.bytes }
+        return LoadedState(blobs: values.map { $0.bytes }, merchants: merchants)
     }
 
     /// Writes one batch atomically: fails with `.fenced` (writing nothing) if any partition's applied offset is not

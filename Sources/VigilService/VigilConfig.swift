@@ -22,6 +22,11 @@ public struct VigilConfig: Sendable {
     /// How often the model file is checked for changes.
     public var modelPollMs = 1000
     public var features = FeatureConfig()
+    /// The feature catalog served (`--feature-catalog`): 1 is exactly what Vigil served before catalog 2 (feature
+    /// records of schema version 1, no merchant lookups); 2 adds the card's day windows and the merchant features
+    /// from the merchant-risk snapshot in Redis (`docs/contract.md`, `docs/merchant-risk.md`). A model naming a
+    /// feature the catalog does not serve is refused.
+    public var featureCatalog = FeatureCatalog.default
     /// Most records per batch.
     public var batchSize = 2000
     /// Longest wait for the first record of a batch.

@@ -14,7 +14,7 @@ public struct FeatureRecord: Sendable, Equatable {
     public var verdict: Verdict?
     /// The record's feature catalog: 1 for schema version 1, `catalog_version` (2) for schema version 2.
     public var catalogVersion: Int
-    /// The values of the catalog's features (`TrainingCatalog`); the others are 0.
+    /// The values of the catalog's features (`FeatureCatalog`); the others are 0.
     public var features: FeatureVector
 
     public init(transactionId: String, eventTimeMs: Int64, verdict: Verdict?, catalogVersion: Int = 1, features: FeatureVector) {
@@ -99,7 +99,7 @@ public struct FeatureRecord: Sendable, Equatable {
             throw .invalidJSON
         }
         guard let schema else { throw .missingField("schema_version") }
-        let catalogVersion: TrainingCatalog
+        let catalogVersion: FeatureCatalog
         switch schema {
         case 1: catalogVersion = .v1
         case 2:
@@ -112,14 +112,14 @@ public struct FeatureRecord: Sendable, Equatable {
         guard let id else { throw .missingField("transaction_id") }
         guard !id.isEmpty else { throw .badValue(field: "transaction_id", "is empty") }
         guard let time else { throw .missingField("event_time_ms") }
-        let required = catalogVersion.mask
+        let required: UInt64 = (1 << UInt64(catalogVersion.count)) - 1
         if seen & required != required {
             let missing = catalogVersion.features.first { seen & (1 << UInt64($0.rawValue)) == 0 }!
             throw .missingFeature(missing.name)
         }
         return FeatureRecord(
             transactionId: String(decoding: id, as: UTF8.self), eventTimeMs: time, verdict: verdict,
-            catalogVersion: catalogVersion.version, features: features)
+            catalogVersion: catalogVersion.rawValue, features: features)
     }
 
     public static func parse(_ bytes: [UInt8]) throws(RecordError) -> FeatureRecord {

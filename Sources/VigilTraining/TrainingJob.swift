@@ -94,7 +94,7 @@ public struct TrainingOutcome: Sendable {
     /// The candidate, `training` metadata included.
     public var model: ModelFile
     /// The feature catalog fitted on.
-    public var catalog: TrainingCatalog = .v1
+    public var catalog: FeatureCatalog = .v1
     /// The ground-truth file, when one was given.
     public var truthSource: SourceSummary?
     public var truthTally: RecordTally?

@@ -79,7 +79,7 @@ extension TrainingOutcome {
                 }),
             ]),
             "catalog": .object([
-                "version": .number(Double(catalog.version)),
+                "version": .number(Double(catalog.rawValue)),
                 "features": .array(catalog.features.map { .string($0.name) }),
                 "choice": .string(o.catalog.rawValue),
             ]),

@@ -12,7 +12,7 @@ extension TrainingOutcome {
         lines.append("  labels      \(labelSource.description)")
         lines.append("              \(grouped(labelTally.read)) records, \(grouped(labelTally.badCount)) bad, \(grouped(c.labelledTransactions)) joined, \(grouped(c.labelsForUnknownTransactions)) for unknown transactions, \(grouped(c.relabelled)) relabels")
         lines.append(contentsOf: badLines(labelTally))
-        lines.append("  catalog     v\(catalog.version), \(catalog.features.count) features; \(grouped(c.catalogV1Transactions)) transactions of catalog v1, \(grouped(c.catalogV2Transactions)) of v2"
+        lines.append("  catalog     v\(catalog.rawValue), \(catalog.count) features; \(grouped(c.catalogV1Transactions)) transactions of catalog v1, \(grouped(c.catalogV2Transactions)) of v2"
             + (c.excludedByCatalog > 0 ? ", \(grouped(c.excludedByCatalog)) left out" : ""))
         if let truthSource, let truthTally {
             lines.append("  truth       \(truthSource.description)")

@@ -15,7 +15,7 @@ public struct TrainingSet: Sendable {
     /// Event time of the first validation transaction.
     public var validationStartMs: Int64?
     /// The catalog the slices' columns come from.
-    public var catalog = TrainingCatalog.v2
+    public var catalog = FeatureCatalog.v2
     /// Names of the fraud patterns of the ground truth (index 0 is unknown, ""); empty without ground truth.
     public var patternNames: [String] = []
     /// What an operator should know about the data (a catalog left out, mixed catalogs).

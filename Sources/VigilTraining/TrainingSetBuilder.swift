@@ -66,7 +66,7 @@ public struct TrainingSetBuilder: Sendable {
     }
 
     /// The catalog to fit on, and whether rows of catalog v1 are left out.
-    func chooseCatalog() -> (catalog: TrainingCatalog, keepV1: Bool, note: String?) {
+    func chooseCatalog() -> (catalog: FeatureCatalog, keepV1: Bool, note: String?) {
         let v1 = catalogCounts[1] ?? 0, v2 = catalogCounts[2] ?? 0
         switch options.catalog {
         case .v1: return (.v1, true, nil)
@@ -156,8 +156,8 @@ public struct TrainingSetBuilder: Sendable {
         set.catalog = catalog
         set.notes = note.map { [$0] } ?? []
         set.patternNames = truth?.names ?? []
-        set.train = ExampleSlice(columns: catalog.features)
-        set.validation = ExampleSlice(columns: catalog.features)
+        set.train = ExampleSlice(columns: Array(catalog.features))
+        set.validation = ExampleSlice(columns: Array(catalog.features))
         set.firstEventMs = oldest
         set.lastEventMs = newest
         set.maturityCutoffMs = cutoff

@@ -65,6 +65,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "How far in ms a transaction may be dated ahead of the clock (the wall clock, or the record's Kafka timestamp if earlier); further ahead goes to the DLQ as out_of_range:event_time_ms (env VIGIL_MAX_FUTURE_MS).")
     var maxFutureMs = Environment.int("VIGIL_MAX_FUTURE_MS", 86_400_000)
 
+    @Option(parsing: .unconditional, help: "Feature catalog served: 1 (card features only, feature records of schema version 1, no merchant lookups) or 2 (adds the card's 7/30-day windows and the merchant-risk features; feature records of schema version 2). A model naming a feature the catalog does not serve is refused (env VIGIL_FEATURE_CATALOG).")
+    var featureCatalog = Environment.int("VIGIL_FEATURE_CATALOG", FeatureCatalog.default.rawValue)
+
     @Option(help: "Comma-separated high-risk MCCs (env VIGIL_RISKY_MCCS).")
     var riskyMccs = Environment.string("VIGIL_RISKY_MCCS", "4829,5967,6051,7995")
 
@@ -152,6 +155,9 @@ struct PipelineOptions: ParsableArguments {
         c.features = FeatureConfig(
             outOfOrdernessMs: Int64(outOfOrdernessMs), latenessMs: Int64(latenessMs), highRiskMccs: mccs,
             maxFutureMs: Int64(maxFutureMs))
+        if let catalog = FeatureCatalog(rawValue: featureCatalog) { c.featureCatalog = catalog } else {
+            problems.append("--feature-catalog must be 1 or 2, got \(featureCatalog)")
+        }
         if httpPort < -1 { problems.append("--http-port must be -1 (off), 0 (any free port) or 1-65535, got \(httpPort)") }
         c.httpPort = httpPort < 0 ? nil : httpPort
         c.readyMaxLag = Int64(readyMaxLag)

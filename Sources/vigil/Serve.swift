@@ -21,11 +21,13 @@ struct Serve: AsyncParsableCommand {
         do {
             switch config.modelSource {
             case .file:
-                models = try ModelHolder(path: config.modelPath, shadowPath: config.shadowModelPath)
+                models = try ModelHolder(
+                    path: config.modelPath, shadowPath: config.shadowModelPath, catalog: config.featureCatalog)
                 watcher = ModelWatcher(holder: models, pollIntervalMs: config.modelPollMs, logger: logger)
             case .redis:
                 let channel = ModelChannel(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
-                let follower = try ModelFollower(channel: channel, fallbackPath: config.modelPath, logger: logger)
+                let follower = try ModelFollower(
+                    channel: channel, fallbackPath: config.modelPath, logger: logger, catalog: config.featureCatalog)
                 models = follower.holder
                 watcher = ModelWatcher(following: follower, pollIntervalMs: config.modelPollMs, logger: logger)
             }

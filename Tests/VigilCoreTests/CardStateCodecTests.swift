@@ -34,6 +34,41 @@ final class CardStateCodecTests: XCTestCase {
         XCTAssertEqual(try CardState(decoding: [1, 0, 0, 0, 0, 0, 0, 0] as [UInt8]), CardState())
     }
 
+    /// Format 2's bytes, fixed: format 1's with the format byte 2, then the day count and the buckets.
+    func testGoldenBytesWithDays() throws {
+        var state = CardState()
+        state.days = [CardState.DayBucket(day: 20_416, count: 3, sum: 1.5), CardState.DayBucket(day: -1, count: 1, sum: -2)]
+        let golden: [UInt8] = [
+            0x02, 0x00, 0x00, 0x00,  // format 2, no flags
+            0x00, 0x00, 0x00, 0x00,  // no events
+            0x02, 0x00,  // two days
+            0xC0, 0x4F, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xF8, 0x3F,
+            0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xC0,
+        ]
+        XCTAssertEqual(state.encoded(), golden)
+        XCTAssertEqual(state.encodedSize, golden.count)
+        XCTAssertEqual(try CardState(decoding: golden), state)
+    }
+
+    /// Blobs written before catalog 2 (format 1, no day buckets) decode to the state they held; the next transaction
+    /// starts the card's day buckets, and the state is then written as format 2 and reads back.
+    func testFormatOneBlobsFromBeforeCatalogTwoStillWork() throws {
+        var rng = SplitMix(seed: 15)
+        for var old in Self.appliedHistories(&rng).prefix(50) {
+            old.days = []  // as a Vigil before catalog 2 held it
+            let blob = LegacyCardStateCodec.encode(old)
+            XCTAssertEqual(blob.first, 1)
+            var state = try CardState(decoding: blob)
+            XCTAssertEqual(state, old)
+            XCTAssertEqual(state.encoded(), blob, "a state without day buckets is still written as format 1")
+            let t = (old.events.map(\.timeMs).max() ?? t0) + minute
+            state.apply(tx("next", minor: 700, at: t), amount: 7, partitionMaxEventMs: t, config: FeatureConfig())
+            XCTAssertEqual(state.days, [CardState.DayBucket(day: Windows.utcDay(t), count: 1, sum: 7)])
+            XCTAssertEqual(state.encoded().first, 2)
+            XCTAssertEqual(try CardState(decoding: state.encoded()), state)
+        }
+    }
+
     /// States built the way the pipeline builds them, and states with arbitrary field values, encode to the legacy
     /// bytes and decode back, through every entry point.
     func testEncodingMatchesLegacyAndRoundTrips() throws {
@@ -84,6 +119,8 @@ final class CardStateCodecTests: XCTestCase {
             var framed = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             if length > 1 { framed[0] = 1; framed[1] &= 7 }
             blobs.append(framed)
+            if length > 1 { framed[0] = 2 }
+            blobs.append(framed)
         }
         for blob in blobs {
             let expected = Self.outcome { () throws(CardStateDecodingError) in try LegacyCardStateCodec.decode(blob) }
@@ -94,8 +131,21 @@ final class CardStateCodecTests: XCTestCase {
 
     func testDecodingNamesWhatIsWrong() {
         XCTAssertThrowsError(try CardState(decoding: [UInt8]())) { XCTAssertEqual($0 as? CardStateDecodingError, .truncated) }
+        XCTAssertThrowsError(try CardState(decoding: [3, 0, 0, 0, 0, 0, 0, 0] as [UInt8])) {
+            XCTAssertEqual($0 as? CardStateDecodingError, .unknownFormat(3))
+        }
+        // Format 2 without its day count, with none, with more than the bound, or one the length does not hold.
         XCTAssertThrowsError(try CardState(decoding: [2, 0, 0, 0, 0, 0, 0, 0] as [UInt8])) {
-            XCTAssertEqual($0 as? CardStateDecodingError, .unknownFormat(2))
+            XCTAssertEqual($0 as? CardStateDecodingError, .badEventCount(0))
+        }
+        XCTAssertThrowsError(try CardState(decoding: [2, 0, 0, 0, 0, 0, 0, 0, 0, 0] as [UInt8])) {
+            XCTAssertEqual($0 as? CardStateDecodingError, .badDayCount(0))
+        }
+        XCTAssertThrowsError(try CardState(decoding: [2, 0, 0, 0, 0, 0, 0, 0, 41, 0] + [UInt8](repeating: 0, count: 41 * 16))) {
+            XCTAssertEqual($0 as? CardStateDecodingError, .badDayCount(41))
+        }
+        XCTAssertThrowsError(try CardState(decoding: [2, 0, 0, 0, 0, 0, 0, 0, 2, 0] + [UInt8](repeating: 0, count: 16))) {
+            XCTAssertEqual($0 as? CardStateDecodingError, .badDayCount(2))
         }
         XCTAssertThrowsError(try CardState(decoding: [1, 6, 0, 0, 0, 0, 0, 0] as [UInt8])) {
             XCTAssertEqual($0 as? CardStateDecodingError, .truncated)  // geo and aggregate flagged, not there
@@ -191,6 +241,13 @@ final class CardStateCodecTests: XCTestCase {
                 refMs: Int64(bitPattern: rng.next()), weightedSum: Double(bitPattern: rng.next()),
                 weight: Double(bitPattern: rng.next()), latestMs: Int64(bitPattern: rng.next()))
         }
+        if rng.next() % 2 == 0 {
+            state.days = (0..<Int(rng.next() % UInt64(CardState.maxDays) + 1)).map { _ in
+                CardState.DayBucket(
+                    day: Int32(truncatingIfNeeded: rng.next()), count: UInt32(truncatingIfNeeded: rng.next()),
+                    sum: Double(bitPattern: rng.next()))
+            }
+        }
         let n = [0, 1, 2, 17, 300][Int(rng.next() % 5)]
         state.events = (0..<n).map { _ in
             CardState.Event(
@@ -203,6 +260,7 @@ final class CardStateCodecTests: XCTestCase {
     static func holdsNaN(_ state: CardState) -> Bool {
         let doubles = state.events.map(\.amount) + [state.lastGeo?.lat, state.lastGeo?.lon,
                                                       state.aggregate?.weightedSum, state.aggregate?.weight].compactMap { $0 }
+            + state.days.map(\.sum)
         return doubles.contains { $0.isNaN }
     }
 
@@ -212,7 +270,8 @@ final class CardStateCodecTests: XCTestCase {
     }
 }
 
-/// The first implementation of the format, byte by byte, kept as the reference for the bytes and the errors.
+/// The first implementation of the format, byte by byte, kept as the reference for the bytes and the errors; format 2
+/// (format 1 and the day buckets) was added to it the same way.
 enum LegacyCardStateCodec {
     static func encode(_ state: CardState) -> [UInt8] {
         var out: [UInt8] = []
@@ -223,7 +282,7 @@ enum LegacyCardStateCodec {
         if state.lastCountry != nil { flags |= 1 }
         if state.lastGeo != nil { flags |= 2 }
         if state.aggregate != nil { flags |= 4 }
-        out.append(1)
+        out.append(state.days.isEmpty ? 1 : 2)
         out.append(flags)
         appendLE(state.lastCountry ?? 0)
         if let g = state.lastGeo {
@@ -244,6 +303,14 @@ enum LegacyCardStateCodec {
             appendLE(e.merchantHash)
             appendLE(e.country)
         }
+        if !state.days.isEmpty {
+            appendLE(UInt16(state.days.count))
+            for d in state.days {
+                appendLE(d.day)
+                appendLE(d.count)
+                appendLE(d.sum.bitPattern)
+            }
+        }
         return out
     }
 
@@ -258,7 +325,7 @@ enum LegacyCardStateCodec {
             return value
         }
         guard let version = read(UInt8.self) else { throw .truncated }
-        guard version == 1 else { throw .unknownFormat(version) }
+        guard version == 1 || version == 2 else { throw .unknownFormat(version) }
         guard let flags = read(UInt8.self), let country = read(UInt16.self) else { throw .truncated }
         var state = CardState()
         if flags & 1 != 0 { state.lastCountry = country }
@@ -278,13 +345,26 @@ enum LegacyCardStateCodec {
                 weight: Double(bitPattern: w), latestMs: Int64(bitPattern: l))
         }
         guard let n = read(UInt32.self) else { throw .truncated }
-        guard Int(n) <= CardState.maxEvents, bytes.count - position == Int(n) * 26 else { throw .badEventCount(Int(n)) }
+        if version == 2 {
+            guard Int(n) <= CardState.maxEvents, bytes.count - position >= Int(n) * 26 + 2 else {
+                throw .badEventCount(Int(n))
+            }
+        } else {
+            guard Int(n) <= CardState.maxEvents, bytes.count - position == Int(n) * 26 else { throw .badEventCount(Int(n)) }
+        }
         for _ in 0..<n {
             guard let t = read(UInt64.self), let a = read(UInt64.self), let m = read(UInt64.self),
                   let c = read(UInt16.self)
             else { throw .truncated }
             state.events.append(CardState.Event(
                 timeMs: Int64(bitPattern: t), amount: Double(bitPattern: a), merchantHash: m, country: c))
+        }
+        guard version == 2 else { return state }
+        guard let k = read(UInt16.self) else { throw .truncated }
+        guard k > 0, Int(k) <= CardState.maxDays, bytes.count - position == Int(k) * 16 else { throw .badDayCount(Int(k)) }
+        for _ in 0..<k {
+            guard let d = read(UInt32.self), let c = read(UInt32.self), let sum = read(UInt64.self) else { throw .truncated }
+            state.days.append(CardState.DayBucket(day: Int32(bitPattern: d), count: c, sum: Double(bitPattern: sum)))
         }
         return state
     }

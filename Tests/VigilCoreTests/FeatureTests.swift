@@ -132,9 +132,94 @@ final class FeatureTests: XCTestCase {
             "amount", "count_1m", "count_10m", "count_1h", "count_24h", "sum_1h", "sum_24h",
             "distinct_merchants_1h", "distinct_countries_24h", "new_merchant_24h", "seconds_since_last",
             "country_changed", "geo_velocity_kmh", "amount_vs_avg", "card_not_present", "high_risk_mcc",
+            "count_7d", "count_30d", "mean_amount_7d", "mean_amount_30d",
+            "merchant_tx_1d", "merchant_tx_7d", "merchant_tx_30d",
+            "merchant_fraud_rate_1d", "merchant_fraud_rate_7d", "merchant_fraud_rate_30d",
         ])
+        XCTAssertEqual(FeatureCatalog.v1.features.map(\.name), Array(Feature.allCases.prefix(16).map(\.name)))
+        XCTAssertEqual(FeatureCatalog.v2.features.count, 26)
         XCTAssertEqual(Feature.allCases.count, Feature.count)
         XCTAssertEqual(Feature(name: "count_1m"), .count1m)
         XCTAssertNil(Feature(name: "count_2m"))
+    }
+
+    // MARK: catalog 2
+
+    /// The UTC-day windows by hand: the 7 (30) UTC days ending with t's day, whole days, including a transaction of P
+    /// later than t on t's own day, excluding one on a later day.
+    func testDayWindowsFollowUTCDays() {
+        let midnight = (t0 / day) * day  // 00:00 UTC of t0's day
+        let t = midnight + 10 * hour
+        let history = [
+            tx("a", minor: 100, at: midnight - 29 * day),  // first day of the 30-day window
+            tx("b", minor: 200, at: midnight - 29 * day - 1),  // the day before it: outside
+            tx("c", minor: 400, at: midnight - 6 * day),  // first day of the 7-day window
+            tx("d", minor: 800, at: midnight - 6 * day - 1),  // in the 30-day window only
+            tx("e", minor: 1600, at: midnight + 20 * hour),  // later than t, same UTC day: inside
+            tx("f", minor: 3200, at: midnight + day + 1),  // the next day: outside
+        ]
+        for f in [stateFeatures(tx("x", at: t), history: history), ReferenceFeatures.compute(tx("x", at: t), history: history, config: FeatureConfig())] {
+            XCTAssertEqual(f[.count7d], 2)  // c, e
+            XCTAssertEqual(f[.count30d], 4)  // a, c, d, e
+            XCTAssertEqual(f[.meanAmount7d], (4 + 16) / 2, accuracy: 1e-12)
+            XCTAssertEqual(f[.meanAmount30d], (1 + 4 + 8 + 16) / 4, accuracy: 1e-12)
+        }
+        let empty = stateFeatures(tx("x", at: t), history: [])
+        XCTAssertEqual(empty[.count7d], 0)
+        XCTAssertEqual(empty[.meanAmount7d], 0)
+        XCTAssertEqual(empty[.meanAmount30d], 0)
+    }
+
+    /// Day buckets stay bounded: only days a 30-day window of an admissible transaction can reach are kept.
+    func testDayBucketsAreBounded() {
+        let config = FeatureConfig()
+        var state = CardState()
+        for i in 0..<200 {
+            let t = t0 + Int64(i) * day
+            state.apply(tx("t\(i)", at: t), amount: 1, partitionMaxEventMs: t, config: config)
+        }
+        XCTAssertLessThanOrEqual(state.days.count, 31)
+        XCTAssertEqual(state.days.last?.day, Windows.utcDay(t0 + 199 * day))
+        let f = state.features(for: tx("x", at: t0 + 199 * day + 1), amount: 1, config: config)
+        XCTAssertEqual(f[.count30d], 30)
+        XCTAssertEqual(f[.count7d], 7)
+        XCTAssertLessThan(state.encodedSize, 1024)
+    }
+
+    func testUTCDayRoundsDown() {
+        XCTAssertEqual(Windows.utcDay(0), 0)
+        XCTAssertEqual(Windows.utcDay(day - 1), 0)
+        XCTAssertEqual(Windows.utcDay(day), 1)
+        XCTAssertEqual(Windows.utcDay(-1), -1)
+        XCTAssertEqual(Windows.utcDay(-day), -1)
+        XCTAssertEqual(Windows.utcDay(-day - 1), -2)
+    }
+
+    /// The merchant features are exactly `MerchantRiskFeatures`' and reach the vector's merchant slots.
+    func testMerchantFeaturesFillTheirSlots() {
+        let totals = MerchantRiskCounts(transactions1d: 1000, transactions7d: 7000, transactions30d: 30000,
+                                        frauds1d: 10, frauds7d: 70, frauds30d: 600)
+        let m = MerchantRiskFeatures(
+            merchant: MerchantRiskCounts(transactions1d: 1, transactions7d: 5, transactions30d: 200, frauds1d: 1,
+                                         frauds7d: 1, frauds30d: 100), totals: totals)
+        XCTAssertEqual(m.fraudRate1d, (1 + 10 * 0.01) / 11, accuracy: 1e-15)
+        XCTAssertEqual(m.fraudRate30d, (100 + 10 * 0.02) / 210, accuracy: 1e-15)
+        let f = ReferenceFeatures.compute(tx("x", at: t0), history: [], config: FeatureConfig(), merchant: m)
+        XCTAssertEqual(f[.merchantTx1d], 1)
+        XCTAssertEqual(f[.merchantTx7d], 5)
+        XCTAssertEqual(f[.merchantTx30d], 200)
+        XCTAssertEqual(f[.merchantFraudRate1d], m.fraudRate1d)
+        XCTAssertEqual(f[.merchantFraudRate7d], m.fraudRate7d)
+        XCTAssertEqual(f[.merchantFraudRate30d], m.fraudRate30d)
+        let missing = MerchantRiskFeatures(merchant: .zero, totals: totals)
+        XCTAssertEqual(missing.fraudRate7d, 0.01, accuracy: 1e-15, "a merchant missing from the snapshot gets the prior")
+    }
+
+    func testCutTimeOfAVersion() {
+        XCTAssertEqual(MerchantRiskVersion.cutTimeMs(of: "1970-01-01T00-00-00Z-0123456789ab"), 0)
+        XCTAssertEqual(MerchantRiskVersion.cutTimeMs(of: "2026-11-24T00-00-00Z-0123456789ab"), 1_795_478_400_000)
+        XCTAssertEqual(MerchantRiskVersion.cutTimeMs(of: "2024-02-29T23-59-59Z"), 1_709_251_199_000)
+        XCTAssertNil(MerchantRiskVersion.cutTimeMs(of: "garbage"))
+        XCTAssertNil(MerchantRiskVersion.cutTimeMs(of: "2026-13-24T00-00-00Z-x"))
     }
 }

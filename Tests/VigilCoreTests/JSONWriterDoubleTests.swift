@@ -263,7 +263,7 @@ final class JSONWriterDoubleTests: XCTestCase {
     }
 
     static func referenceFeatureRecord(_ d: Decision) -> String {
-        let features = Feature.allCases.map { "\(quoted($0.name)):\(referenceDouble(d.features[$0]))" }
+        let features = FeatureCatalog.v1.features.map { "\(quoted($0.name)):\(referenceDouble(d.features[$0]))" }
         return #"{"schema_version":1,"transaction_id":\#(quoted(d.transaction.transactionId)),"#
             + #""card_id":\#(quoted(d.transaction.cardId)),"event_time_ms":\#(d.transaction.eventTimeMs),"#
             + #""model_version":\#(quoted(d.modelVersion)),"score":\#(referenceDouble(d.score.value)),"#

@@ -10,14 +10,38 @@ import XCTest
 /// order"): a card published to two partitions has two histories.
 struct ContractOracle {
     enum Expected {
-        case decision(Transaction, FeatureVector, Score)
+        /// The features, the score, and the merchant-risk version the feature record must name (nil: "none").
+        case decision(Transaction, FeatureVector, Score, String?)
         case late(Transaction)
         case dlq(RejectReason)
     }
 
-    var expected: [(message: KafkaMessage, outcome: Expected)] = []
+    /// A merchant-risk snapshot as the contract defines it: the table the test published.
+    struct MerchantTable {
+        var version: String
+        var totals: MerchantRiskCounts
+        var merchants: [String: MerchantRiskCounts]
+        /// Merchants whose value the test made unreadable: they get the no-snapshot defaults and records say "none".
+        var unreadable: Set<String> = []
 
-    init(input: [KafkaMessage], model: CompiledModel, config: FeatureConfig) {
+        /// The merchant features of a transaction at `merchantId`, and the version its record names (nil: "none").
+        func served(_ merchantId: String) -> (features: MerchantRiskFeatures, version: String?) {
+            if unreadable.contains(merchantId) { return (.noSnapshot, nil) }
+            return (MerchantRiskFeatures(merchant: merchants[merchantId] ?? .zero, totals: totals), version)
+        }
+    }
+
+    /// The snapshot a transaction was scored with (nil: none was served).
+    typealias MerchantSnapshots = (Transaction) -> MerchantTable?
+
+    var expected: [(message: KafkaMessage, outcome: Expected)] = []
+    let catalog: FeatureCatalog
+
+    /// `merchants`: the snapshot each transaction was scored with (nil: none; the merchant features are then the
+    /// no-snapshot defaults and records name "none").
+    init(input: [KafkaMessage], model: CompiledModel, config: FeatureConfig, catalog: FeatureCatalog = .v2,
+         merchants: MerchantSnapshots? = nil) {
+        self.catalog = catalog
         var histories: [CardKey: [Transaction]] = [:]
         var maxEvent: [Int32: Int64] = [:]
         // The records were published on this machine before Vigil read them, so each one's timestamp was behind the
@@ -38,8 +62,11 @@ struct ContractOracle {
                     continue
                 }
                 let card = CardKey(partition: message.partition, cardId: tx.cardId)
-                let features = ReferenceFeatures.compute(tx, history: histories[card, default: []], config: config)
-                expected.append((message, .decision(tx, features, model.score(features))))
+                let served = catalog == .v2 ? merchants?(tx)?.served(tx.merchantId) : nil
+                let features = ReferenceFeatures.compute(
+                    tx, history: histories[card, default: []], config: config, merchant: served?.features ?? .noSnapshot)
+                let version = served?.version
+                expected.append((message, .decision(tx, features, model.score(features), version)))
                 histories[card, default: []].append(tx)
                 maxEvent[message.partition] = max(maxEvent[message.partition] ?? .min, tx.eventTimeMs)
             }
@@ -97,7 +124,7 @@ struct ContractOracle {
                 XCTAssertEqual(out[0].value, message.value, file: file, line: line)
                 XCTAssertEqual(out[0].key.map { String(decoding: $0, as: UTF8.self) }, tx.cardId, file: file, line: line)
                 XCTAssertNil(decisionsById[tx.transactionId], "a late transaction is not scored", file: file, line: line)
-            case .decision(let tx, let f, let score):
+            case .decision(let tx, let f, let score, let merchantRiskVersion):
                 decided += 1
                 let single = { (m: [KafkaMessage]?) in m?.count == 1 || (allowIdenticalDuplicates && m?.isEmpty == false) }
                 guard let d = decisionsById[tx.transactionId], single(d),
@@ -134,9 +161,27 @@ struct ContractOracle {
                 for (i, reason) in reasons.enumerated() where i < score.reasons.count {
                     XCTAssertEqual(reason["feature"] as? String, score.reasons[i].feature.name, file: file, line: line)
                 }
+                // The feature record of the running catalog, field for field (docs/contract.md).
+                var fields: Set<String> = [
+                    "schema_version", "transaction_id", "card_id", "event_time_ms", "model_version", "score", "verdict",
+                    "features",
+                ]
+                if catalog == .v2 { fields.formUnion(["catalog_version", "merchant_id", "merchant_risk_version"]) }
+                XCTAssertEqual(Set(record.keys), fields, "\(tx.transactionId): feature record fields", file: file, line: line)
+                XCTAssertEqual(record["schema_version"] as? Int, catalog.rawValue, file: file, line: line)
+                XCTAssertEqual(record["transaction_id"] as? String, tx.transactionId, file: file, line: line)
+                XCTAssertEqual((record["event_time_ms"] as? NSNumber)?.int64Value, tx.eventTimeMs, file: file, line: line)
+                XCTAssertEqual(record["model_version"] as? String, model.version, file: file, line: line)
+                XCTAssertEqual(record["score"] as? Double ?? -1, score.value, accuracy: 1e-9, file: file, line: line)
+                if catalog == .v2 {
+                    XCTAssertEqual(record["catalog_version"] as? Int, 2, file: file, line: line)
+                    XCTAssertEqual(record["merchant_id"] as? String, tx.merchantId, file: file, line: line)
+                    XCTAssertEqual(record["merchant_risk_version"] as? String, merchantRiskVersion ?? "none",
+                                   "\(tx.transactionId)", file: file, line: line)
+                }
                 let values = record["features"] as? [String: Any] ?? [:]
-                XCTAssertEqual(values.count, Feature.count, "every catalog feature is logged", file: file, line: line)
-                for feature in Feature.allCases {
+                XCTAssertEqual(values.count, catalog.count, "every catalog feature is logged", file: file, line: line)
+                for feature in catalog.features {
                     let got = (values[feature.name] as? NSNumber)?.doubleValue ?? .nan
                     XCTAssertEqual(got, f[feature], accuracy: abs(f[feature]) * 1e-9 + 1e-9,
                                    "\(tx.transactionId) \(feature.name)", file: file, line: line)

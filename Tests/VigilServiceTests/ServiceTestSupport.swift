@@ -75,7 +75,8 @@ final class Harness {
     func makePipeline(logLevel: Logger.Level = .warning) throws -> PipelineRunner {
         var logger = Logger(label: "vigil.test")
         logger.logLevel = logLevel
-        return PipelineRunner(try Pipeline(config: config, models: try ModelHolder(path: config.modelPath), logger: logger))
+        let models = try ModelHolder(path: config.modelPath, catalog: config.featureCatalog)
+        return PipelineRunner(try Pipeline(config: config, models: models, logger: logger))
     }
 }
 
@@ -103,7 +104,12 @@ final class PipelineRunner: @unchecked Sendable {
         return false
     }
 
+    private var stopped = false
+
+    /// Stops the pipeline and waits for it; again does nothing.
     func stop() {
+        guard !stopped else { return }
+        stopped = true
         pipeline.requestStop()
         finished.wait()
     }
@@ -147,10 +153,13 @@ extension XCTestCase {
 
     @discardableResult
     func checkOutputs(
-        _ h: Harness, allowIdenticalDuplicates: Bool = false, file: StaticString = #filePath, line: UInt = #line
+        _ h: Harness, allowIdenticalDuplicates: Bool = false, merchants: ContractOracle.MerchantSnapshots? = nil,
+        file: StaticString = #filePath, line: UInt = #line
     ) throws -> Int {
         let model = try ModelHolder(path: h.config.modelPath).model
-        let oracle = ContractOracle(input: try h.readAll(h.config.topics.transactions), model: model, config: h.config.features)
+        let oracle = ContractOracle(
+            input: try h.readAll(h.config.topics.transactions), model: model, config: h.config.features,
+            catalog: h.config.featureCatalog, merchants: merchants)
         let t = h.config.topics
         return oracle.check(
             decisions: try h.readAll(t.decisions), alerts: try h.readAll(t.alerts), features: try h.readAll(t.features),

@@ -69,6 +69,19 @@ final class StateStoreTests: XCTestCase {
         let card = Array("card-1".utf8)
         let pending = try s.startLoad(cards: [(1, card), (0, card), (2, card), (0, card)], verifying: [])
         XCTAssertEqual(try s.finishLoad(pending), [[3], [1, 2], nil, [1, 2]])
+
+        // The merchant lookup joins a load already sent: one read of every reply, cards first, then the HMGET's.
+        try RedisConnection(host: redis.host, port: redis.port).send("HSET", "vigil:mrisk:v1", "", "9,9,9,0,0,0", "m-2", "1,2,3,0,0,1")
+        var withMerchants = try s.startLoad(cards: [(0, card), (2, card)], verifying: [])
+        try s.addMerchantLookup(to: &withMerchants, hashKey: "vigil:mrisk:v1", fields: [[], Array("m-1".utf8), Array("m-2".utf8)])
+        let loaded = try s.finishLoadWithMerchants(withMerchants)
+        XCTAssertEqual(loaded.blobs, [[1, 2], nil])
+        XCTAssertEqual(loaded.merchants, .array([.bulk(Array("9,9,9,0,0,0".utf8)), .null, .bulk(Array("1,2,3,0,0,1".utf8))]))
+        // Alone (a batch without cards to load), and the connection is usable afterwards.
+        var alone = try s.startLoad(cards: [], verifying: [])
+        try s.addMerchantLookup(to: &alone, hashKey: "vigil:mrisk:gone", fields: [[]])
+        XCTAssertEqual(try s.finishLoadWithMerchants(alone).merchants, .array([.null]))
+        XCTAssertEqual(try s.finishLoad(s.startLoad(cards: [(1, card)], verifying: [])), [[3]])
     }
 }
 

@@ -5,6 +5,28 @@ import XCTest
 
 final class RecordParsingTests: XCTestCase {
     /// A record exactly as the service writes it (OutputEncoder) parses back to the same values.
+    /// The feature records Vigil writes under either catalog parse back to what was scored.
+    func testRecordsOfBothCatalogsAsTheServiceWritesThem() throws {
+        var f = FeatureVector()
+        for slot in 0..<Feature.count { f.values[slot] = Double(slot) * 1.25 }
+        let tx = Transaction(
+            transactionId: "tx-7", cardId: "card-1", amountMinor: 100, currency: CurrencyCode("EUR")!, merchantId: "m-3",
+            mcc: 5411, country: CountryCode("DE")!, channel: .pos, location: nil, eventTimeMs: 99)
+        let model = try CompiledModel(ModelFile(
+            version: "m", features: [.init(name: "amount", weight: 1)], bias: -3, thresholds: .init(review: 0.5, block: 0.9)))
+        let d = Decision(transaction: tx, features: f, score: model.score(f),
+                         modelVersion: "m", decidedAtMs: 1, merchantRiskVersion: "2026-11-24T00-00-00Z-0123456789ab")
+        for catalog in FeatureCatalog.allCases {
+            var encoder = OutputEncoder(catalog: catalog)
+            let record = try FeatureRecord.parse(encoder.featureRecord(d))
+            XCTAssertEqual(record.transactionId, "tx-7")
+            XCTAssertEqual(record.verdict, d.verdict)
+            for slot in 0..<Feature.count {
+                XCTAssertEqual(record.features.values[slot], slot < catalog.count ? f.values[slot] : 0, "\(catalog) slot \(slot)")
+            }
+        }
+    }
+
     func testParsesServiceOutput() throws {
         let model = try CompiledModel(ModelFile.parse(Data(contentsOf: URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -36,8 +58,12 @@ final class RecordParsingTests: XCTestCase {
         XCTAssertEqual(error(good + "x"), .invalidJSON)
         XCTAssertEqual(error("[1]"), .invalidJSON)
         XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":3")), .unsupportedSchemaVersion)
-        XCTAssertNil(error(good.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":2")),
-                     "schema 2 with every feature of the running catalog; catalog_version may be absent")
+        // Schema 1 needs catalog 1's features only; schema 2 needs all of catalog 2's.
+        let v1Only = featureLine(id: "a", timeMs: 5, catalog: .v1)
+        XCTAssertNil(error(v1Only))
+        XCTAssertEqual(error(v1Only.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":2")),
+                       .missingFeature("count_7d"))
+        XCTAssertNil(error(good.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":2")))
         XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":2,\"catalog_version\":1")),
                        .badValue(field: "catalog_version", "is not 2"))
         XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":1,", with: "")), .missingField("schema_version"))

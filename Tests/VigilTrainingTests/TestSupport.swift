@@ -47,8 +47,11 @@ struct MemorySource: HistorySource {
 }
 
 /// A feature record line as the service writes it.
-func featureLine(id: String, timeMs: Int64, verdict: String = "approve", features: FeatureVector = FeatureVector(), score: Double = 0.01) -> String {
-    let values = Feature.allCases.map { "\"\($0.name)\":\(features[$0])" }.joined(separator: ",")
+func featureLine(
+    id: String, timeMs: Int64, verdict: String = "approve", features: FeatureVector = FeatureVector(), score: Double = 0.01,
+    catalog: FeatureCatalog = .v2
+) -> String {
+    let values = catalog.features.map { "\"\($0.name)\":\(features[$0])" }.joined(separator: ",")
     return "{\"schema_version\":1,\"transaction_id\":\"\(id)\",\"card_id\":\"card-1\",\"event_time_ms\":\(timeMs),"
         + "\"model_version\":\"test\",\"score\":\(score),\"verdict\":\"\(verdict)\",\"features\":{\(values)}}"
 }

@@ -5,9 +5,16 @@ import XCTest
 
 /// `vigil train` fits on the catalog its records carry, and reports recall per fraud pattern from a ground-truth file.
 final class TrainingCatalogTests: XCTestCase {
+    /// Catalog 1 as the contract fixed it.
+    let v1Names = [
+        "amount", "count_1m", "count_10m", "count_1h", "count_24h", "sum_1h", "sum_24h", "distinct_merchants_1h",
+        "distinct_countries_24h", "new_merchant_24h", "seconds_since_last", "country_changed", "geo_velocity_kmh",
+        "amount_vs_avg", "card_not_present", "high_risk_mcc",
+    ]
+
     /// A feature record of schema version 2 (catalog v2) carrying every feature of the running catalog.
     func v2Line(id: String, timeMs: Int64, merchant: String = "m-1", features: FeatureVector = FeatureVector(), omit: String? = nil) -> String {
-        let values = TrainingCatalog.v2.features.filter { $0.name != omit }.map { "\"\($0.name)\":\(features[$0])" }.joined(separator: ",")
+        let values = FeatureCatalog.v2.features.filter { $0.name != omit }.map { "\"\($0.name)\":\(features[$0])" }.joined(separator: ",")
         return "{\"schema_version\":2,\"catalog_version\":2,\"transaction_id\":\"\(id)\",\"card_id\":\"card-1\",\"merchant_id\":\"\(merchant)\","
             + "\"merchant_risk_version\":\"none\",\"event_time_ms\":\(timeMs),\"model_version\":\"test\",\"score\":0.01,"
             + "\"verdict\":\"approve\",\"features\":{\(values)}}"
@@ -36,8 +43,8 @@ final class TrainingCatalogTests: XCTestCase {
     }
 
     func testCatalogsOfRecords() throws {
-        XCTAssertEqual(TrainingCatalog.v1.features.map(\.name), TrainingCatalog.v1Names, "v1 is the contract's 16 features, in order")
-        XCTAssertEqual(Set(TrainingCatalog.v2.features), Set(Feature.allCases))
+        XCTAssertEqual(FeatureCatalog.v1.features.map(\.name), v1Names, "v1 is the contract's 16 features, in order")
+        XCTAssertEqual(Set(FeatureCatalog.v2.features), Set(Feature.allCases))
         let v1 = try FeatureRecord.parse(Array(featureLine(id: "a", timeMs: 1).utf8))
         XCTAssertEqual(v1.catalogVersion, 1)
         var f = FeatureVector()
@@ -46,7 +53,7 @@ final class TrainingCatalogTests: XCTestCase {
         XCTAssertEqual(v2.catalogVersion, 2)
         XCTAssertEqual(v2.features[.count1m], 3)
         // A v2 record must carry every v2 feature.
-        let last = TrainingCatalog.v2.features.last!.name
+        let last = FeatureCatalog.v2.features.last!.name
         XCTAssertThrowsError(try FeatureRecord.parse(Array(v2Line(id: "c", timeMs: 2, omit: last).utf8))) {
             XCTAssertEqual($0 as? RecordError, .missingFeature(last))
         }
@@ -56,7 +63,7 @@ final class TrainingCatalogTests: XCTestCase {
         let h = history(count: 6_000, v2: false)
         let outcome = try job().run(features: MemorySource(lines: h.features), labels: MemorySource(lines: h.labels), current: nil)
         XCTAssertEqual(outcome.catalog, .v1)
-        XCTAssertEqual(outcome.model.features.map(\.name), TrainingCatalog.v1Names)
+        XCTAssertEqual(outcome.model.features.map(\.name), v1Names)
         XCTAssertEqual(outcome.counts.catalogV1Transactions, 6_000)
         XCTAssertTrue(outcome.summary().contains("catalog     v1, 16 features"), outcome.summary())
     }
@@ -65,7 +72,7 @@ final class TrainingCatalogTests: XCTestCase {
         let h = history(count: 6_000, v2: true)
         let outcome = try job().run(features: MemorySource(lines: h.features), labels: MemorySource(lines: h.labels), current: nil)
         XCTAssertEqual(outcome.catalog, .v2)
-        XCTAssertEqual(outcome.model.features.map(\.name), TrainingCatalog.v2.features.map(\.name))
+        XCTAssertEqual(outcome.model.features.map(\.name), FeatureCatalog.v2.features.map(\.name))
         XCTAssertEqual(outcome.counts.catalogV2Transactions, 6_000)
         XCTAssertNoThrow(try CompiledModel(outcome.model))
         let count1m = try XCTUnwrap(outcome.model.features.first { $0.name == "count_1m" })
@@ -75,7 +82,7 @@ final class TrainingCatalogTests: XCTestCase {
     /// Fraud told only by the catalog's last feature (merchant_fraud_rate_30d once catalog 2 is in VigilCore): a v2
     /// model finds it; a v1 model fitted on the same records cannot name it.
     func testAV2ModelLearnsFromTheFeaturesOnlyV2Carries() throws {
-        let signal = TrainingCatalog.v2.features.last!
+        let signal = FeatureCatalog.v2.features.last!
         var random = TestRandom(seed: 12)
         var features: [String] = [], labels: [String] = []
         for i in 0..<6_000 {
@@ -94,7 +101,7 @@ final class TrainingCatalogTests: XCTestCase {
         var options = TrainingOptions()
         options.catalog = .v1
         let v1 = try job(options).run(features: MemorySource(lines: features), labels: MemorySource(lines: labels), current: nil)
-        if !TrainingCatalog.v1.features.contains(signal) {
+        if !FeatureCatalog.v1.features.contains(signal) {
             XCTAssertNil(v1.model.features.first { $0.name == signal.name })
             XCTAssertGreaterThan(v2.result.candidate.prAUC ?? 0, (v1.result.candidate.prAUC ?? 0) + 0.05, "the v2 features help")
         }
@@ -117,11 +124,11 @@ final class TrainingCatalogTests: XCTestCase {
         XCTAssertEqual(onlyV2.counts.excludedByCatalog, 3_000)
         XCTAssertLessThanOrEqual(onlyV2.counts.trainExamples + onlyV2.counts.validationTraffic, 3_000, "only the v2 records are used")
         XCTAssertGreaterThan(auto.counts.trainExamples + auto.counts.validationTraffic, 3_000)
-        XCTAssertEqual(onlyV2.model.features.map(\.name), TrainingCatalog.v2.features.map(\.name))
+        XCTAssertEqual(onlyV2.model.features.map(\.name), FeatureCatalog.v2.features.map(\.name))
 
         options.catalog = .v1
         let v1 = try job(options).run(features: MemorySource(lines: new.features), labels: MemorySource(lines: new.labels), current: nil)
-        XCTAssertEqual(v1.model.features.map(\.name), TrainingCatalog.v1Names, "v2 records fit a v1 model with --catalog 1")
+        XCTAssertEqual(v1.model.features.map(\.name), v1Names, "v2 records fit a v1 model with --catalog 1")
     }
 
     // MARK: - Recall per pattern
