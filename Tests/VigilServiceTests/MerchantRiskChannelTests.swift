@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Redis
 import VigilCore
 @testable import VigilService
@@ -154,6 +155,35 @@ final class MerchantRiskChannelTests: XCTestCase {
         XCTAssertEqual(try connection.send("SCRIPT", "FLUSH"), .status("OK"))
         XCTAssertTrue(try c.publish(version: "v2", totals: totals(merchants), merchants: merchants).switched)
         XCTAssertEqual(try connection.send("HLEN", "vigil:mrisk:v2").int, 4)
+    }
+
+    /// What the publisher writes is what the stream's follower and lookup serve: the published version is followed,
+    /// and a batch's merchants resolve to the features of their counts and the totals.
+    func testTheStreamServesWhatIsPublished() throws {
+        let c = channel()
+        let merchants = table(1_500)
+        try c.publish(version: "v1", totals: totals(merchants), merchants: merchants)
+        let follower = MerchantRiskFollower(
+            host: redis.host, port: redis.port, prefix: "vigil", logger: Logger(label: "test"), stats: PipelineStats())
+        follower.poll()
+        let served = try XCTUnwrap(follower.current)
+        XCTAssertEqual(served.version, "v1")
+        XCTAssertEqual(served.hashKey, c.snapshotKey("v1"))
+        var lookup = MerchantLookup(served)
+        for id in ["m-0000042", "m-0001499", "new-merchant"] { _ = lookup.slot(for: id) }
+        let reply = try connection.send(RedisCommand(["HMGET", served.hashKey] + lookup.fields.map { String(decoding: $0, as: UTF8.self) }))
+        let resolved = lookup.resolve(reply)
+        XCTAssertNil(resolved.problem)
+        XCTAssertEqual(resolved.features, [
+            MerchantRiskFeatures(merchant: merchants[42].counts, totals: totals(merchants)),
+            MerchantRiskFeatures(merchant: merchants[1499].counts, totals: totals(merchants)),
+            MerchantRiskFeatures(merchant: .zero, totals: totals(merchants)),
+        ])
+        // A new version is followed at the next poll.
+        let next = table(20, salt: 1)
+        try c.publish(version: "v2", totals: totals(next), merchants: next)
+        follower.poll()
+        XCTAssertEqual(follower.current?.version, "v2")
     }
 
     func testAnEmptyTableHoldsOnlyTheTotals() throws {
