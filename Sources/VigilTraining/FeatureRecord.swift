@@ -12,17 +12,22 @@ public struct FeatureRecord: Sendable, Equatable {
     public var eventTimeMs: Int64
     /// nil when the record has no (known) verdict.
     public var verdict: Verdict?
+    /// The record's feature catalog: 1 for schema version 1, `catalog_version` (2) for schema version 2.
+    public var catalogVersion: Int
+    /// The values of the catalog's features (`FeatureCatalog`); the others are 0.
     public var features: FeatureVector
 
-    public init(transactionId: String, eventTimeMs: Int64, verdict: Verdict?, features: FeatureVector) {
+    public init(transactionId: String, eventTimeMs: Int64, verdict: Verdict?, catalogVersion: Int = 1, features: FeatureVector) {
         self.transactionId = transactionId
         self.eventTimeMs = eventTimeMs
         self.verdict = verdict
+        self.catalogVersion = catalogVersion
         self.features = features
     }
 
-    /// Parses a record of the contract's schema version 1 or 2. Unknown fields are ignored; every feature of the
-    /// record's catalog (1 for schema 1, 2 for schema 2) must be present as a finite number.
+    /// Parses a record of the contract's schema version 1 (catalog v1) or 2 (catalog v2; `catalog_version`, if
+    /// present, must be 2). Unknown fields and features are ignored; every feature of the record's catalog must be
+    /// present as a finite number.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(RecordError) -> FeatureRecord {
         var scanner = JSONLineScanner(bytes)
         var schema: Int64?
@@ -30,7 +35,8 @@ public struct FeatureRecord: Sendable, Equatable {
         var time: Int64?
         var verdict: Verdict?
         var features = FeatureVector()
-        var seen: UInt32 = 0
+        var catalog: Int64?
+        var seen: UInt64 = 0
         var problem: RecordError?
         do {
             try scanner.forEachMember { (s: inout JSONLineScanner, key: JSONLineScanner.StringToken) throws(JSONLineScanner.Failure) in
@@ -51,7 +57,7 @@ public struct FeatureRecord: Sendable, Equatable {
                         let value = try f.scanDouble()
                         if !value.isFinite { problem = problem ?? .badValue(field: "features.\(Feature(rawValue: slot)!.name)", "is not finite") }
                         features.values[slot] = value
-                        seen |= 1 << UInt32(slot)
+                        seen |= 1 << UInt64(slot)
                     }
                 } else if s.token(key, equals: "transaction_id") {
                     guard s.peek() == UInt8(ascii: "\"") else {
@@ -72,6 +78,12 @@ public struct FeatureRecord: Sendable, Equatable {
                     verdict = s.token(token, equals: "block") ? .block
                         : s.token(token, equals: "review") ? .review
                         : s.token(token, equals: "approve") ? .approve : nil
+                } else if s.token(key, equals: "catalog_version") {
+                    guard s.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(s.peek()) else {
+                        catalog = -1
+                        return try s.skipValue()
+                    }
+                    catalog = try s.scanInt64() ?? -1
                 } else if s.token(key, equals: "schema_version") {
                     guard s.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(s.peek()) else {
                         schema = -1
@@ -87,19 +99,27 @@ public struct FeatureRecord: Sendable, Equatable {
             throw .invalidJSON
         }
         guard let schema else { throw .missingField("schema_version") }
-        // Schema 1 carries catalog 1's features (the others stay 0), schema 2 all of catalog 2's.
-        guard let catalog = FeatureCatalog(rawValue: Int(truncatingIfNeeded: schema)) else { throw .unsupportedSchemaVersion }
+        let catalogVersion: FeatureCatalog
+        switch schema {
+        case 1: catalogVersion = .v1
+        case 2:
+            // `catalog_version` repeats what the schema says; a record without it is read as catalog 2.
+            guard catalog == nil || catalog == 2 else { throw .badValue(field: "catalog_version", "is not 2") }
+            catalogVersion = .v2
+        default: throw .unsupportedSchemaVersion
+        }
         if let problem { throw problem }
         guard let id else { throw .missingField("transaction_id") }
         guard !id.isEmpty else { throw .badValue(field: "transaction_id", "is empty") }
         guard let time else { throw .missingField("event_time_ms") }
-        let required: UInt32 = (1 << UInt32(catalog.count)) - 1
+        let required: UInt64 = (1 << UInt64(catalogVersion.count)) - 1
         if seen & required != required {
-            let missing = (0..<catalog.count).first { seen & (1 << UInt32($0)) == 0 }!
-            throw .missingFeature(Feature(rawValue: missing)!.name)
+            let missing = catalogVersion.features.first { seen & (1 << UInt64($0.rawValue)) == 0 }!
+            throw .missingFeature(missing.name)
         }
         return FeatureRecord(
-            transactionId: String(decoding: id, as: UTF8.self), eventTimeMs: time, verdict: verdict, features: features)
+            transactionId: String(decoding: id, as: UTF8.self), eventTimeMs: time, verdict: verdict,
+            catalogVersion: catalogVersion.rawValue, features: features)
     }
 
     public static func parse(_ bytes: [UInt8]) throws(RecordError) -> FeatureRecord {
@@ -113,7 +133,6 @@ public struct FeatureRecord: Sendable, Equatable {
 /// Catalog names as bytes, for matching keys without building strings.
 enum FeatureNames {
     static let bytes: [[UInt8]] = Feature.allCases.map { Array($0.name.utf8) }
-    static let allSeen: UInt32 = (1 << UInt32(Feature.count)) - 1
 
     /// The slot of a catalog feature named by `token`, trying `expected` first (records list the catalog in order).
     static func slot(of token: JSONLineScanner.StringToken, in scanner: JSONLineScanner, expected: Int) -> Int? {

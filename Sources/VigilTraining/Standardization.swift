@@ -3,13 +3,17 @@ import VigilCore
 /// Per-feature transform, mean and standard deviation: what turns a raw feature into what the model's weights
 /// multiply. Means and deviations are taken over the training examples after the transform.
 public struct Standardization: Sendable, Equatable {
+    /// The columns, in order; `means` and `stds` are per column.
+    public var features: [Feature]
     public var transforms: TransformPlan
     public var means: [Double]
     /// Population standard deviations; a feature that is constant on the training slice gets 1 (its
     /// standardized value is then 0 everywhere and its weight 0).
     public var stds: [Double]
 
-    public init(transforms: TransformPlan, means: [Double], stds: [Double]) {
+    public init(features: [Feature] = Array(Feature.allCases), transforms: TransformPlan, means: [Double], stds: [Double]) {
+        precondition(means.count == features.count && stds.count == features.count)
+        self.features = features
         self.transforms = transforms
         self.means = means
         self.stds = stds
@@ -17,13 +21,15 @@ public struct Standardization: Sendable, Equatable {
 
     /// Fits means and deviations on the labelled rows of `slice`.
     public static func fit(_ slice: ExampleSlice, transforms: TransformPlan) -> Standardization {
-        let columns = Feature.count
+        let features = slice.columns
+        let columns = features.count
+        let perColumn = features.map { transforms[$0] }
         var sums = [Double](repeating: 0, count: columns)
         var n = 0
         slice.raw.withUnsafeBufferPointer { raw in
             for row in 0..<slice.count where slice.labels[row] <= 1 {
                 n += 1
-                for c in 0..<columns { sums[c] += transforms.transforms[c].apply(Double(raw[row * columns + c])) }
+                for c in 0..<columns { sums[c] += perColumn[c].apply(Double(raw[row * columns + c])) }
             }
         }
         let means = sums.map { n > 0 ? $0 / Double(n) : 0 }
@@ -31,7 +37,7 @@ public struct Standardization: Sendable, Equatable {
         slice.raw.withUnsafeBufferPointer { raw in
             for row in 0..<slice.count where slice.labels[row] <= 1 {
                 for c in 0..<columns {
-                    let d = transforms.transforms[c].apply(Double(raw[row * columns + c])) - means[c]
+                    let d = perColumn[c].apply(Double(raw[row * columns + c])) - means[c]
                     squares[c] += d * d
                 }
             }
@@ -40,12 +46,14 @@ public struct Standardization: Sendable, Equatable {
             let s = n > 0 ? (squares[c] / Double(n)).squareRoot() : 0
             return s > 1e-9 * Swift.max(1, abs(means[c])) && s.isFinite ? s : 1
         }
-        return Standardization(transforms: transforms, means: means, stds: stds)
+        return Standardization(features: features, transforms: transforms, means: means, stds: stds)
     }
 
     /// The labelled rows of `slice`, transformed and standardized, as a dense matrix for the optimiser.
     public func design(_ slice: ExampleSlice) -> DesignMatrix {
-        let columns = Feature.count
+        precondition(slice.columns == features)
+        let columns = features.count
+        let perColumn = features.map { transforms[$0] }
         var values: [Float] = []
         values.reserveCapacity(slice.examples * columns)
         var labels: [UInt8] = []
@@ -54,7 +62,7 @@ public struct Standardization: Sendable, Equatable {
         slice.raw.withUnsafeBufferPointer { raw in
             for row in 0..<slice.count where slice.labels[row] <= 1 {
                 for c in 0..<columns {
-                    values.append(Float((transforms.transforms[c].apply(Double(raw[row * columns + c])) - means[c]) * scales[c]))
+                    values.append(Float((perColumn[c].apply(Double(raw[row * columns + c])) - means[c]) * scales[c]))
                 }
                 labels.append(slice.labels[row])
             }

@@ -38,30 +38,38 @@ public struct Trainer: Sendable {
         do { _ = try CompiledModel(file) } catch { throw .invalidModel("\(error)") }
 
         let candidate = ModelEvaluation.evaluate(version: version, scores: scores, labels: set.validation.labels, thresholds: thresholds)
-        let currentEvaluation = current.map { ModelEvaluation.evaluate($0, on: set.validation) }
+        let currentScores = current.map { ModelEvaluation.scores($0, set.validation) }
+        let currentEvaluation = current.map { model in
+            ModelEvaluation.evaluate(version: model.version, scores: currentScores!, labels: set.validation.labels, thresholds: model.thresholds)
+        }
+        let patterns = PatternRecall.measure(
+            names: set.patternNames, patterns: set.validation.patterns, candidateScores: scores,
+            candidate: (thresholds.review, thresholds.block), currentScores: currentScores,
+            current: current.map { ($0.thresholds.review, $0.thresholds.block) })
+        warnings.append(contentsOf: set.notes)
         if set.validation.positives < 30 {
             warnings.append("only \(set.validation.positives) fraud cases in the validation slice: its metrics are noisy")
         }
-        for feature in Feature.allCases where standardization.stds[feature.rawValue] == 1 && fit.weights[feature.rawValue] == 0 {
+        for (c, feature) in standardization.features.enumerated() where standardization.stds[c] == 1 && fit.weights[c] == 0 {
             warnings.append("\(feature.name) is constant on the training slice (weight 0)")
         }
         let promotion = PromotionGate(minPRAUCGain: options.minPRAUCGain)
             .decide(candidate: candidate, current: currentEvaluation, fitConverged: fit.converged)
         return TrainingResult(
             model: file, standardization: standardization, fit: fit, thresholds: choice, candidate: candidate,
-            current: currentEvaluation, promotion: promotion, warnings: warnings)
+            current: currentEvaluation, patterns: patterns, promotion: promotion, warnings: warnings)
     }
 
-    /// The model file of a fit: one term per catalog feature, weights in log-odds per standardized unit.
+    /// The model file of a fit: one term per feature of the training catalog (the standardization's columns),
+    /// weights in log-odds per standardized unit.
     public static func modelFile(
         version: String, standardization: Standardization, fit: LogisticFit, thresholds: ModelFile.Thresholds
     ) -> ModelFile {
-        let terms = Feature.allCases.map { feature -> ModelFile.Term in
-            let slot = feature.rawValue
-            let transform = standardization.transforms.transforms[slot]
+        let terms = standardization.features.enumerated().map { c, feature -> ModelFile.Term in
+            let transform = standardization.transforms[feature]
             var term = ModelFile.Term(
-                name: feature.name, transform: transform.name, mean: standardization.means[slot],
-                std: standardization.stds[slot], weight: fit.weights[slot])
+                name: feature.name, transform: transform.name, mean: standardization.means[c],
+                std: standardization.stds[c], weight: fit.weights[c])
             if case .clip(let lo, let hi) = transform {
                 term.min = lo
                 term.max = hi
@@ -81,6 +89,8 @@ public struct TrainingResult: Sendable {
     public var thresholds: ThresholdChoice
     public var candidate: ModelEvaluation
     public var current: ModelEvaluation?
+    /// Recall per fraud pattern on the validation period, both models; empty without ground truth.
+    public var patterns: [PatternRecall] = []
     public var promotion: PromotionDecision
     /// Things an operator should know (non-convergence, unmet targets, thin validation data).
     public var warnings: [String]

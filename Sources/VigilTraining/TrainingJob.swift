@@ -16,18 +16,30 @@ public struct TrainingJob: Sendable {
         self.startedAtMs = startedAtMs
     }
 
+    /// `truth`, when given, is a ground-truth file of fraud patterns (`PatternTruth`): the summary then shows recall
+    /// per pattern. It is never used to fit.
     public func run(
-        features: any HistorySource, labels: any HistorySource, current: ModelFile?,
+        features: any HistorySource, labels: any HistorySource, truth: (any HistorySource)? = nil, current: ModelFile?,
         progress: (TrainingProgress) -> Void = { _ in }
     ) throws -> TrainingOutcome {
         let currentModel = try current.map { try CompiledModel($0) }
+
+        var patterns: PatternTruth?
+        var truthSource: SourceSummary?
+        if let truth {
+            progress(.stage("reading ground truth"))
+            var book = PatternTruth()
+            truthSource = try truth.read({ book.add($0) }, progress: { progress(.reading("truth", $0)) })
+            patterns = book
+        }
+        let truthTally = patterns?.tally
 
         progress(.stage("reading labels"))
         var book = LabelBook()
         let labelSource = try labels.read({ book.add($0) }, progress: { progress(.reading("labels", $0)) })
 
         progress(.stage("reading feature records"))
-        var builder = TrainingSetBuilder(options: options, labels: consume book)  // no second copy of the label map
+        var builder = TrainingSetBuilder(options: options, labels: consume book, truth: consume patterns)  // no second copies
         let featureSource = try features.read({ builder.add($0) }, progress: { progress(.reading("features", $0)) })
         let featureTally = builder.featureTally
         let labelTally = builder.labels.tally
@@ -44,7 +56,8 @@ public struct TrainingJob: Sendable {
             result: result, counts: set.counts, featureTally: featureTally, labelTally: labelTally,
             featureSource: featureSource, labelSource: labelSource, inputSHA256: SHA256.hexString(hasher.finalize()),
             firstEventMs: set.firstEventMs, lastEventMs: set.lastEventMs, maturityCutoffMs: set.maturityCutoffMs,
-            validationStartMs: set.validationStartMs, options: options, startedAtMs: startedAtMs, model: result.model)
+            validationStartMs: set.validationStartMs, options: options, startedAtMs: startedAtMs, model: result.model,
+            catalog: set.catalog, truthSource: truthSource, truthTally: truthTally)
         outcome.model.training = outcome.metadata()
         outcome.model.description = "Fitted by vigil train: L2 logistic regression (Newton) with balanced class weights on "
             + "\(set.counts.trainExamples) examples from \(UTCTime.iso(set.firstEventMs)) to "
@@ -80,6 +93,11 @@ public struct TrainingOutcome: Sendable {
     public var startedAtMs: Int64
     /// The candidate, `training` metadata included.
     public var model: ModelFile
+    /// The feature catalog fitted on.
+    public var catalog: FeatureCatalog = .v1
+    /// The ground-truth file, when one was given.
+    public var truthSource: SourceSummary?
+    public var truthTally: RecordTally?
 
     public var promoted: Bool { result.promotion.promoted }
 }

@@ -16,6 +16,8 @@ public struct TrainingOptions: Sendable, Equatable {
     public var blockedUnlabelled: BlockedPolicy = .exclude
     /// Per-feature transforms of the candidate model.
     public var transforms: TransformPlan = .standard
+    /// Which feature catalog to fit on.
+    public var catalog: CatalogChoice = .auto
     /// Newton iterations at most.
     public var maxIterations: Int = 50
 

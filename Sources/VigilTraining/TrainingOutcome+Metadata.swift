@@ -23,6 +23,7 @@ extension TrainingOutcome {
             "inputs": .object([
                 "features": Self.json(featureSource, featureTally),
                 "labels": Self.json(labelSource, labelTally),
+                "truth": truthSource.map { Self.json($0, truthTally ?? RecordTally()) } ?? .null,
             ]),
             "data": .object([
                 "first_event": .string(UTCTime.iso(firstEventMs)),
@@ -37,6 +38,9 @@ extension TrainingOutcome {
                 "bad_feature_records": .number(Double(c.badFeatureRecords)),
                 "duplicate_feature_records": .number(Double(c.duplicateFeatureRecords)),
                 "transactions": .number(Double(c.transactions)),
+                "catalog_v1_transactions": .number(Double(c.catalogV1Transactions)),
+                "catalog_v2_transactions": .number(Double(c.catalogV2Transactions)),
+                "excluded_by_catalog": .number(Double(c.excludedByCatalog)),
                 "blocked": .number(Double(c.blocked)),
                 "label_records": .number(Double(c.labelRecords)),
                 "bad_label_records": .number(Double(c.badLabelRecords)),
@@ -65,6 +69,19 @@ extension TrainingOutcome {
             "metrics": .object([
                 "candidate": Self.json(r.candidate),
                 "current": r.current.map(Self.json) ?? .null,
+                "patterns": r.patterns.isEmpty ? .null : .array(r.patterns.map { p in
+                    .object([
+                        "pattern": .string(p.pattern),
+                        "transactions": .number(Double(p.transactions)),
+                        "candidate": .object(["reviewed": .number(p.candidate.reviewed), "blocked": .number(p.candidate.blocked)]),
+                        "current": p.current.map { .object(["reviewed": .number($0.reviewed), "blocked": .number($0.blocked)]) } ?? .null,
+                    ])
+                }),
+            ]),
+            "catalog": .object([
+                "version": .number(Double(catalog.rawValue)),
+                "features": .array(catalog.features.map { .string($0.name) }),
+                "choice": .string(o.catalog.rawValue),
             ]),
             "promotion": .object([
                 "promoted": .bool(r.promotion.promoted),

@@ -12,6 +12,13 @@ extension TrainingOutcome {
         lines.append("  labels      \(labelSource.description)")
         lines.append("              \(grouped(labelTally.read)) records, \(grouped(labelTally.badCount)) bad, \(grouped(c.labelledTransactions)) joined, \(grouped(c.labelsForUnknownTransactions)) for unknown transactions, \(grouped(c.relabelled)) relabels")
         lines.append(contentsOf: badLines(labelTally))
+        lines.append("  catalog     v\(catalog.rawValue), \(catalog.count) features; \(grouped(c.catalogV1Transactions)) transactions of catalog v1, \(grouped(c.catalogV2Transactions)) of v2"
+            + (c.excludedByCatalog > 0 ? ", \(grouped(c.excludedByCatalog)) left out" : ""))
+        if let truthSource, let truthTally {
+            lines.append("  truth       \(truthSource.description)")
+            lines.append("              \(grouped(truthTally.read)) records, \(grouped(truthTally.badCount)) bad")
+            lines.append(contentsOf: badLines(truthTally))
+        }
         lines.append("  input hash  sha256:\(inputSHA256)")
         lines.append("  event time  \(UTCTime.iso(firstEventMs)) .. \(UTCTime.iso(lastEventMs))")
         lines.append("  maturity    unlabelled after \(UTCTime.iso(maturityCutoffMs)) not used: \(grouped(c.excludedImmature)); blocked unlabelled excluded: \(grouped(c.excludedBlockedUnlabelled))")
@@ -36,6 +43,10 @@ extension TrainingOutcome {
         lines.append(row("  recall", percent(candidate.block.recall), percent(current?.block.recall)))
         lines.append(row("  block rate", percent(candidate.block.rate), percent(current?.block.rate)))
         lines.append("")
+        if !result.patterns.isEmpty {
+            lines.append(contentsOf: patternTable(result.patterns))
+            lines.append("")
+        }
         lines.append((result.promotion.promoted ? "PROMOTED: " : "NOT PROMOTED: ") + result.promotion.reason)
         if !result.warnings.isEmpty {
             lines.append("")
@@ -43,6 +54,24 @@ extension TrainingOutcome {
             for warning in result.warnings { lines.append("  - \(warning)") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Recall per pattern at each model's own thresholds; for `none` the same shares are false alarms.
+    private func patternTable(_ patterns: [PatternRecall]) -> [String] {
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        func left(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+        let name = max(24, (patterns.map(\.pattern.count).max() ?? 0) + 2)
+        var lines = ["recall by pattern (ground truth; every validation-period transaction of the pattern, labelled or not)",
+                     "  " + pad("", name + 14) + pad("reviewed or blocked", 20) + "blocked",
+                     "  " + pad("pattern", name) + left("transactions", 12) + "  " + pad("candidate", 10) + pad("current", 10)
+                        + pad("candidate", 10) + "current"]
+        for p in patterns {
+            let label = p.pattern == PatternTruth.genuine ? "none (false alarms)" : p.pattern
+            lines.append("  " + pad(label, name) + left(grouped(p.transactions), 12) + "  "
+                + pad(percent(p.candidate.reviewed), 10) + pad(percent(p.current?.reviewed), 10)
+                + pad(percent(p.candidate.blocked), 10) + percent(p.current?.blocked))
+        }
+        return lines
     }
 
     private func badLines(_ tally: RecordTally) -> [String] {

@@ -14,6 +14,12 @@ public struct TrainingSet: Sendable {
     public var maturityCutoffMs: Int64 = 0
     /// Event time of the first validation transaction.
     public var validationStartMs: Int64?
+    /// The catalog the slices' columns come from.
+    public var catalog = FeatureCatalog.v2
+    /// Names of the fraud patterns of the ground truth (index 0 is unknown, ""); empty without ground truth.
+    public var patternNames: [String] = []
+    /// What an operator should know about the data (a catalog left out, mixed catalogs).
+    public var notes: [String] = []
 
     public init() {}
 
@@ -33,48 +39,60 @@ public struct TrainingSet: Sendable {
     }
 }
 
-/// Transactions in compact rows: raw feature values as Float32 (scored exactly as a model would score the
-/// record, up to Float32 rounding), a label (0, 1, or `unlabelled`) and the event time.
+/// Transactions in compact rows: raw feature values of the slice's columns as Float32 (scored exactly as a model
+/// would score the record, up to Float32 rounding), a label (0, 1, or `unlabelled`), the event time and, when a
+/// ground-truth file was given, the fraud pattern (an index into `TrainingSet.patternNames`, 0 for unknown).
 public struct ExampleSlice: Sendable {
     public static let unlabelled: UInt8 = 255
 
+    /// The features of each row, in order: the training catalog's.
+    public private(set) var columns: [Feature]
     public private(set) var raw: [Float] = []
     public private(set) var labels: [UInt8] = []
     public private(set) var times: [Int64] = []
+    /// Empty when no row has a pattern.
+    public private(set) var patterns: [UInt8] = []
     /// Rows with a label.
     public private(set) var examples = 0
     public private(set) var positives = 0
 
-    public init() {}
+    public init(columns: [Feature] = Array(Feature.allCases)) {
+        self.columns = columns
+    }
 
     public var count: Int { labels.count }
 
     public mutating func reserveCapacity(_ rows: Int) {
-        raw.reserveCapacity(rows * Feature.count)
+        raw.reserveCapacity(rows * columns.count)
         labels.reserveCapacity(rows)
         times.reserveCapacity(rows)
     }
 
-    public mutating func append(_ values: some Collection<Float>, label: UInt8, time: Int64) {
-        precondition(values.count == Feature.count && (label <= 1 || label == Self.unlabelled))
+    public mutating func append(_ values: some Collection<Float>, label: UInt8, time: Int64, pattern: UInt8 = 0) {
+        precondition(values.count == columns.count && (label <= 1 || label == Self.unlabelled))
         raw.append(contentsOf: values)
         labels.append(label)
         times.append(time)
+        if pattern != 0 && patterns.isEmpty { patterns = [UInt8](repeating: 0, count: labels.count - 1) }
+        if !patterns.isEmpty { patterns.append(pattern) }
         if label <= 1 { examples += 1 }
         if label == 1 { positives += 1 }
     }
 
-    public mutating func append(_ features: FeatureVector, label: UInt8, time: Int64) {
-        append((0..<Feature.count).map { Float(features.values[$0]) }, label: label, time: time)
+    public mutating func append(_ features: FeatureVector, label: UInt8, time: Int64, pattern: UInt8 = 0) {
+        append(columns.map { Float(features[$0]) }, label: label, time: time, pattern: pattern)
     }
 
-    /// A row's raw values as the scorer sees them.
+    /// A row's raw values as the scorer sees them (features outside the columns are 0).
     public func features(_ row: Int) -> FeatureVector {
         var vector = FeatureVector()
-        let base = row * Feature.count
-        for slot in 0..<Feature.count { vector.values[slot] = Double(raw[base + slot]) }
+        let base = row * columns.count
+        for (c, feature) in columns.enumerated() { vector[feature] = Double(raw[base + c]) }
         return vector
     }
+
+    /// The pattern of a row, 0 when unknown.
+    public func pattern(_ row: Int) -> UInt8 { patterns.isEmpty ? 0 : patterns[row] }
 }
 
 /// Counts of every stage from records read to examples used; reported in the summary and the model file.
@@ -84,6 +102,11 @@ public struct DataCounts: Sendable, Equatable {
     public var duplicateFeatureRecords = 0
     /// Distinct transactions with a feature record.
     public var transactions = 0
+    /// Of those, records of catalog v1 and v2.
+    public var catalogV1Transactions = 0
+    public var catalogV2Transactions = 0
+    /// Transactions left out because their catalog is not the one fitted on (`--catalog 2`).
+    public var excludedByCatalog = 0
     public var blocked = 0
     public var labelRecords = 0
     public var badLabelRecords = 0

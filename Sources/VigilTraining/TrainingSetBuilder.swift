@@ -1,7 +1,8 @@
 import VigilCore
 
-/// Collects feature records, de-duplicated and joined with their labels, in compact rows (16 Float32 values,
-/// time, key, status: about 90 bytes per transaction), and turns them into a `TrainingSet`.
+/// Collects feature records, de-duplicated and joined with their labels, in compact rows (a Float32 per catalog
+/// feature, time, key, status, catalog and pattern: about 90 bytes per transaction with 16 features), and turns them
+/// into a `TrainingSet` on the catalog the records carry (`TrainingOptions.catalog`).
 ///
 /// Labels must be read first: the join happens as feature records arrive. Pure: it takes bytes and values.
 public struct TrainingSetBuilder: Sendable {
@@ -11,15 +12,22 @@ public struct TrainingSetBuilder: Sendable {
     /// Feature records of a transaction already seen (at-least-once redelivery); the first one is kept.
     public private(set) var duplicates = 0
 
+    /// Records of catalog v1 and v2 kept (distinct transactions).
+    public private(set) var catalogCounts: [Int: Int] = [:]
+
     var seen: Set<TransactionKey> = []
     var raw: [Float] = []
     var times: [Int64] = []
     var keys: [TransactionKey] = []
     var status: [RowStatus] = []
+    var catalogs: [UInt8] = []
+    var patterns: [UInt8] = []
+    let truth: PatternTruth?
 
-    public init(options: TrainingOptions, labels: LabelBook) {
+    public init(options: TrainingOptions, labels: LabelBook, truth: PatternTruth? = nil) {
         self.options = options
         self.labels = labels
+        self.truth = truth
     }
 
     /// Number of distinct transactions kept so far.
@@ -52,11 +60,49 @@ public struct TrainingSetBuilder: Sendable {
         times.append(record.eventTimeMs)
         keys.append(key)
         status.append(s)
+        catalogs.append(UInt8(record.catalogVersion))
+        catalogCounts[record.catalogVersion, default: 0] += 1
+        if let truth { patterns.append(truth.pattern(of: key)) }
+    }
+
+    /// The catalog to fit on, and whether rows of catalog v1 are left out.
+    func chooseCatalog() -> (catalog: FeatureCatalog, keepV1: Bool, note: String?) {
+        let v1 = catalogCounts[1] ?? 0, v2 = catalogCounts[2] ?? 0
+        switch options.catalog {
+        case .v1: return (.v1, true, nil)
+        case .v2: return (.v2, false, v1 > 0 ? "\(v1) transactions of catalog v1 left out (--catalog 2)" : nil)
+        case .auto:
+            if v1 == 0 { return (.v2, false, nil) }
+            return (.v1, true, v2 > 0
+                ? "the history mixes catalogs (\(v1) transactions of v1, \(v2) of v2): fitted on the v1 features; --catalog 2 fits on the v2 records only"
+                : nil)
+        }
     }
 
     /// Applies label maturity and the blocked policy, sorts by event time and splits: the newest
     /// `validationFraction` of the examples are for validation.
     public consuming func build() throws(TrainingError) -> TrainingSet {
+        let (catalog, keepV1, note) = chooseCatalog()
+        if !keepV1 {
+            // Left out entirely: neither examples nor validation traffic.
+            var kept = 0
+            for i in 0..<times.count where catalogs[i] != 1 {
+                if kept != i {
+                    for slot in 0..<Feature.count { raw[kept * Feature.count + slot] = raw[i * Feature.count + slot] }
+                    times[kept] = times[i]
+                    keys[kept] = keys[i]
+                    status[kept] = status[i]
+                    catalogs[kept] = catalogs[i]
+                    if !patterns.isEmpty { patterns[kept] = patterns[i] }
+                }
+                kept += 1
+            }
+            raw.removeLast(raw.count - kept * Feature.count)
+            for n in [times.count - kept] where n > 0 {
+                times.removeLast(n); keys.removeLast(n); status.removeLast(n); catalogs.removeLast(n)
+                if !patterns.isEmpty { patterns.removeLast(n) }
+            }
+        }
         guard let newest = times.max(), let oldest = times.min() else { throw .noData }
         let maturityMs = Int64((options.maturityDays * 86_400_000).rounded())
         let cutoff = newest - maturityMs
@@ -64,7 +110,10 @@ public struct TrainingSetBuilder: Sendable {
         counts.featureRecords = featureTally.read
         counts.badFeatureRecords = featureTally.badCount
         counts.duplicateFeatureRecords = duplicates
-        counts.transactions = times.count
+        counts.transactions = catalogCounts.values.reduce(0, +)
+        counts.catalogV1Transactions = catalogCounts[1] ?? 0
+        counts.catalogV2Transactions = catalogCounts[2] ?? 0
+        counts.excludedByCatalog = keepV1 ? 0 : counts.catalogV1Transactions
         counts.labelRecords = labels.tally.read
         counts.badLabelRecords = labels.tally.badCount
         counts.relabelled = labels.relabelled
@@ -101,7 +150,14 @@ public struct TrainingSetBuilder: Sendable {
         let validationCount = min(exampleCount - 1, max(1, Int((Double(exampleCount) * options.validationFraction).rounded())))
         let trainCount = exampleCount - validationCount
 
+        let columns = catalog.features.map(\.rawValue)
+        func row(_ i: Int) -> [Float] { columns.map { raw[i * Feature.count + $0] } }
         var set = TrainingSet()
+        set.catalog = catalog
+        set.notes = note.map { [$0] } ?? []
+        set.patternNames = truth?.names ?? []
+        set.train = ExampleSlice(columns: Array(catalog.features))
+        set.validation = ExampleSlice(columns: Array(catalog.features))
         set.firstEventMs = oldest
         set.lastEventMs = newest
         set.maturityCutoffMs = cutoff
@@ -114,10 +170,11 @@ public struct TrainingSetBuilder: Sendable {
             if label >= 0 { examplesSeen += 1 }
             if !inValidation {
                 guard label >= 0 else { continue }
-                set.train.append(raw[(i * Feature.count)..<((i + 1) * Feature.count)], label: UInt8(label), time: times[i])
+                set.train.append(row(i), label: UInt8(label), time: times[i], pattern: patterns.isEmpty ? 0 : patterns[i])
             } else {
                 if set.validationStartMs == nil { set.validationStartMs = times[i] }
-                set.validation.append(raw[(i * Feature.count)..<((i + 1) * Feature.count)], label: label >= 0 ? UInt8(label) : ExampleSlice.unlabelled, time: times[i])
+                set.validation.append(row(i), label: label >= 0 ? UInt8(label) : ExampleSlice.unlabelled, time: times[i],
+                                      pattern: patterns.isEmpty ? 0 : patterns[i])
             }
         }
         counts.trainExamples = set.train.count

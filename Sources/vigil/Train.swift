@@ -37,6 +37,12 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Read labels from this JSON-lines file instead of Kafka.")
     var labelsFile: String?
 
+    @Option(help: "Ground truth of generated traffic: JSON lines {\"transaction_id\":...,\"pattern\":...} ('none' for genuine); the summary then shows recall per fraud pattern for both models. Never used to fit.")
+    var truth: String?
+
+    @Option(help: "Feature catalog to fit on: 'auto' (v2 when every record is v2, else the v1 features), '1', or '2' (only the v2 records).")
+    var catalog = "auto"
+
     @Option(help: "Unlabelled transactions younger than this many days (before the newest event time) are not used as legitimate.")
     var maturityDays = 30.0
 
@@ -97,6 +103,9 @@ struct Train: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seed of synthetic history.", visibility: .hidden))
     var seed: UInt64 = 42
 
+    @Option(help: ArgumentHelp("Also write the synthetic history's ground truth (pattern per transaction, for --truth) to this file.", visibility: .hidden))
+    var synthesizeTruth: String?
+
     func validate() throws {
         var problems = options().problems
         if let n = synthesize {
@@ -110,6 +119,8 @@ struct Train: AsyncParsableCommand {
         if let publishRedis, hostPort(publishRedis) == nil { problems.append("--publish-redis must be HOST:PORT, got '\(publishRedis)'") }
         if promoteToShadow, publishRedis == nil { problems.append("--promote-to-shadow needs --publish-redis") }
         if redisPrefix.isEmpty || redisPrefix.contains(" ") { problems.append("--redis-prefix must be non-empty without spaces") }
+        if CatalogChoice(rawValue: catalog) == nil { problems.append("--catalog must be auto, 1 or 2, got '\(catalog)'") }
+        if let truth, !FileManager.default.fileExists(atPath: truth) { problems.append("--truth \(truth) does not exist") }
         if !["exclude", "negative"].contains(blockedUnlabelled) { problems.append("--blocked-unlabelled must be exclude or negative") }
         if let version, version.isEmpty || version.utf8.count > 128 || version.contains("/") {
             problems.append("--version must be 1-128 bytes without '/'")
@@ -128,6 +139,7 @@ struct Train: AsyncParsableCommand {
         o.minPRAUCGain = minPRAUCGain
         o.blockedUnlabelled = BlockedPolicy(rawValue: blockedUnlabelled) ?? .exclude
         o.maxIterations = maxIterations
+        o.catalog = CatalogChoice(rawValue: catalog) ?? .auto
         var problems: [String] = []
         for override in transformOverrides {
             let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
@@ -209,7 +221,9 @@ struct Train: AsyncParsableCommand {
         let console = ProgressConsole()
         console.note("vigil train: candidate \(candidateVersion); current model \(currentModel.map { "\($0.version) (\(currentPath))" } ?? "none")")
         let job = TrainingJob(options: options().options, version: candidateVersion, startedAtMs: startedMs)
-        let outcome = try job.run(features: features, labels: labels, current: currentModel) { console.show($0) }
+        let outcome = try job.run(
+            features: features, labels: labels, truth: truth.map { JSONLinesFile(path: $0) }, current: currentModel
+        ) { console.show($0) }
         console.finish()
 
         var written: [String] = []
@@ -275,6 +289,7 @@ struct Train: AsyncParsableCommand {
         let startMs = endMs - spanMs
         let features = try LineWriter(path: featuresFile!)
         let labels = try LineWriter(path: labelsFile!)
+        let truths = try synthesizeTruth.map { try LineWriter(path: $0) }
         var written = 0, duplicates = 0, labelCount = 0, fraud = 0
         var generated = 0
         let console = ProgressConsole()
@@ -297,6 +312,7 @@ struct Train: AsyncParsableCommand {
             }
             guard let truth = message.truth else { continue }
             if truth.isFraud { fraud += 1 }
+            truths?.write(Array("{\"transaction_id\":\"\(truth.transactionId)\",\"pattern\":\"\(truth.isFraud ? truth.pattern?.rawValue ?? "unknown" : "none")\"}".utf8))
             // Chargebacks arrive 2-60 days later for fraud that went through; blocked fraud rarely gets one (the
             // case system confirms 10%); reviews are labelled by analysts within 3 days, either way.
             var reportedAt: Int64?
@@ -325,13 +341,14 @@ struct Train: AsyncParsableCommand {
         }
         try features.close()
         try labels.close()
+        try truths?.close()
         console.finish()
         print("wrote \(written) feature records (\(duplicates) duplicates, \(fraud) fraud) to \(featuresFile!) and \(labelCount) labels to \(labelsFile!), event time \(UTCTime.iso(startMs)) .. \(UTCTime.iso(endMs)), scored by \(model.version)")
     }
 }
 
 /// Progress on stderr: stage changes at once, counters at most once a second.
-private final class ProgressConsole {
+final class ProgressConsole {
     private var lastPrint = Date.distantPast
     private var stage: (name: String, started: Date)?
     private var timings: [(String, Double)] = []
@@ -396,7 +413,7 @@ private final class ProgressConsole {
 }
 
 /// Buffered appends of lines to a file.
-private final class LineWriter {
+final class LineWriter {
     private let handle: UnsafeMutablePointer<FILE>
     private let path: String
 
@@ -421,7 +438,7 @@ private final class LineWriter {
 }
 
 /// Peak resident memory of this process in MB.
-private func peakMemoryMB() -> Int {
+func peakMemoryMB() -> Int {
     var usage = rusage()
     #if canImport(Glibc)
     getrusage(RUSAGE_SELF.rawValue, &usage)

@@ -64,6 +64,8 @@ final class RecordParsingTests: XCTestCase {
         XCTAssertEqual(error(v1Only.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":2")),
                        .missingFeature("count_7d"))
         XCTAssertNil(error(good.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":2")))
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":1", with: "\"schema_version\":2,\"catalog_version\":1")),
+                       .badValue(field: "catalog_version", "is not 2"))
         XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":1,", with: "")), .missingField("schema_version"))
         XCTAssertEqual(error(good.replacingOccurrences(of: "\"transaction_id\":\"a\",", with: "")), .missingField("transaction_id"))
         XCTAssertEqual(error(good.replacingOccurrences(of: "\"event_time_ms\":5,", with: "\"event_time_ms\":\"5\",")), .wrongType(field: "event_time_ms"))
