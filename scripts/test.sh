@@ -37,7 +37,7 @@ else
   failed=$(printf '%s\n' "$summary" | grep -c '^F ' || true)
   failures=$(printf '%s\n' "$summary" | awk '$1 == "F" { print $3 }')
   echo "slowest tests (seconds):"
-  printf '%s\n' "$summary" | awk 'NF == 3 { print $2, $3 }' | sort -rn | head -8 | sed 's/^/  /'
+  printf '%s\n' "$summary" | awk 'NF == 3 { print $2, $3 }' | sort -rn | awk 'NR <= 8 { print "  " $0 }'
 fi
 # One plain closing line: test cases passed and failed (XCTest's own summary counts failed assertions).
 if [ "$((passed + failed))" -gt 0 ]; then

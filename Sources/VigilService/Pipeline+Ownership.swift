@@ -52,7 +52,7 @@ extension Pipeline {
     /// while this one's key was lost), claims nothing and stops the pipeline.
     @discardableResult
     func claim(_ tp: TopicPartition, committed: Int64?) throws -> StartPlan {
-        let record: PartitionRecord
+        var record: PartitionRecord
         do {
             record = try store.claimPartition(tp, for: deployment)
         } catch StateStoreError.otherDeployment(let conflict) {
@@ -60,28 +60,39 @@ extension Pipeline {
             throw StateStoreError.otherDeployment(conflict)
         }
         var committed = committed
-        var skipToEnd = false
+        var firstStart = false
         if record.applied == nil, committed == nil, partitions.emittedUntil(tp) == nil, config.firstStart != .earliest {
             // A first start: nothing is known of this partition. Its start mark is committed as the group's offset
             // before anything is consumed, so that from here on it is an ordinary partition whose outputs are out up
             // to the mark (`StartPlan`): a crash during the warm-up replays the history again without outputs.
             if let mark = try firstStartMark(tp) {
+                if config.firstStart == .latest {
+                    // `latest`: Redis records that the state begins at the mark (applied = mark - 1, fenced by the
+                    // claim's epoch), so no later claim, restart or rebalance replays the history into it.
+                    let begins = PartitionRecord(applied: mark - 1, maxEventMs: record.maxEventMs, epoch: record.epoch)
+                    try store.write(
+                        partitions: [PartitionUpdate(partition: tp, expected: record, updated: begins)], cards: [],
+                        ttlMs: config.features.stateTTLMs)
+                    record = begins
+                }
                 try consumer.commit([tp: mark], async: false)  // a claim that cannot commit it fails, and is retried
                 committed = mark
-                skipToEnd = config.firstStart == .latest
+                firstStart = true
             }
         }
-        var plan = partitions.claimed(tp, record, committed: committed)
-        if skipToEnd {
-            // `latest`: nothing of the history is replayed; the state starts empty at the mark.
-            plan = StartPlan(start: committed, replayUntil: nil)
-        }
+        let plan = partitions.claimed(tp, record, committed: committed)
         if let until = plan.replayUntil {
-            logger.warning("rebuilding partition state from the log without emitting outputs again", metadata: [
-                "partition": "\(tp)", "from": "\(plan.start.map(String.init) ?? "committed")",
-                "until": "\(until)", "redis.applied": "\(record.applied.map(String.init) ?? "none")",
-            ])
-            stats.update { $0.repairs += 1 }
+            if firstStart {
+                logger.info("first start: replaying the partition's history into the card state without outputs", metadata: [
+                    "partition": "\(tp)", "until": "\(until)",
+                ])
+            } else {
+                logger.warning("rebuilding partition state from the log without emitting outputs again", metadata: [
+                    "partition": "\(tp)", "from": "\(plan.start.map(String.init) ?? "committed")",
+                    "until": "\(until)", "redis.applied": "\(record.applied.map(String.init) ?? "none")",
+                ])
+                stats.update { $0.repairs += 1 }
+            }
         }
         return plan
     }

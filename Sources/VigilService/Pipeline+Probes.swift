@@ -11,8 +11,11 @@ extension Pipeline {
         }
     }
 
-    /// A poll found nothing: idle if nothing is waiting, or waiting for the broker if it is unreachable (the lag is
-    /// then stale). Records waiting on a reachable broker that no poll returns are no progress: a stuck fetch.
+    /// A poll found nothing: idle if nothing is waiting, waiting for the broker if it is unreachable (the lag is then
+    /// stale), else waiting behind the last stable offset: a publisher's transaction left open holds `read_committed`
+    /// readers below the high watermark for up to its `transaction.timeout.ms`, and failing `/healthz` for that would
+    /// restart healthy instances that stop at the same offset. The pipeline thread polling is itself the progress; a
+    /// blocked stage stops it polling.
     /// "Waiting" compares the cached high watermark with librdkafka's own position, which steps over transaction
     /// markers and aborted records (librdkafka >= 1.4), so an idle input written in transactions is idle.
     func noteEmptyPoll() {
@@ -26,6 +29,8 @@ extension Pipeline {
             probes.note(.idle)
         } else if case .unreachable = probes.broker {
             probes.note(.waitingForBroker)
+        } else {
+            probes.note(.waitingForStableOffset)
         }
     }
 }

@@ -106,8 +106,9 @@ extension Pipeline {
         // Back to where processing ends: the failed batches' first offsets, each other partition's position when
         // the outage began, or the first record that arrived during it. Then every paused partition resumes.
         let assigned = Set((try? consumer.assignment()) ?? [])
-        rewind(outage.resumeAt.filter { assigned.contains($0.key) })
-        resume(outage.paused.filter { assigned.contains($0) })
+        // A partition fenced meanwhile stays paused until the group takes it away.
+        rewind(outage.resumeAt.filter { assigned.contains($0.key) && !partitions.isFenced($0.key) })
+        resume(outage.paused.filter { assigned.contains($0) && !partitions.isFenced($0) })
         logger.info("partitions rewound and resumed after the redis outage", metadata: [
             "rewound": "\(outage.resumeAt.count)", "resumed": "\(outage.paused.count)",
         ])

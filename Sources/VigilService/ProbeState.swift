@@ -48,6 +48,11 @@ enum ProgressEvent: String, Sendable {
     case idle = "idle, nothing to process"
     /// A poll found nothing while the broker is unreachable: waiting for it, the lag is stale.
     case waitingForBroker = "waiting for the broker"
+    /// A poll found nothing while records lie behind the high watermark on a reachable broker. With
+    /// `read_committed` that is the normal wait behind a publisher's open transaction (the fetch stops at the last
+    /// stable offset, which librdkafka does not expose); the pipeline thread is polling, so it is not stuck. The lag
+    /// shows in `/readyz` (`--ready-max-lag`).
+    case waitingForStableOffset = "waiting for records behind the high watermark (an open transaction upstream?)"
     /// The emit stage is still waiting for Kafka (acknowledgements, a transaction step): each wait is bounded.
     case waitingForKafka = "waiting for kafka"
     /// A step of waiting out a Redis outage (paused, asking Redis again).

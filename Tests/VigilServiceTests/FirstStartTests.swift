@@ -63,9 +63,18 @@ final class FirstStartTests: XCTestCase {
     }
 
     func testLatestDecidesOnlyWhatComesAfterFromEmptyState() throws {
-        let (decided, features, _) = try run(.latest)
+        let (decided, features, h) = try run(.latest)
         XCTAssertEqual(decided, ["new-0", "new-1", "new-2"])
         for (id, f) in features { XCTAssertEqual(f["count_1h"] as? Double, 0, "\(id): no history in the state") }
+
+        // Redis records where the state begins: a restart (a new claim) does not replay the history into it either.
+        let again = try h.makePipeline()
+        try h.publish([transactionMessage("new-3", card: "card-w0", at: Int64(Date().timeIntervalSince1970 * 1000))])
+        XCTAssertTrue(again.waitForProcessed(1))
+        again.stop()
+        let records = try h.readAll(h.config.topics.features).map { json($0.value) }
+        let last = records.first { $0["transaction_id"] as? String == "new-3" }?["features"] as? [String: Any]
+        XCTAssertEqual(last?["count_1h"] as? Double, 1, "only new-0 is in card-w0's state")
     }
 
     func testEarliestDecidesEverythingRetained() throws {
