@@ -29,6 +29,7 @@ struct MerchantRiskLoop {
         var compromisedFraction = 0.02
         var maturityDays = 10.0
         var l2 = 1.0
+        var blockPrecision = 0.9
 
         /// Defaults overridden by `VIGIL_LOOP_*` environment variables (scripts/merchant-loop.sh).
         static func fromEnvironment() -> Settings {
@@ -46,6 +47,7 @@ struct MerchantRiskLoop {
             s.compromisedFraction = double("COMPROMISED_FRACTION") ?? s.compromisedFraction
             s.maturityDays = double("MATURITY_DAYS") ?? s.maturityDays
             s.l2 = double("L2") ?? s.l2
+            s.blockPrecision = double("BLOCK_PRECISION") ?? s.blockPrecision
             if let countries = env["VIGIL_LOOP_COUNTRIES"] { s.homeCountries = countries.split(separator: ",").map(String.init) }
             return s
         }
@@ -54,7 +56,7 @@ struct MerchantRiskLoop {
             "\(messages) messages over \(days) simulated days, \(cards) cards in \(homeCountries.joined(separator: ",")), "
                 + "compromised merchants \(compromisedFraction) per 60 days, seed \(seed); snapshots from day "
                 + "\(firstSnapshotDay) (label delay \(labelDelayDays) d), training at day \(trainDay) (maturity "
-                + "\(maturityDays) d, l2 \(l2))"
+                + "\(maturityDays) d, l2 \(l2), block precision \(blockPrecision) on labels)"
         }
     }
 
@@ -99,6 +101,10 @@ struct MerchantRiskLoop {
         var servedVerdictMismatches = 0
         var merchantRiskErrors = 0
         var phaseSeconds: [(String, Double)] = []
+        /// Final-phase compromised-merchant fraud whose merchant the served table already showed fraud at (30 d and
+        /// 7 d windows): what any model on these features can hope to see.
+        var compromisedVisible30d = 0
+        var compromisedVisible7d = 0
 
         func model(_ name: String) -> ModelFigures { models.first { $0.name == name }! }
 
@@ -129,6 +135,11 @@ struct MerchantRiskLoop {
                 Self.pct($0.alertRate).padding(toLength: 22, withPad: " ", startingAt: 0) }.joined())
             lines.append("  block precision (ground truth)         " + models.map {
                 (Self.pct($0.blockPrecision) + " of \($0.blocked)").padding(toLength: 22, withPad: " ", startingAt: 0) }.joined())
+            if let n = models.first?.byPattern[FraudPattern.compromisedMerchant.rawValue]?.transactions, n > 0 {
+                lines.append("  compromised_merchant fraud at a merchant with fraud in the served table: "
+                    + "\(Self.pct(Double(compromisedVisible30d) / Double(n))) (30 d window), "
+                    + "\(Self.pct(Double(compromisedVisible7d) / Double(n))) (7 d window)")
+            }
             lines.append("  models: " + models.map { "\($0.name) = \($0.version)" }.joined(separator: ", "))
             lines.append("  took " + phaseSeconds.map { "\($0.0) \(String(format: "%.1f", $0.1)) s" }.joined(separator: ", "))
             return lines.joined(separator: "\n")
@@ -191,6 +202,7 @@ struct MerchantRiskLoop {
         var lines: [(day: Int, bytes: [UInt8])] = []  // feature records, in the order read
         var transactions: [MerchantTransaction] = []
         var sent = 0
+        var served: [Int: MerchantRiskSnapshot] = [:]  // the table served on each day of the final phase
         var retrained: CompiledModel?
         var cardOnly: CompiledModel?
         let labelDelayMs = Int64((s.labelDelayDays * Double(Self.dayMs)).rounded())
@@ -221,6 +233,7 @@ struct MerchantRiskLoop {
                                     merchants: snapshot.snapshot.merchants, keepPreviousMs: 60_000)
                 follower.poll()
                 XCTAssertEqual(follower.current?.version, snapshot.snapshot.version, "the pipeline serves the new table")
+                if day >= s.trainDay { served[day] = snapshot.snapshot }
                 figures.snapshots.append((day, snapshot.snapshot.version, snapshot.snapshot.merchants.count, snapshot.fraudCounted))
             }
 
@@ -253,6 +266,11 @@ struct MerchantRiskLoop {
             let truth = truthById[record.transactionId]
             let pattern = truth?.pattern?.rawValue ?? "none"
             figures.finalPhaseDecided += 1
+            if truth?.pattern == .compromisedMerchant, let table = served[day] {
+                let counts = table.counts(of: truth!.merchantId)
+                if counts.frauds30d > 0 { figures.compromisedVisible30d += 1 }
+                if counts.frauds7d > 0 { figures.compromisedVisible7d += 1 }
+            }
             for (i, (_, model)) in contenders.enumerated() {
                 let verdict = model.score(record.features).verdict
                 if i == 2, verdict != record.verdict { figures.servedVerdictMismatches += 1 }
@@ -298,6 +316,7 @@ struct MerchantRiskLoop {
         options.catalog = catalog
         options.maturityDays = settings.maturityDays
         options.l2 = settings.l2
+        options.blockPrecision = settings.blockPrecision
         let job = TrainingJob(options: options, version: version, startedAtMs: cutMs)
         let outcome = try job.run(features: BytesSource(lines: features, name: "fraud.features (served so far)"),
                                   labels: BytesSource(lines: labels, name: "fraud.labels (reported before the cut)"),
