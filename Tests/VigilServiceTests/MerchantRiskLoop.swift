@@ -23,13 +23,18 @@ struct MerchantRiskLoop {
         var seed: UInt64 = 42
         var firstSnapshotDay = 14
         var trainDay = 42
-        var labelDelayDays = 7.0
+        /// 3 days, not the job's default 7: with 14-35-day episodes and labels 5 days after the payment (median), a
+        /// 7-day delay leaves the served tables blind to 43 % of the final phase's compromised-merchant fraud
+        /// (docs/retraining.md, "Merchant risk: the loop").
+        var labelDelayDays = 3.0
         var homeCountries = ["DE"]
         var cards = 10_000
         var compromisedFraction = 0.02
         var maturityDays = 10.0
         var l2 = 1.0
         var blockPrecision = 0.9
+        /// `vigil train --transform NAME=T` overrides.
+        var transforms: [String] = []
 
         /// Defaults overridden by `VIGIL_LOOP_*` environment variables (scripts/merchant-loop.sh).
         static func fromEnvironment() -> Settings {
@@ -48,6 +53,7 @@ struct MerchantRiskLoop {
             s.maturityDays = double("MATURITY_DAYS") ?? s.maturityDays
             s.l2 = double("L2") ?? s.l2
             s.blockPrecision = double("BLOCK_PRECISION") ?? s.blockPrecision
+            if let t = env["VIGIL_LOOP_TRANSFORMS"] { s.transforms = t.split(separator: ",").map(String.init) }
             if let countries = env["VIGIL_LOOP_COUNTRIES"] { s.homeCountries = countries.split(separator: ",").map(String.init) }
             return s
         }
@@ -56,7 +62,7 @@ struct MerchantRiskLoop {
             "\(messages) messages over \(days) simulated days, \(cards) cards in \(homeCountries.joined(separator: ",")), "
                 + "compromised merchants \(compromisedFraction) per 60 days, seed \(seed); snapshots from day "
                 + "\(firstSnapshotDay) (label delay \(labelDelayDays) d), training at day \(trainDay) (maturity "
-                + "\(maturityDays) d, l2 \(l2), block precision \(blockPrecision) on labels)"
+                + "\(maturityDays) d, l2 \(l2), block precision \(blockPrecision) on labels\(transforms.isEmpty ? "" : ", transforms " + transforms.joined(separator: ","))))"
         }
     }
 
@@ -317,6 +323,11 @@ struct MerchantRiskLoop {
         options.maturityDays = settings.maturityDays
         options.l2 = settings.l2
         options.blockPrecision = settings.blockPrecision
+        for override in settings.transforms {
+            let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
+            let feature = try XCTUnwrap(Feature(name: parts[0]), override), transform = try XCTUnwrap(FeatureTransform(parts[1]), override)
+            options.transforms[feature] = transform
+        }
         let job = TrainingJob(options: options, version: version, startedAtMs: cutMs)
         let outcome = try job.run(features: BytesSource(lines: features, name: "fraud.features (served so far)"),
                                   labels: BytesSource(lines: labels, name: "fraud.labels (reported before the cut)"),
