@@ -79,11 +79,14 @@ struct MerchantRiskLoop {
     struct ModelFigures {
         var name: String
         var version: String
+        var thresholds: ModelFile.Thresholds
         var byPattern: [String: Recall] = [:]
         var decided = 0
         var flagged = 0
         var blocked = 0
         var blockedFraud = 0
+        /// Scores that round to exactly 1.0: a threshold cannot separate them.
+        var saturated = 0
         var alertRate: Double { decided == 0 ? 0 : Double(flagged) / Double(decided) }
         var blockPrecision: Double { blocked == 0 ? 0 : Double(blockedFraud) / Double(blocked) }
         func recall(_ pattern: FraudPattern) -> Recall { byPattern[pattern.rawValue] ?? Recall() }
@@ -146,6 +149,10 @@ struct MerchantRiskLoop {
                     + "\(Self.pct(Double(compromisedVisible30d) / Double(n))) (30 d window), "
                     + "\(Self.pct(Double(compromisedVisible7d) / Double(n))) (7 d window)")
             }
+            lines.append("  scores of exactly 1.0                   " + models.map {
+                String($0.saturated).padding(toLength: 22, withPad: " ", startingAt: 0) }.joined())
+            lines.append("  thresholds (review, block)             " + models.map {
+                String(format: "%.4f, %.4f", $0.thresholds.review, $0.thresholds.block).padding(toLength: 22, withPad: " ", startingAt: 0) }.joined())
             lines.append("  models: " + models.map { "\($0.name) = \($0.version)" }.joined(separator: ", "))
             lines.append("  took " + phaseSeconds.map { "\($0.0) \(String(format: "%.1f", $0.1)) s" }.joined(separator: ", "))
             return lines.joined(separator: "\n")
@@ -266,7 +273,7 @@ struct MerchantRiskLoop {
             ("card-only baseline", baseline), ("card-only retrained", cardOnly!), ("merchant-aware", retrained!),
         ]
         var seen = Set<String>()
-        var results = contenders.map { ModelFigures(name: $0.0, version: $0.1.version) }
+        var results = contenders.map { ModelFigures(name: $0.0, version: $0.1.version, thresholds: $0.1.thresholds) }
         for (day, bytes) in lines where day >= s.trainDay {
             guard let record = try? FeatureRecord.parse(bytes), seen.insert(record.transactionId).inserted else { continue }
             let truth = truthById[record.transactionId]
@@ -278,7 +285,9 @@ struct MerchantRiskLoop {
                 if counts.frauds7d > 0 { figures.compromisedVisible7d += 1 }
             }
             for (i, (_, model)) in contenders.enumerated() {
-                let verdict = model.score(record.features).verdict
+                let score = model.score(record.features)
+                let verdict = score.verdict
+                if score.value >= 1 { results[i].saturated += 1 }
                 if i == 2, verdict != record.verdict { figures.servedVerdictMismatches += 1 }
                 results[i].decided += 1
                 var r = results[i].byPattern[pattern] ?? Recall()
