@@ -40,32 +40,12 @@ public struct MerchantRiskCounts: Sendable, Equatable, Hashable {
         "\(transactions1d),\(transactions7d),\(transactions30d),\(frauds1d),\(frauds7d),\(frauds30d)"
     }
 
-    /// Parses `redisValue`; nil when it is not six non-negative integers with frauds at most transactions.
+    /// Parses `redisValue`; nil when it is not six non-negative integers with frauds at most transactions. One parser
+    /// for every caller: the allocation-free `init?(redisBytes:)`.
     public init?(redisValue bytes: some Collection<UInt8>) {
-        var fields: [Int64] = []
-        fields.reserveCapacity(6)
-        var current: Int64 = 0
-        var digits = 0
-        for byte in bytes {
-            if byte == UInt8(ascii: ",") {
-                guard digits > 0, fields.count < 6 else { return nil }
-                fields.append(current)
-                current = 0
-                digits = 0
-            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
-                guard digits < 18 else { return nil }
-                current = current * 10 + Int64(byte - UInt8(ascii: "0"))
-                digits += 1
-            } else {
-                return nil
-            }
-        }
-        guard digits > 0, fields.count == 5 else { return nil }
-        fields.append(current)
-        self.init(
-            transactions1d: fields[0], transactions7d: fields[1], transactions30d: fields[2],
-            frauds1d: fields[3], frauds7d: fields[4], frauds30d: fields[5])
-        guard frauds1d <= transactions1d, frauds7d <= transactions7d, frauds30d <= transactions30d else { return nil }
+        let parsed = Array(bytes).withUnsafeBytes { MerchantRiskCounts(redisBytes: $0) }
+        guard let parsed else { return nil }
+        self = parsed
     }
 
     public init?(redisValue string: String) {

@@ -1,6 +1,6 @@
 extension MerchantRiskCounts {
-    /// Parses `redisValue` from raw bytes, exactly as `init?(redisValue:)` does (the same values accepted, the same
-    /// refused), without allocating: the hot path parses every distinct merchant of a batch from the HMGET reply.
+    /// Parses `redisValue` from raw bytes (`init?(redisValue:)` goes through here), without allocating: the hot path
+    /// parses every distinct merchant of a batch from the HMGET reply.
     public init?(redisBytes bytes: UnsafeRawBufferPointer) {
         var fields: (Int64, Int64, Int64, Int64, Int64, Int64) = (0, 0, 0, 0, 0, 0)
         var count = 0
