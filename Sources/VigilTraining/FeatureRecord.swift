@@ -79,17 +79,9 @@ public struct FeatureRecord: Sendable, Equatable {
                         : s.token(token, equals: "review") ? .review
                         : s.token(token, equals: "approve") ? .approve : nil
                 } else if s.token(key, equals: "catalog_version") {
-                    guard s.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(s.peek()) else {
-                        catalog = -1
-                        return try s.skipValue()
-                    }
-                    catalog = try s.scanInt64() ?? -1
+                    catalog = try s.scanVersion()
                 } else if s.token(key, equals: "schema_version") {
-                    guard s.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(s.peek()) else {
-                        schema = -1
-                        return try s.skipValue()
-                    }
-                    schema = try s.scanInt64() ?? -1
+                    schema = try s.scanVersion()
                 } else {
                     try s.skipValue()
                 }

@@ -215,6 +215,16 @@ struct JSONLineScanner {
     }
 
     /// `true`, `false` or `null`; returns true/false for the booleans and nil for null.
+    /// A version field (`schema_version`, `catalog_version`): its integer value, or -1 when it is not an integer
+    /// (the value is skipped), so the caller refuses the record as of an unsupported version.
+    mutating func scanVersion() throws(Failure) -> Int64 {
+        guard peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(peek()) else {
+            try skipValue()
+            return -1
+        }
+        return try scanInt64() ?? -1
+    }
+
     mutating func scanLiteral() throws(Failure) -> Bool? {
         if match("true") { return true }
         if match("false") { return false }

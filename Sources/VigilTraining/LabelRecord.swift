@@ -38,11 +38,7 @@ public struct LabelRecord: Sendable, Equatable {
                     guard s.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(s.peek()) else { return try s.skipValue() }
                     reported = try s.scanInt64()
                 } else if s.token(key, equals: "schema_version") {
-                    guard s.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(s.peek()) else {
-                        schema = -1
-                        return try s.skipValue()
-                    }
-                    schema = try s.scanInt64() ?? -1
+                    schema = try s.scanVersion()
                 } else {
                     try s.skipValue()
                 }

@@ -61,11 +61,7 @@ public struct MerchantTransaction: Sendable, Equatable {
                     time = try s.scanInt64()
                     if time == nil { problem = problem ?? .badValue(field: "event_time_ms", "is not an integer") }
                 } else if s.token(key, equals: "schema_version") {
-                    guard s.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(s.peek()) else {
-                        schema = -1
-                        return try s.skipValue()
-                    }
-                    schema = try s.scanInt64() ?? -1
+                    schema = try s.scanVersion()
                 } else {
                     try s.skipValue()
                 }
