@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "vigil-loadtest",
             dependencies: [
-                "Kafka", "Redis", "VigilCore", "VigilTraffic",
+                "Kafka", "Redis", "VigilCore", "VigilTraffic", "VigilService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

@@ -56,6 +56,12 @@ final class LoadTestRun: @unchecked Sendable {
             redisAddress: "\(environment.redisHost):\(environment.redisPort)",
             redisKind: environment.isThrowawayRedis ? "throwaway redis-server" : "external",
             partitions: environment.partitions[topics.transactions] ?? settings.partitions)
+        if settings.merchantSnapshot {
+            let published = try MerchantSnapshot.publish(
+                host: environment.redisHost, port: environment.redisPort, prefix: settings.runId)
+            result.merchantSnapshot = published.version
+            Console.line("  merchant-risk snapshot \(published.version): \(Format.grouped(MerchantSnapshot.merchants)) merchants in \(Format.fixed(published.seconds, 2)) s")
+        }
         // Vigil's /metrics, when this binary has it, on a port of our choosing: per-stage timing for the report.
         if VigilProcess.serveSupports("--http-port", executable: vigilPath), !settings.vigilArgs.contains("--http-port") {
             metricsPort = VigilMetrics.freePort()

@@ -25,6 +25,7 @@ struct LoadTestSettings: Sendable, Codable {
     var timeScale: Double
     var fraudCards: Double
     var compromisedMerchants: Double
+    var merchantSnapshot: Bool
     var outOfOrder: Double
     var late: Double
     var malformed: Double
@@ -61,6 +62,7 @@ struct LoadTestSettings: Sendable, Codable {
         timeScale = c.timeScale
         fraudCards = c.fraudCards
         compromisedMerchants = c.compromisedMerchants
+        merchantSnapshot = c.merchantSnapshot
         outOfOrder = c.outOfOrder
         late = c.late
         malformed = c.malformed

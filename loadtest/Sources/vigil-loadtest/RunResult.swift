@@ -39,6 +39,8 @@ struct RunResult: Sendable, Codable {
     var loadAverageAtEnd: Double?
     var interrupted = false
     var warnings: [String] = []
+    /// The merchant-risk snapshot published before the run (`--merchant-snapshot`), if any.
+    var merchantSnapshot: String?
 
     // Counts of the measured phase.
     var published = 0

@@ -42,6 +42,9 @@ enum SummaryTable {
             let perBatch = b.stages.filter { $0.seconds / b.batches >= 0.0001 }
                 .map { "\($0.name) \(Format.ms($0.seconds / b.batches * 1000))" }.joined(separator: " · ")
             add("Vigil batches", "\(Format.grouped(Int(b.batches))) of \(Format.fixed(b.meanBatchSize, 0)) records on average; ms per batch: \(perBatch)")
+            if r.merchantSnapshot != nil || b.merchantLookupBatches > 0 {
+                add("Merchant risk", "snapshot \(r.merchantSnapshot ?? "none published"); \(Format.grouped(Int(b.merchantLookupBatches))) of \(Format.grouped(Int(b.batches))) batches looked their merchants up")
+            }
         }
         add("Vigil CPU", "mean \(r.vigilCPUMeanPercent.map { Format.fixed($0, 0) + " %" } ?? "n/a") · max \(r.vigilCPUMaxPercent.map { Format.fixed($0, 0) + " %" } ?? "n/a") (100 % = one core of \(r.machine.cpus))")
         add("Vigil RSS", "max \(Format.megabytes(r.vigilRSSMaxBytes)) · end \(Format.megabytes(r.vigilRSSEndBytes))")

@@ -80,6 +80,9 @@ struct StageBreakdown: Sendable, Codable {
     /// Vigil's own mean end-to-end latency (record timestamp to acknowledged outputs), ms.
     var vigilMeanLatencyMs: Double?
 
+    /// Batches that looked their merchants up in a merchant-risk snapshot.
+    var merchantLookupBatches: Double = 0
+
     var totalSeconds: Double { stages.reduce(0) { $0 + $1.seconds } }
     var meanBatchSize: Double { batches > 0 ? records / batches : 0 }
 
@@ -96,6 +99,7 @@ struct StageBreakdown: Sendable, Codable {
         guard !stages.isEmpty else { return nil }
         self.stages = stages
         batches = delta("vigil_batch_size_count")
+        merchantLookupBatches = delta("vigil_merchant_risk_lookups_total")
         records = delta("vigil_batch_size_sum")
         let latencyCount = delta("vigil_end_to_end_latency_seconds_count")
         vigilMeanLatencyMs = latencyCount > 0 ? delta("vigil_end_to_end_latency_seconds_sum") / latencyCount * 1000 : nil
