@@ -85,7 +85,7 @@ struct LoadTestCommand: ParsableCommand {
     @Option(help: "Share of everyday merchants compromised once per 60 days for 2-5 weeks (fraud pattern compromised_merchant); 0 for none.")
     var compromisedMerchants = 0.0
 
-    @Flag(help: "Publish a merchant-risk snapshot of every synthetic merchant before Vigil starts, so each batch looks its merchants up (feature catalog 2, the default; with --vigil-arg --feature-catalog --vigil-arg 1 nothing looks it up).")
+    @Flag(help: "Publish a merchant-risk snapshot of every synthetic merchant before Vigil starts, so each batch looks its merchants up (feature catalog 2, the default; with --vigil-arg=--feature-catalog --vigil-arg=1 nothing looks it up).")
     var merchantSnapshot = false
 
     @Option(help: "Share of normal transactions shifted back within the allowed out-of-orderness.")
