@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "vigil-loadtest",
             dependencies: [
-                "Kafka", "Redis", "VigilCore", "VigilTraffic", "VigilService",
+                "Kafka", "Redis", "VigilCore", "VigilTraffic", "VigilService", "VigilTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

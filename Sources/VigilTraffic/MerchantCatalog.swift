@@ -76,3 +76,12 @@ enum MerchantCatalog {
         Int(SplitMix64.mix(UInt64(number) ^ 0x7E57) % UInt64(Geography.countries.count))
     }
 }
+
+/// The generator's merchants as others see them: how many numbers there are and the `merchant_id` of each, written
+/// as the generated transactions write it (for tools that need every merchant, such as the load test's snapshot).
+public enum SyntheticMerchants {
+    /// Merchant numbers run from 0 to `count - 1` (see `MerchantCatalog`).
+    public static let count = MerchantCatalog.cardTestingBase + MerchantCatalog.cardTestingCount
+
+    public static func id(_ number: Int) -> String { JSONByteWriter.merchantId(number) }
+}
