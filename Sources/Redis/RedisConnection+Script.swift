@@ -1,6 +1,6 @@
 extension RedisConnection {
-    /// Runs `script` with EVALSHA, loading it first if this connection has not loaded it yet or the server
-    /// answers NOSCRIPT (after a restart or `SCRIPT FLUSH`). Keys and arguments are binary-safe.
+    /// Runs a prebuilt `EVALSHA` command for `script` (see ``RedisCommand/init(evalSHA:keyCount:)``), loading it
+    /// first if this connection has not loaded it yet or the server answers NOSCRIPT (after a restart or `SCRIPT FLUSH`). Keys and arguments are binary-safe.
     ///
     /// Loading and running share one round trip (SCRIPT LOAD and EVALSHA pipelined), so a script costs one
     /// round trip in the common case and two right after the server forgot it.
@@ -10,12 +10,6 @@ extension RedisConnection {
     ///
     /// - Throws: ``RedisError/Kind/script`` if the script does not compile (the message is the server's),
     ///   or connection-level errors as for ``send(_:)-(RedisCommand)``.
-    public func eval(_ script: RedisScript, keys: [[UInt8]], args: [[UInt8]]) throws(RedisError) -> RedisReply {
-        try eval(script, command: RedisCommand(evalSHA: script, keys: keys, args: args))
-    }
-
-    /// Runs a prebuilt `EVALSHA` command for `script` (see ``RedisCommand/init(evalSHA:keyCount:)``), loading
-    /// the script as ``eval(_:keys:args:)`` does. Lets a hot path build the command without nested arrays.
     public func eval(_ script: RedisScript, command: RedisCommand) throws(RedisError) -> RedisReply {
         if loadedScripts.contains(script.sha1) {
             let reply = try send(command)

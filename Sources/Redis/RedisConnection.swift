@@ -8,11 +8,13 @@
 /// connection broken; later calls throw at once without touching the network until ``reconnect()`` succeeds.
 /// Nothing retries or reconnects behind the caller's back, because only the caller knows whether a command
 /// that may or may not have run is safe to send again.
-public final class RedisConnection: @unchecked Sendable {
+public final class RedisConnection: RedisClient, @unchecked Sendable {
+    /// The server, credentials and TLS settings given at creation.
+    public let endpoint: RedisEndpoint
     /// The host given at creation.
-    public let host: String
+    public var host: String { endpoint.host }
     /// The port given at creation.
-    public let port: Int
+    public var port: Int { endpoint.port }
     /// How long opening the connection may take; `0` or less waits as long as the OS does.
     public let connectTimeoutMs: Int
     /// How long a single socket read or write may wait; `0` or less waits forever. It bounds each wait, not a
@@ -26,17 +28,51 @@ public final class RedisConnection: @unchecked Sendable {
     /// SHA-1s of scripts this connection has loaded since it last connected.
     var loadedScripts: Set<String> = []
 
-    /// Connects with `redisConnectWithTimeout`, then sets the command timeout on the socket.
+    /// Connects to a plain-TCP server without credentials (see ``init(endpoint:connectTimeoutMs:commandTimeoutMs:)``).
+    public convenience init(host: String, port: Int, connectTimeoutMs: Int = 2000, commandTimeoutMs: Int = 5000)
+        throws(RedisError)
+    {
+        try self.init(
+            endpoint: RedisEndpoint(host: host, port: port), connectTimeoutMs: connectTimeoutMs,
+            commandTimeoutMs: commandTimeoutMs)
+    }
+
+    /// Connects with `redisConnectWithTimeout`, sets the command timeout on the socket, and authenticates if the
+    /// endpoint has credentials.
     ///
-    /// - Throws: ``RedisError`` of kind ``RedisError/Kind/connect`` naming host:port and the reason.
-    public init(host: String, port: Int, connectTimeoutMs: Int = 2000, commandTimeoutMs: Int = 5000) throws(RedisError) {
-        self.host = host
-        self.port = port
+    /// - Throws: ``RedisError`` of kind ``RedisError/Kind/connect`` naming host:port and the reason, or
+    ///   ``RedisError/Kind/auth`` if the server refuses the credentials.
+    public init(endpoint: RedisEndpoint, connectTimeoutMs: Int = 2000, commandTimeoutMs: Int = 5000) throws(RedisError) {
+        self.endpoint = endpoint
         self.connectTimeoutMs = connectTimeoutMs
         self.commandTimeoutMs = commandTimeoutMs
-        self.context = try HiredisContext(
-            host: host, port: port, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs
-        )
+        self.context = try Self.open(endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
+    }
+
+    /// A connected, authenticated context.
+    private static func open(_ endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int)
+        throws(RedisError) -> HiredisContext
+    {
+        let context = try HiredisContext(
+            host: endpoint.host, port: endpoint.port, connectTimeoutMs: connectTimeoutMs,
+            commandTimeoutMs: commandTimeoutMs)
+        if let credentials = endpoint.credentials { try authenticate(context, credentials, endpoint) }
+        return context
+    }
+
+    /// `AUTH [user] password`. The reply to a refusal names no secret, and neither does the error.
+    private static func authenticate(_ context: HiredisContext, _ credentials: RedisCredentials, _ endpoint: RedisEndpoint)
+        throws(RedisError)
+    {
+        var auth = RedisCommand("AUTH")
+        if let user = credentials.user { auth.append(user) }
+        auth.append(credentials.password)
+        let reply = try context.command(auth)
+        if case .error(let message) = reply {
+            throw RedisError(
+                kind: .auth,
+                message: "redis at \(endpoint.address) refused the credentials of \(credentials): \(message)")
+        }
     }
 
     /// `true` after a connection-level failure, until ``reconnect()`` succeeds.
@@ -54,11 +90,6 @@ public final class RedisConnection: @unchecked Sendable {
         } catch {
             throw markBroken(error)
         }
-    }
-
-    /// Sends a command given as text parts, the first being its name: `send("GET", "key")`.
-    public func send(_ parts: String...) throws(RedisError) -> RedisReply {
-        try send(RedisCommand(parts))
     }
 
     /// Sends all commands in one round trip and returns their replies in order.
@@ -131,9 +162,7 @@ public final class RedisConnection: @unchecked Sendable {
         context = nil
         loadedScripts.removeAll()
         do {
-            context = try HiredisContext(
-                host: host, port: port, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs
-            )
+            context = try Self.open(endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
             brokenBy = nil
             isClosed = false
         } catch {

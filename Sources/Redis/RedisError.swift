@@ -19,6 +19,9 @@ public struct RedisError: Error, CustomStringConvertible, Sendable, Equatable {
         /// The server answered with an error reply where the caller asked for errors to throw
         /// (``RedisReply/checked()``).
         case server
+        /// The server refused the credentials (`AUTH`: wrong password, unknown or disabled user), or asks for some
+        /// (`NOAUTH`).
+        case auth
         /// A Lua script could not be loaded (a compile error) or the server kept forgetting it.
         case script
     }

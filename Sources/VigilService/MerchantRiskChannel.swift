@@ -36,11 +36,12 @@ public struct MerchantRiskPublication: Sendable, Equatable {
 ///
 /// Owns one connection, opened on first use and reopened after a failure. Blocking and not thread-safe.
 public final class MerchantRiskChannel: @unchecked Sendable {
-    public let host: String
-    public let port: Int
+    public let endpoint: RedisEndpoint
+    public var host: String { endpoint.host }
+    public var port: Int { endpoint.port }
     public let prefix: String
     let timeoutMs: Int
-    var connection: RedisConnection?
+    var connection: (any RedisClient)?
 
     /// Fields per `HSET`.
     public static let fieldsPerCommand = 1000
@@ -75,9 +76,12 @@ public final class MerchantRiskChannel: @unchecked Sendable {
         return 1
         """)
 
-    public init(host: String, port: Int, prefix: String, timeoutMs: Int = 5000) {
-        self.host = host
-        self.port = port
+    public convenience init(host: String, port: Int, prefix: String, timeoutMs: Int = 5000) {
+        self.init(endpoint: RedisEndpoint(host: host, port: port), prefix: prefix, timeoutMs: timeoutMs)
+    }
+
+    public init(endpoint: RedisEndpoint, prefix: String, timeoutMs: Int = 5000) {
+        self.endpoint = endpoint
         self.prefix = prefix
         self.timeoutMs = timeoutMs
     }
@@ -88,7 +92,7 @@ public final class MerchantRiskChannel: @unchecked Sendable {
     public func snapshotKey(_ version: String) -> String { Self.snapshotKey(prefix: prefix, version: version) }
 
     /// `HOST:PORT` for messages.
-    public var address: String { "\(host):\(port)" }
+    public var address: String { endpoint.address }
 
     /// The served version, nil when none is published.
     public func current() throws(MerchantRiskChannelError) -> String? {
@@ -202,12 +206,12 @@ public final class MerchantRiskChannel: @unchecked Sendable {
         connection = nil
     }
 
-    func run<T>(_ body: (RedisConnection) throws(RedisError) -> T) throws(MerchantRiskChannelError) -> T {
+    func run<T>(_ body: (any RedisClient) throws(RedisError) -> T) throws(MerchantRiskChannelError) -> T {
         do {
             if connection == nil || connection!.isBroken {
                 connection?.close()
                 connection = nil
-                connection = try RedisConnection(host: host, port: port, connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs)
+                connection = try endpoint.open(connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs)
             }
             return try body(connection!)
         } catch {

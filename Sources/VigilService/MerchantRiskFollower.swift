@@ -26,14 +26,13 @@ public struct ServedMerchantRisk: Sendable, Equatable {
 ///
 /// Polls with its own connection on its own queue, off the hot path.
 public final class MerchantRiskFollower: @unchecked Sendable {
-    public let host: String
-    public let port: Int
+    public let endpoint: RedisEndpoint
     public let prefix: String
     let logger: Logger
     let stats: PipelineStats
     let queue = DispatchQueue(label: "vigil.merchant-risk")
     /// Only used on `queue`.
-    private var connection: RedisConnection?
+    private var connection: (any RedisClient)?
     private var timer: DispatchSourceTimer?
     private let served = Mutex<ServedMerchantRisk?>(nil)
     private let problemLog = Mutex(ProblemLogGate())
@@ -41,9 +40,8 @@ public final class MerchantRiskFollower: @unchecked Sendable {
     /// Longest version accepted from `current` (a version is `{cut}-{12 hex}`, 33 bytes).
     static let maxVersionBytes = 128
 
-    public init(host: String, port: Int, prefix: String, logger: Logger, stats: PipelineStats) {
-        self.host = host
-        self.port = port
+    public init(endpoint: RedisEndpoint, prefix: String, logger: Logger, stats: PipelineStats) {
+        self.endpoint = endpoint
         self.prefix = prefix
         self.logger = logger
         self.stats = stats
@@ -83,7 +81,7 @@ public final class MerchantRiskFollower: @unchecked Sendable {
         do {
             if connection == nil || connection!.isBroken {
                 connection?.close()
-                connection = try RedisConnection(host: host, port: port, connectTimeoutMs: 1000, commandTimeoutMs: 1000)
+                connection = try endpoint.open(connectTimeoutMs: 1000, commandTimeoutMs: 1000)
             }
             reply = try connection!.send("GET", currentKey)
         } catch {

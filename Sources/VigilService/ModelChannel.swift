@@ -48,11 +48,12 @@ public enum ModelChannelError: Error, CustomStringConvertible, Sendable {
 /// Owns one connection, opened on first use and reopened after a failure. Blocking and not thread-safe: use it from
 /// one thread or serial queue, off the hot path (the pipeline's connection is never shared).
 public final class ModelChannel: @unchecked Sendable {
-    public let host: String
-    public let port: Int
+    public let endpoint: RedisEndpoint
+    public var host: String { endpoint.host }
+    public var port: Int { endpoint.port }
     public let prefix: String
     let timeoutMs: Int
-    var connection: RedisConnection?
+    var connection: (any RedisClient)?
 
     /// Sets both keys of a slot, unless that version is already published with other bytes (a version names one
     /// model everywhere: on every decision, in every log). KEYS: json, version. ARGV: json, version. Returns 1 when
@@ -83,9 +84,12 @@ public final class ModelChannel: @unchecked Sendable {
         return version
         """)
 
-    public init(host: String, port: Int, prefix: String, timeoutMs: Int = 1000) {
-        self.host = host
-        self.port = port
+    public convenience init(host: String, port: Int, prefix: String, timeoutMs: Int = 1000) {
+        self.init(endpoint: RedisEndpoint(host: host, port: port), prefix: prefix, timeoutMs: timeoutMs)
+    }
+
+    public init(endpoint: RedisEndpoint, prefix: String, timeoutMs: Int = 1000) {
+        self.endpoint = endpoint
         self.prefix = prefix
         self.timeoutMs = timeoutMs
     }
@@ -94,7 +98,7 @@ public final class ModelChannel: @unchecked Sendable {
     public func versionKey(_ slot: ModelSlot) -> String { "\(prefix):model:\(slot.rawValue):version" }
 
     /// `HOST:PORT` for messages.
-    public var address: String { "\(host):\(port)" }
+    public var address: String { endpoint.address }
 
     /// The published version of every slot (nil where nothing is published): one MGET of two short values.
     public func versions() throws(ModelChannelError) -> [ModelSlot: String] {
@@ -158,12 +162,12 @@ public final class ModelChannel: @unchecked Sendable {
         connection = nil
     }
 
-    func run<T>(_ body: (RedisConnection) throws(RedisError) -> T) throws(ModelChannelError) -> T {
+    func run<T>(_ body: (any RedisClient) throws(RedisError) -> T) throws(ModelChannelError) -> T {
         do {
             if connection == nil || connection!.isBroken {
                 connection?.close()
                 connection = nil
-                connection = try RedisConnection(host: host, port: port, connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs)
+                connection = try endpoint.open(connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs)
             }
             return try body(connection!)
         } catch {

@@ -84,12 +84,12 @@ public final class Pipeline: @unchecked Sendable {
         encoder = OutputEncoder(catalog: catalog)
         merchantRisk = catalog.needsMerchantRisk
             ? MerchantRiskFollower(
-                host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix, logger: logger, stats: stats)
+                endpoint: config.redisEndpoint, prefix: config.redisPrefix, logger: logger, stats: stats)
             : nil
         stats.update { $0.featureCatalog = catalog }
         models.reportRefusals(to: stats)
-        store = StateStore(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
-        stateWriter = StateStore(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
+        store = StateStore(endpoint: config.redisEndpoint, prefix: config.redisPrefix)
+        stateWriter = StateStore(endpoint: config.redisEndpoint, prefix: config.redisPrefix)
         transactionalId = config.transactionalId
             ?? "vigil-\(config.group)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let producer = try Self.makeProducer(config, transactionalId: transactionalId)

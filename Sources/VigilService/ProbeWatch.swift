@@ -46,10 +46,10 @@ final class ProbeWatch: Sendable {
 
     private func watchRedis() {
         let config = pipeline.config
-        var connection: RedisConnection?
+        var connection: (any RedisClient)?
         var last = RedisCondition.answering
         while !isStopped {
-            let condition = Self.askRedis(&connection, host: config.redisHost, port: config.redisPort, key: "\(config.redisPrefix):probe")
+            let condition = Self.askRedis(&connection, endpoint: config.redisEndpoint, key: "\(config.redisPrefix):probe")
             pipeline.probes.setRedis(condition)
             if condition.label != last.label {
                 if condition == .answering {
@@ -65,12 +65,12 @@ final class ProbeWatch: Sendable {
     }
 
     /// One probe write on `connection` (opened again if broken).
-    static func askRedis(_ connection: inout RedisConnection?, host: String, port: Int, key: String) -> RedisCondition {
+    static func askRedis(_ connection: inout (any RedisClient)?, endpoint: RedisEndpoint, key: String) -> RedisCondition {
         if connection == nil || connection!.isBroken {
             connection?.close()
             connection = nil
             let opened = Result { () throws(RedisError) in
-                try RedisConnection(host: host, port: port, connectTimeoutMs: redisTimeoutMs, commandTimeoutMs: redisTimeoutMs)
+                try endpoint.open(connectTimeoutMs: redisTimeoutMs, commandTimeoutMs: redisTimeoutMs)
             }
             switch opened {
             case .success(let c): connection = c

@@ -102,6 +102,7 @@ public enum RedisCondition: Equatable, Sendable {
     static func of(_ error: RedisError) -> RedisCondition {
         switch error.kind {
         case .timeout: .notAnswering(error.message)
+        case .auth: .authenticationFailed(error.message)
         // The message is the reply's text, possibly after what was being done ("... rejected script ...: NOAUTH ...").
         case .server, .script: coded(in: error.message) ?? .refused(error.message)
         default: .unreachable(error.message)

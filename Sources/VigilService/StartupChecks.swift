@@ -88,7 +88,7 @@ public struct StartupChecks: Sendable {
         case warning(String)
     }
 
-    var redisAddress: String { "\(config.redisHost):\(config.redisPort)" }
+    var redisAddress: String { config.redisEndpoint.address }
 
     var bound: String { Self.seconds(config.startupTimeoutMs) }
 
@@ -186,7 +186,7 @@ public struct StartupChecks: Sendable {
         }
     }
 
-    func policyFindings(_ connection: RedisConnection) -> [Finding] {
+    func policyFindings(_ connection: any RedisClient) -> [Finding] {
         let answer = Self.evictionPolicy { (parts) throws(RedisError) -> RedisReply in
             try connection.send(RedisCommand(parts))
         }
@@ -202,14 +202,13 @@ public struct StartupChecks: Sendable {
 
     /// Connects and PINGs until Redis answers PONG or the deadline passes (at least one attempt); a Redis that is
     /// still loading its data, or not listening yet, is asked again every 0.2 s.
-    func connectRedis(deadline: Date) -> Result<RedisConnection, RedisProblem> {
+    func connectRedis(deadline: Date) -> Result<any RedisClient, RedisProblem> {
         var lastError = "no attempt"
         while true {
             let remainingMs = Int(deadline.timeIntervalSinceNow * 1000)
             let timeoutMs = max(1000, min(2000, remainingMs))
             do {
-                let c = try RedisConnection(
-                    host: config.redisHost, port: config.redisPort, connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs)
+                let c = try config.redisEndpoint.open(connectTimeoutMs: timeoutMs, commandTimeoutMs: timeoutMs)
                 let reply = try c.send("PING")
                 if reply == .status("PONG") { return .success(c) }
                 c.close()
@@ -218,6 +217,8 @@ public struct StartupChecks: Sendable {
                 }
                 lastError = Self.describe(reply)
             } catch {
+                // Wrong credentials, or a Redis that wants some: waiting will not help.
+                if let e = error as? RedisError, e.kind == .auth { return .failure(.refused("--redis \(redisAddress): \(e.message)")) }
                 lastError = "\(error)"
             }
             if Date().addingTimeInterval(0.2) >= deadline { break }

@@ -96,10 +96,9 @@ public enum StateStoreError: Error, CustomStringConvertible, Sendable {
 /// (`startLoad`/`finishLoad`, one pipeline: the partitions' check and one MGET) and `write` (one atomic script). Not
 /// thread-safe: the pipeline thread and the store stage each have their own.
 public final class StateStore: @unchecked Sendable {
-    let host: String
-    let port: Int
+    let endpoint: RedisEndpoint
     let prefix: String
-    var connection: RedisConnection?
+    var connection: (any RedisClient)?
 
     /// Checks every partition's epoch and `applied` against what the writer holds, then writes partition records and
     /// card blobs. Atomic (a Lua script), so card state never moves without its partition's offset, and an instance
@@ -153,9 +152,12 @@ public final class StateStore: @unchecked Sendable {
         return {current[1] or '', current[2] or '', epoch}
         """)
 
-    public init(host: String, port: Int, prefix: String) {
-        self.host = host
-        self.port = port
+    public convenience init(host: String, port: Int, prefix: String) {
+        self.init(endpoint: RedisEndpoint(host: host, port: port), prefix: prefix)
+    }
+
+    public init(endpoint: RedisEndpoint, prefix: String) {
+        self.endpoint = endpoint
         self.prefix = prefix
     }
 
@@ -165,12 +167,12 @@ public final class StateStore: @unchecked Sendable {
     var deploymentKey: String { "\(prefix):deployment" }
 
     /// The live connection, (re)connecting if needed.
-    func live() throws(StateStoreError) -> RedisConnection {
+    func live() throws(StateStoreError) -> any RedisClient {
         if let c = connection, !c.isBroken { return c }
         connection?.close()
         connection = nil
         do {
-            let c = try RedisConnection(host: host, port: port)
+            let c = try endpoint.open()
             connection = c
             return c
         } catch {
@@ -178,7 +180,7 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
-    func run<T>(_ body: (RedisConnection) throws(RedisError) -> T) throws(StateStoreError) -> T {
+    func run<T>(_ body: (any RedisClient) throws(RedisError) -> T) throws(StateStoreError) -> T {
         let c = try live()
         do {
             return try body(c)

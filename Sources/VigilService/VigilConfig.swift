@@ -1,3 +1,4 @@
+import Redis
 import VigilCore
 
 /// Everything `vigil serve` needs, with documented defaults. Built from flags and environment by the CLI and
@@ -7,6 +8,16 @@ public struct VigilConfig: Sendable {
     public var brokers = "127.0.0.1:9092"
     public var redisHost = "127.0.0.1"
     public var redisPort = 6379
+    /// ACL user and password for every Redis connection (`--redis-user`, `VIGIL_REDIS_PASSWORD[_FILE]`).
+    public var redisCredentials: RedisCredentials?
+    /// TLS to Redis; nil is plain TCP.
+    public var redisTLS: RedisTLSOptions?
+    /// Redis is a Redis Cluster; `redisHost:redisPort` is a seed node.
+    public var redisCluster = false
+    /// Everything a Redis connection needs (state, models, merchant risk, probes, start checks).
+    public var redisEndpoint: RedisEndpoint {
+        RedisEndpoint(host: redisHost, port: redisPort, credentials: redisCredentials, tls: redisTLS, cluster: redisCluster)
+    }
     /// Key prefix in Redis; separate deployments sharing a Redis need separate prefixes (a prefix belongs to one
     /// consumer group and input topic: `{prefix}:deployment`, checked at start and on every claim).
     public var redisPrefix = "vigil"

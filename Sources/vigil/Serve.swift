@@ -25,7 +25,7 @@ struct Serve: AsyncParsableCommand {
                     path: config.modelPath, shadowPath: config.shadowModelPath, catalog: config.featureCatalog)
                 watcher = ModelWatcher(holder: models, pollIntervalMs: config.modelPollMs, logger: logger)
             case .redis:
-                let channel = ModelChannel(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
+                let channel = ModelChannel(endpoint: config.redisEndpoint, prefix: config.redisPrefix)
                 let follower = try ModelFollower(
                     channel: channel, fallbackPath: config.modelPath, logger: logger, catalog: config.featureCatalog)
                 models = follower.holder
@@ -65,7 +65,7 @@ struct Serve: AsyncParsableCommand {
     /// Refuses to start if another deployment (consumer group, input topic) holds the Redis prefix: both would claim
     /// the same partition records and card keys. If Redis cannot be asked now, the check is left to the claims.
     func registerDeployment(_ config: VigilConfig, logger: Logger) throws {
-        let store = StateStore(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
+        let store = StateStore(endpoint: config.redisEndpoint, prefix: config.redisPrefix)
         do {
             try store.register(Deployment(group: config.group, topic: config.topics.transactions))
         } catch StateStoreError.otherDeployment(let conflict) {

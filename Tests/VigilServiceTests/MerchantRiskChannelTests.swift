@@ -164,7 +164,7 @@ final class MerchantRiskChannelTests: XCTestCase {
         let merchants = table(1_500)
         try c.publish(version: "v1", totals: totals(merchants), merchants: merchants)
         let follower = MerchantRiskFollower(
-            host: redis.host, port: redis.port, prefix: "vigil", logger: Logger(label: "test"), stats: PipelineStats())
+            endpoint: RedisEndpoint(host: redis.host, port: redis.port), prefix: "vigil", logger: Logger(label: "test"), stats: PipelineStats())
         follower.poll()
         let served = try XCTUnwrap(follower.current)
         XCTAssertEqual(served.version, "v1")
