@@ -26,6 +26,13 @@ public protocol RedisClient: AnyObject, Sendable {
 }
 
 extension RedisClient {
+    /// `pipeline`, with a result per command: a client that talks to several servers (a cluster) reports a failed
+    /// server's commands as failed and the others' replies, so a caller can tell which commands surely ran. One
+    /// server's failure leaves every command unknown, so this default throws as `pipeline` does.
+    public func pipelineEach(_ commands: [RedisCommand]) throws(RedisError) -> [Result<RedisReply, RedisError>] {
+        try pipeline(commands).map { .success($0) }
+    }
+
     /// Sends a command given as text parts, the first being its name: `send("GET", "key")`.
     public func send(_ parts: String...) throws(RedisError) -> RedisReply {
         try send(RedisCommand(parts))

@@ -13,6 +13,8 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var tls: RedisTLSOptions?
     /// A Redis Cluster: commands are routed by key slot (`RedisClusterClient`).
     public var cluster: Bool
+    /// Further cluster nodes to ask for the slot map when `host:port` does not answer (`--redis h1:p1,h2:p2,...`).
+    public var otherSeeds: [RedisAddress] = []
 
     public init(
         host: String, port: Int, credentials: RedisCredentials? = nil, tls: RedisTLSOptions? = nil,
@@ -50,6 +52,19 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
         }
         return try RedisConnection(endpoint: self, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
     }
+}
+
+/// One node's address.
+public struct RedisAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// An ACL user and password (`AUTH user password`, Redis 6+; user nil sends the legacy `AUTH password`). The password
