@@ -14,6 +14,8 @@ public protocol RedisClient: AnyObject, Sendable {
     func startPipeline(_ commands: [RedisCommand]) throws(RedisError) -> PendingPipeline
     /// Sends more commands on a pipeline whose replies are unread; `finishPipeline` reads both, in order.
     func extendPipeline(_ pending: PendingPipeline, with commands: [RedisCommand]) throws(RedisError) -> PendingPipeline
+    /// `pipeline` with a result per command (see the default implementation).
+    func pipelineEach(_ commands: [RedisCommand]) throws(RedisError) -> [Result<RedisReply, RedisError>]
     /// Reads the replies of a pipeline sent by `startPipeline`, in order.
     func finishPipeline(_ pending: PendingPipeline) throws(RedisError) -> [RedisReply]
     /// Runs a prebuilt `EVALSHA` of `script`, loading the script where the server has not got it (NOSCRIPT).
