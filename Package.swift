@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilService", "VigilCore", "VigilTraffic", "VigilTraining",
+                "VigilService", "VigilCore", "VigilTraffic", "VigilTraining", "Redis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -99,3 +99,17 @@ public struct RedisTLSOptions: Sendable, Equatable {
         self.serverName = serverName
     }
 }
+
+/// `HOST:PORT` (or `[IPv6]:PORT`) as the command line writes it.
+public enum RedisAddressParsing {
+    public static func parse(_ text: String) -> RedisAddress? {
+        let trimmed = Substring(text.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+        guard let colon = trimmed.lastIndex(of: ":"), let port = Int(trimmed[trimmed.index(after: colon)...]),
+            (1...65535).contains(port)
+        else { return nil }
+        var host = String(trimmed[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        return RedisAddress(host: host, port: port)
+    }
+}

@@ -28,8 +28,8 @@ public struct MerchantRiskPublication: Sendable, Equatable {
     public var commands: Int
 }
 
-/// Merchant-risk snapshots in Redis (docs/merchant-risk.md, "In Redis"): `{prefix}:mrisk:{version}` is a hash from
-/// `merchant_id` to `MerchantRiskCounts.redisValue`, with the totals under the field `""`; `{prefix}:mrisk:current`
+/// Merchant-risk snapshots in Redis (docs/merchant-risk.md, "In Redis"): `<prefix>:{mrisk}:<version>` is a hash from
+/// `merchant_id` to `MerchantRiskCounts.redisValue`, with the totals under the field `""`; `<prefix>:{mrisk}:current`
 /// names the served version. A publish writes the whole hash under a one-day expiry first, then switches `current`
 /// in one script that checks the hash is complete, so a publisher that dies half-way leaves a key that expires and
 /// never a served half-table; the previous version expires a while later, for instances that have not switched yet.
@@ -62,7 +62,7 @@ public final class MerchantRiskChannel: @unchecked Sendable {
 
     /// Serves a fully written snapshot: checks its field count, removes its expiry, points `current` at it and gives
     /// the previous version an expiry. KEYS: current, snapshot. ARGV: version, expected fields, keep-previous ms, the
-    /// snapshot key prefix (`{prefix}:mrisk:`). Returns 1 when switched, 0 when the version was already current.
+    /// snapshot key prefix (`<prefix>:{mrisk}:`). Returns 1 when switched, 0 when the version was already current.
     static let switchScript = RedisScript("""
         local current = redis.call('GET', KEYS[1])
         if current == ARGV[1] then return 0 end
@@ -86,8 +86,10 @@ public final class MerchantRiskChannel: @unchecked Sendable {
         self.timeoutMs = timeoutMs
     }
 
-    public static func currentKey(prefix: String) -> String { "\(prefix):mrisk:current" }
-    public static func snapshotKey(prefix: String, version: String) -> String { "\(prefix):mrisk:\(version)" }
+    public static func currentKey(prefix: String) -> String { RedisKeys(prefix: prefix).merchantRiskCurrent }
+    public static func snapshotKey(prefix: String, version: String) -> String {
+        RedisKeys(prefix: prefix).merchantRiskSnapshot(version: version)
+    }
     public var currentKey: String { Self.currentKey(prefix: prefix) }
     public func snapshotKey(_ version: String) -> String { Self.snapshotKey(prefix: prefix, version: version) }
 
@@ -174,7 +176,7 @@ public final class MerchantRiskChannel: @unchecked Sendable {
     /// Serves `version` if its hash holds `expectedFields` fields; false if it was already current.
     func switchTo(version: String, expectedFields: Int, keepPreviousMs: Int64) throws(MerchantRiskChannelError) -> Bool {
         let keys = [currentKey, snapshotKey(version)].map { Array($0.utf8) }
-        let args = [version, "\(expectedFields)", "\(keepPreviousMs)", "\(prefix):mrisk:"].map { Array($0.utf8) }
+        let args = [version, "\(expectedFields)", "\(keepPreviousMs)", RedisKeys(prefix: prefix).merchantRiskPrefix].map { Array($0.utf8) }
         let reply = try run { c throws(RedisError) in try c.eval(Self.switchScript, keys: keys, args: args) }
         switch reply {
         case .integer(let n): return n == 1

@@ -8,14 +8,14 @@ import VigilCore
 /// The merchant-risk snapshot the pipeline serves: its version and where its hash is.
 public struct ServedMerchantRisk: Sendable, Equatable {
     public var version: String
-    /// `{prefix}:mrisk:{version}`.
+    /// `<prefix>:{mrisk}:<version>`.
     public var hashKey: String
     /// The cut time the version names (`MerchantRiskVersion.cutTimeMs`), nil if it names none.
     public var cutMs: Int64?
 }
 
 /// Keeps an instance on the merchant-risk snapshot published in Redis (`docs/merchant-risk.md`): polls
-/// `{prefix}:mrisk:current` (the model poll interval) and serves the version it names from then on. Every batch reads
+/// `<prefix>:{mrisk}:current` (the model poll interval) and serves the version it names from then on. Every batch reads
 /// `current` once and looks all its merchants up in that version, so a batch never mixes two snapshots; every
 /// instance switches within one poll interval of a publish.
 ///
@@ -47,8 +47,8 @@ public final class MerchantRiskFollower: @unchecked Sendable {
         self.stats = stats
     }
 
-    public var currentKey: String { "\(prefix):mrisk:current" }
-    public func hashKey(_ version: String) -> String { "\(prefix):mrisk:\(version)" }
+    public var currentKey: String { RedisKeys(prefix: prefix).merchantRiskCurrent }
+    public func hashKey(_ version: String) -> String { RedisKeys(prefix: prefix).merchantRiskSnapshot(version: version) }
 
     /// The snapshot batches use now; nil when none is served.
     public var current: ServedMerchantRisk? { served.withLock { $0 } }

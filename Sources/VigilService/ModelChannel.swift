@@ -40,8 +40,8 @@ public enum ModelChannelError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Models published through Redis, so that one promotion reaches every instance on every machine (see
-/// docs/retraining.md, "Publishing to every instance"). Per slot two keys: `{prefix}:model:{slot}` holds the model
-/// file's JSON and `{prefix}:model:{slot}:version` its version. Instances poll the two small version keys and fetch a
+/// docs/retraining.md, "Publishing to every instance"). Per slot two keys: `<prefix>:{model}:<slot>` holds the model
+/// file's JSON and `<prefix>:{model}:<slot>:version` its version (one hash tag, so every script over them runs on one Redis Cluster slot). Instances poll the two small version keys and fetch a
 /// JSON only when its version changes. Writers change both keys of a slot in one Lua script and readers read both with
 /// one MGET, so a version is never seen without its JSON.
 ///
@@ -94,8 +94,8 @@ public final class ModelChannel: @unchecked Sendable {
         self.timeoutMs = timeoutMs
     }
 
-    public func jsonKey(_ slot: ModelSlot) -> String { "\(prefix):model:\(slot.rawValue)" }
-    public func versionKey(_ slot: ModelSlot) -> String { "\(prefix):model:\(slot.rawValue):version" }
+    public func jsonKey(_ slot: ModelSlot) -> String { RedisKeys(prefix: prefix).modelJSON(slot: slot.rawValue) }
+    public func versionKey(_ slot: ModelSlot) -> String { RedisKeys(prefix: prefix).modelVersion(slot: slot.rawValue) }
 
     /// `HOST:PORT` for messages.
     public var address: String { endpoint.address }

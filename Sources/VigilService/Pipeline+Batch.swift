@@ -231,7 +231,21 @@ extension Pipeline {
         var timer = StageTimer()
         if !batch.updates.isEmpty {
             let cards = batch.cards.map { (card: $0.key, blob: $0.state.encoded()) }
-            try stateWriter.write(partitions: batch.updates, cards: cards, ttlMs: config.features.stateTTLMs)
+            let written = Result { () throws(StateStoreError) in
+                try stateWriter.write(partitions: batch.updates, cards: cards, ttlMs: config.features.stateTTLMs)
+            }
+            if case .failure(let error) = written {
+                // Redis Cluster: some partitions landed (each is one script on its own slot). They are stored as if
+                // the batch had been theirs alone, so the retry of the batch skips their records as applied, and the
+                // others are handled as the failure says.
+                if case .partial(let stored, let failure) = error {
+                    for update in batch.updates where stored.contains(update.partition) {
+                        partitions.stored(update.partition, update.updated)
+                    }
+                    throw failure
+                }
+                throw error
+            }
         }
         for update in batch.updates { partitions.stored(update.partition, update.updated) }
         timer.lap(.store)

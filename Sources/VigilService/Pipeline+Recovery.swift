@@ -85,7 +85,7 @@ extension Pipeline {
         probes.note(.waitingForRedis)
         // A write, not a PING: a Redis out of memory (or read-only, or unable to persist) answers PING but refuses
         // the batch.
-        if let condition = store.probeWrite() {
+        if let condition = store.probeWrite(partitions: outage.paused.map(\.partition)) {
             stats.update {
                 $0.pausedReason = condition.cause
                 $0.pausedCondition = condition

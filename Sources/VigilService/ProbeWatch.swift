@@ -49,7 +49,7 @@ final class ProbeWatch: Sendable {
         var connection: (any RedisClient)?
         var last = RedisCondition.answering
         while !isStopped {
-            let condition = Self.askRedis(&connection, endpoint: config.redisEndpoint, key: "\(config.redisPrefix):probe")
+            let condition = Self.askRedis(&connection, endpoint: config.redisEndpoint, key: RedisKeys(prefix: config.redisPrefix).probe)
             pipeline.probes.setRedis(condition)
             if condition.label != last.label {
                 if condition == .answering {

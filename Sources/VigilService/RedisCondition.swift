@@ -21,6 +21,9 @@ public enum RedisCondition: Equatable, Sendable {
     case cannotPersist(String)
     /// `BUSY`: a script runs past `busy-reply-threshold`.
     case busy(String)
+    /// `CLUSTERDOWN` (or `TRYAGAIN` past its retries): a Redis Cluster that cannot serve a slot now, typically
+    /// while a replica is being promoted.
+    case clusterDown(String)
     /// Another error reply to a command every Redis accepts.
     case refused(String)
 
@@ -36,6 +39,7 @@ public enum RedisCondition: Equatable, Sendable {
         case .readOnly: "redis is a read-only replica"
         case .cannotPersist: "redis refuses writes: it cannot persist (MISCONF)"
         case .busy: "redis busy running a script"
+        case .clusterDown: "redis cluster down (failover in progress?)"
         case .refused: "redis refuses commands"
         }
     }
@@ -52,6 +56,7 @@ public enum RedisCondition: Equatable, Sendable {
         case .readOnly: "redis_read_only"
         case .cannotPersist: "redis_cannot_persist"
         case .busy: "redis_busy"
+        case .clusterDown: "redis_cluster_down"
         case .refused: "redis_refused"
         }
     }
@@ -59,7 +64,7 @@ public enum RedisCondition: Equatable, Sendable {
     /// Every label, for metrics that list each cause with 0 or 1.
     public static let labels = [
         "redis_unreachable", "redis_not_answering", "redis_out_of_memory", "redis_authentication_failed",
-        "redis_loading", "redis_read_only", "redis_cannot_persist", "redis_busy", "redis_refused",
+        "redis_loading", "redis_read_only", "redis_cannot_persist", "redis_busy", "redis_cluster_down", "redis_refused",
     ]
 
     /// What Redis said, for the log and `/readyz`.
@@ -67,7 +72,7 @@ public enum RedisCondition: Equatable, Sendable {
         switch self {
         case .answering: ""
         case .unreachable(let s), .notAnswering(let s), .outOfMemory(let s), .authenticationFailed(let s),
-            .loading(let s), .readOnly(let s), .cannotPersist(let s), .busy(let s), .refused(let s):
+            .loading(let s), .readOnly(let s), .cannotPersist(let s), .busy(let s), .clusterDown(let s), .refused(let s):
             s
         }
     }
@@ -82,6 +87,7 @@ public enum RedisCondition: Equatable, Sendable {
         case "READONLY": return .readOnly(text)
         case "MISCONF": return .cannotPersist(text)
         case "BUSY": return .busy(text)
+        case "CLUSTERDOWN", "TRYAGAIN": return .clusterDown(text)
         default: return .refused(text)
         }
     }
@@ -121,5 +127,5 @@ public enum RedisCondition: Equatable, Sendable {
         return of(errorReply: String(reply))
     }
 
-    static let codes = ["OOM", "NOAUTH", "WRONGPASS", "LOADING", "READONLY", "MISCONF", "BUSY"]
+    static let codes = ["OOM", "NOAUTH", "WRONGPASS", "LOADING", "READONLY", "MISCONF", "BUSY", "CLUSTERDOWN", "TRYAGAIN"]
 }

@@ -81,9 +81,13 @@ public enum StateStoreError: Error, CustomStringConvertible, Sendable {
     case otherDeployment(DeploymentConflict)
     case redis(RedisError)
     case unexpectedReply(String)
+    /// Redis Cluster: the batch's partitions are written one script each (each on its own slot), and only some
+    /// landed: the `stored` partitions hold the batch's records, the others nothing of it, for the reason `failure`.
+    indirect case partial(stored: [TopicPartition], failure: StateStoreError)
 
     public var description: String {
         switch self {
+        case .partial(let stored, let failure): "\(failure) (stored anyway: \(stored.map(\.description).joined(separator: ", ")))"
         case .fenced(let report): "state write fenced: \(report)"
         case .otherDeployment(let conflict): "\(conflict)"
         case .redis(let e): "\(e)"
@@ -98,7 +102,10 @@ public enum StateStoreError: Error, CustomStringConvertible, Sendable {
 public final class StateStore: @unchecked Sendable {
     let endpoint: RedisEndpoint
     let prefix: String
+    let keys: RedisKeys
     var connection: (any RedisClient)?
+    /// Card key prefixes by partition, built once (finding a partition's hash tag takes a fraction of a millisecond).
+    var cardKeyPrefixes: [Int32: [UInt8]] = [:]
 
     /// Checks every partition's epoch and `applied` against what the writer holds, then writes partition records and
     /// card blobs. Atomic (a Lua script), so card state never moves without its partition's offset, and an instance
@@ -127,7 +134,8 @@ public final class StateStore: @unchecked Sendable {
         return #KEYS - n
         """)
 
-    /// Lua that makes sure the prefix belongs to this deployment (KEYS[1] the deployment key, ARGV[1] the group,
+    /// Lua that makes sure the prefix belongs to this deployment (KEYS[1] the deployment key or a partition record,
+    /// whose `group` and `topic` fields say the same; ARGV[1] the group,
     /// ARGV[2] the input topic): registers it if nobody holds the prefix (the first start, or after Redis lost the
     /// key), returns `{'DEPLOYMENT', group, topic}` if another deployment does.
     static let deploymentCheck = """
@@ -142,13 +150,15 @@ public final class StateStore: @unchecked Sendable {
     /// Registers the deployment, or reports the one that holds the prefix. KEYS: deployment key. ARGV: group, topic.
     static let deploymentScript = RedisScript(deploymentCheck + "\nreturn {'OK'}")
 
-    /// Claims a partition for a new owner, if the prefix is this deployment's (checked in the same script, so a
-    /// deployment that lost its key while another registered cannot claim): increments its epoch (fencing every
-    /// earlier owner) and returns the record. KEYS: deployment key, partition key. ARGV: group, topic.
+    /// Claims a partition for a new owner, if the partition record is this deployment's (its `group` and `topic`
+    /// fields, set by the first claim; checked in the same script, so that two deployments can never both claim a
+    /// partition even after Redis lost the deployment key): increments its epoch (fencing every earlier owner) and
+    /// returns the record. One key, so the script runs on the partition's slot in a Redis Cluster. KEYS: partition
+    /// key. ARGV: group, topic.
     static let claimScript = RedisScript(deploymentCheck + """
 
-        local epoch = redis.call('HINCRBY', KEYS[2], 'epoch', 1)
-        local current = redis.call('HMGET', KEYS[2], 'applied', 'max_event_ms')
+        local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+        local current = redis.call('HMGET', KEYS[1], 'applied', 'max_event_ms')
         return {current[1] or '', current[2] or '', epoch}
         """)
 
@@ -159,12 +169,18 @@ public final class StateStore: @unchecked Sendable {
     public init(endpoint: RedisEndpoint, prefix: String) {
         self.endpoint = endpoint
         self.prefix = prefix
+        self.keys = RedisKeys(prefix: prefix)
     }
 
-    /// `{prefix}:card:{partition}:`, to which a card id's bytes are appended (the input topic is the only one).
-    func cardKeyPrefix(partition: Int32) -> [UInt8] { Array("\(prefix):card:\(partition):".utf8) }
-    func partitionKey(_ tp: TopicPartition) -> String { "\(prefix):part:\(tp.topic):\(tp.partition)" }
-    var deploymentKey: String { "\(prefix):deployment" }
+    /// `<prefix>:{<tag>}:card:`, to which a card id's bytes are appended (the input topic is the only one).
+    func cardKeyPrefix(partition: Int32) -> [UInt8] {
+        if let known = cardKeyPrefixes[partition] { return known }
+        let built = Array(keys.cardKeyPrefix(partition: partition).utf8)
+        cardKeyPrefixes[partition] = built
+        return built
+    }
+    func partitionKey(_ tp: TopicPartition) -> String { keys.partition(topic: tp.topic, partition: tp.partition) }
+    var deploymentKey: String { keys.deployment }
 
     /// The live connection, (re)connecting if needed.
     func live() throws(StateStoreError) -> any RedisClient {
@@ -201,9 +217,11 @@ public final class StateStore: @unchecked Sendable {
     }
 
     /// Claims a partition on assignment: a new epoch that fences earlier owners, and what Redis knows of it. Throws
-    /// `.otherDeployment` (claiming nothing) if the prefix belongs to another deployment.
+    /// `.otherDeployment` (claiming nothing) if the prefix or the partition record belongs to another deployment: the
+    /// deployment key is checked first (registering it if Redis lost it), then the record, atomically with the claim.
     public func claimPartition(_ tp: TopicPartition, for deployment: Deployment) throws(StateStoreError) -> PartitionRecord {
-        let keys = [Array(deploymentKey.utf8), Array(partitionKey(tp).utf8)]
+        try register(deployment)
+        let keys = [Array(partitionKey(tp).utf8)]
         let args = [Array(deployment.group.utf8), Array(deployment.topic.utf8)]
         let reply = try run { c throws(RedisError) in try c.eval(Self.claimScript, keys: keys, args: args) }
         if let conflict = conflict(in: reply, ours: deployment) { throw .otherDeployment(conflict) }
@@ -239,6 +257,8 @@ public final class StateStore: @unchecked Sendable {
         let owned: [(TopicPartition, [PartitionRecord])]
         /// `addMerchantLookup` appended an HMGET of a merchant-risk snapshot (its reply is the last).
         var merchantLookup = false
+        /// The card indices each MGET asked for, in order (one group on a single Redis).
+        var cardGroups: [[Int]] = []
     }
 
     /// What a load read: the card blobs (as `finishLoad`) and the merchant-risk HMGET's reply, if one was sent.
@@ -281,19 +301,39 @@ public final class StateStore: @unchecked Sendable {
             check.append("epoch")
             commands.append(check)
         }
+        var cardGroups: [[Int]] = []
         if !cards.isEmpty {
+            // One MGET for all cards on a single Redis; on a cluster one per partition, each on its partition's slot.
+            cardGroups = endpoint.cluster ? Self.groupsByPartition(cards.map(\.partition)) : [Array(cards.indices)]
             var keyPrefixes = CardKeyPrefixes(store: self)
-            var mget = RedisCommand("MGET")
-            mget.reserveCapacity(arguments: cards.count, bytes: cards.count * (prefix.utf8.count + 40))
-            for card in cards {
-                let keyPrefix = keyPrefixes[card.partition]
-                card.idBytes.withUnsafeBytes { mget.append(keyPrefix, $0) }
+            for group in cardGroups {
+                var mget = RedisCommand("MGET")
+                mget.reserveCapacity(arguments: group.count, bytes: group.count * (prefix.utf8.count + 48))
+                for i in group {
+                    let keyPrefix = keyPrefixes[cards[i].partition]
+                    cards[i].idBytes.withUnsafeBytes { mget.append(keyPrefix, $0) }
+                }
+                commands.append(mget)
             }
-            commands.append(mget)
         }
         guard !commands.isEmpty else { return PendingLoad(pipeline: nil, cardCount: 0, owned: owned) }
         let pipeline = try run { c throws(RedisError) in try c.startPipeline(commands) }
-        return PendingLoad(pipeline: pipeline, cardCount: cards.count, owned: owned)
+        return PendingLoad(pipeline: pipeline, cardCount: cards.count, owned: owned, cardGroups: cardGroups)
+    }
+
+    /// The indices of `partitions` grouped by partition, in order of first appearance.
+    static func groupsByPartition(_ partitions: [Int32]) -> [[Int]] {
+        var slotOf: [Int32: Int] = [:]
+        var groups: [[Int]] = []
+        for (i, partition) in partitions.enumerated() {
+            if let slot = slotOf[partition] {
+                groups[slot].append(i)
+            } else {
+                slotOf[partition] = groups.count
+                groups.append([i])
+            }
+        }
+        return groups
     }
 
     /// Reads the replies of `startLoad`: the blobs in the order of its ids (nil where Redis has none), after checking
@@ -319,16 +359,82 @@ public final class StateStore: @unchecked Sendable {
             }
         }
         guard pending.cardCount > 0 else { return LoadedState(blobs: [], merchants: merchants) }
-        guard let values = replies[owned.count].array, values.count == pending.cardCount else {
-            throw .unexpectedReply("MGET of \(pending.cardCount) keys: \(replies[owned.count])")
+        if pending.cardGroups.count == 1 {
+            guard let values = replies[owned.count].array, values.count == pending.cardCount else {
+                throw .unexpectedReply("MGET of \(pending.cardCount) keys: \(replies[owned.count])")
+            }
+            return LoadedState(blobs: values.map { $0.bytes }, merchants: merchants)
         }
-        return LoadedState(blobs: values.map { $0.bytes }, merchants: merchants)
+        var blobs = [[UInt8]?](repeating: nil, count: pending.cardCount)
+        for (g, group) in pending.cardGroups.enumerated() {
+            let reply = replies[owned.count + g]
+            guard let values = reply.array, values.count == group.count else {
+                throw .unexpectedReply("MGET of \(group.count) keys: \(reply)")
+            }
+            for (i, value) in zip(group, values) { blobs[i] = value.bytes }
+        }
+        return LoadedState(blobs: blobs, merchants: merchants)
     }
 
     /// Writes one batch atomically: fails with `.fenced` (writing nothing) if any partition's applied offset is not
-    /// the expected one.
+    /// the expected one. On a Redis Cluster each partition is written by a script of its own, on its own slot: each
+    /// partition's cards still move only with its offset, under its fence, but partitions can land apart, reported
+    /// as `.partial` (the partitions stored, and why the others were not).
     public func write(partitions: [PartitionUpdate], cards: [(card: CardKey, blob: [UInt8])], ttlMs: Int64)
         throws(StateStoreError)
+    {
+        if endpoint.cluster {
+            try writeEach(partitions: partitions, cards: cards, ttlMs: ttlMs)
+            return
+        }
+        let command = batchCommand(partitions: partitions, cards: cards[...], ttlMs: ttlMs)
+        let reply = try run { c throws(RedisError) in try c.eval(Self.batchScript, command: command) }
+        try check(reply, of: partitions)
+    }
+
+    /// The cluster write: one batch script per partition, pipelined (one round trip per node).
+    func writeEach(partitions: [PartitionUpdate], cards: [(card: CardKey, blob: [UInt8])], ttlMs: Int64)
+        throws(StateStoreError)
+    {
+        var cardsOf: [Int32: [(card: CardKey, blob: [UInt8])]] = [:]
+        for card in cards { cardsOf[card.card.partition, default: []].append(card) }
+        for partition in cardsOf.keys where !partitions.contains(where: { $0.partition.partition == partition }) {
+            throw .unexpectedReply("a batch holds cards of partition \(partition) without that partition's record")
+        }
+        let commands = partitions.map { p in
+            batchCommand(partitions: [p], cards: (cardsOf[p.partition.partition] ?? [])[...], ttlMs: ttlMs)
+        }
+        var results = try run { c throws(RedisError) in try c.pipelineEach(commands) }
+        // Scripts are not replicated: a promoted replica, or a node that restarted, answers NOSCRIPT until loaded.
+        let unknown = results.indices.filter { (try? results[$0].get())?.isNoScript ?? false }
+        if !unknown.isEmpty {
+            let retried = try run { c throws(RedisError) in
+                try c.load(Self.batchScript)
+                return try c.pipelineEach(unknown.map { commands[$0] })
+            }
+            for (k, i) in unknown.enumerated() { results[i] = retried[k] }
+        }
+        var stored: [TopicPartition] = []
+        var failure: StateStoreError?
+        for (p, result) in zip(partitions, results) {
+            switch result {
+            case .success(let reply):
+                let checked = Result { () throws(StateStoreError) in try check(reply, of: [p]) }
+                switch checked {
+                case .success: stored.append(p.partition)
+                case .failure(let error): failure = failure ?? error
+                }
+            case .failure(let error):
+                failure = failure ?? .redis(error)
+            }
+        }
+        guard let failure else { return }
+        throw stored.isEmpty ? failure : .partial(stored: stored, failure: failure)
+    }
+
+    /// `EVALSHA batch` over `partitions` and `cards` (see `batchScript`).
+    func batchCommand(partitions: [PartitionUpdate], cards: ArraySlice<(card: CardKey, blob: [UInt8])>, ttlMs: Int64)
+        -> RedisCommand
     {
         var command = RedisCommand(evalSHA: Self.batchScript, keyCount: partitions.count + cards.count)
         for p in partitions { command.append(partitionKey(p.partition)) }
@@ -348,7 +454,11 @@ public final class StateStore: @unchecked Sendable {
             command.append(text(p.updated.maxEventMs))
         }
         for card in cards { command.append(card.blob) }
-        let reply = try run { c throws(RedisError) in try c.eval(Self.batchScript, command: command) }
+        return command
+    }
+
+    /// The batch script's reply: the number of cards written, or the first partition that did not match.
+    func check(_ reply: RedisReply, of partitions: [PartitionUpdate]) throws(StateStoreError) {
         switch reply {
         case .integer:
             return

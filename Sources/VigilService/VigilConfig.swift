@@ -14,9 +14,14 @@ public struct VigilConfig: Sendable {
     public var redisTLS: RedisTLSOptions?
     /// Redis is a Redis Cluster; `redisHost:redisPort` is a seed node.
     public var redisCluster = false
+    /// Further cluster nodes to learn the slot map from.
+    public var redisOtherSeeds: [RedisAddress] = []
     /// Everything a Redis connection needs (state, models, merchant risk, probes, start checks).
     public var redisEndpoint: RedisEndpoint {
-        RedisEndpoint(host: redisHost, port: redisPort, credentials: redisCredentials, tls: redisTLS, cluster: redisCluster)
+        var endpoint = RedisEndpoint(
+            host: redisHost, port: redisPort, credentials: redisCredentials, tls: redisTLS, cluster: redisCluster)
+        endpoint.otherSeeds = redisOtherSeeds
+        return endpoint
     }
     /// Key prefix in Redis; separate deployments sharing a Redis need separate prefixes (a prefix belongs to one
     /// consumer group and input topic: `{prefix}:deployment`, checked at start and on every claim).
@@ -104,7 +109,9 @@ public struct VigilConfig: Sendable {
         }
         if redisHost.isEmpty { problems.append("redis host is empty") }
         if !(1...65535).contains(redisPort) { problems.append("redis port must be 1-65535, got \(redisPort)") }
-        if redisPrefix.isEmpty || redisPrefix.contains(" ") { problems.append("redis prefix must be non-empty without spaces") }
+        if redisPrefix.isEmpty || redisPrefix.contains(where: { " {}".contains($0) }) {
+            problems.append("redis prefix must be non-empty, without spaces or braces (braces make Redis Cluster hash tags)")
+        }
         if group.isEmpty { problems.append("group is empty") }
         let names = [topics.transactions] + topics.outputs + [topics.shadow]
         for name in names where !Self.isTopicName(name) {

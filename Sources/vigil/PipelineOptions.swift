@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import Redis
 import VigilCore
 import VigilService
 
@@ -8,8 +9,11 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Kafka bootstrap servers HOST:PORT[,...] (env VIGIL_BROKERS).")
     var brokers = Environment.string("VIGIL_BROKERS", "127.0.0.1:9092")
 
-    @Option(help: "Redis HOST:PORT (env VIGIL_REDIS).")
+    @Option(help: "Redis HOST:PORT; with --redis-cluster, one or more cluster nodes HOST:PORT[,HOST:PORT...] to learn the slot map from (env VIGIL_REDIS).")
     var redis = Environment.string("VIGIL_REDIS", "127.0.0.1:6379")
+
+    @Flag(inversion: .prefixedNo, help: "Redis is a Redis Cluster: keys are routed by slot, each partition's keys on one slot (docs/state.md) (env VIGIL_REDIS_CLUSTER=1).")
+    var redisCluster = Environment.bool("VIGIL_REDIS_CLUSTER", false)
 
     @Option(help: "Key prefix in Redis (env VIGIL_REDIS_PREFIX).")
     var redisPrefix = Environment.string("VIGIL_REDIS_PREFIX", "vigil")
@@ -116,12 +120,16 @@ struct PipelineOptions: ParsableArguments {
         // Environment variables that are set but unusable (read while ArgumentParser built this value).
         var problems: [String] = Environment.problems
         c.brokers = brokers
-        let redisParts = redis.split(separator: ":")
-        if redisParts.count == 2, let port = Int(redisParts[1]) {
-            c.redisHost = String(redisParts[0])
-            c.redisPort = port
+        let redisNodes = redis.split(separator: ",").map { RedisAddressParsing.parse(String($0)) }
+        if let first = redisNodes.first, let node = first, redisCluster || redisNodes.count == 1,
+            redisNodes.allSatisfy({ $0 != nil })
+        {
+            c.redisHost = node.host
+            c.redisPort = node.port
+            c.redisCluster = redisCluster
+            c.redisOtherSeeds = redisNodes.dropFirst().compactMap { $0 }
         } else {
-            problems.append("--redis must be HOST:PORT, got '\(redis)'")
+            problems.append("--redis must be HOST:PORT (a list HOST:PORT,HOST:PORT only with --redis-cluster), got '\(redis)'")
         }
         c.redisPrefix = redisPrefix
         c.group = group

@@ -35,7 +35,7 @@ final class FutureEventTimeTests: XCTestCase {
 
         // The stored watermark is the highest normal event time, so after a restart scoring goes on.
         let redis = try RedisConnection(host: h.redis.host, port: h.redis.port)
-        let stored = try redis.send("HGET", "\(h.config.redisPrefix):part:\(h.config.topics.transactions):0", "max_event_ms").int
+        let stored = try redis.send("HGET", RedisKeys(prefix: h.config.redisPrefix).partition(topic: h.config.topics.transactions, partition: 0), "max_event_ms").int
         XCTAssertEqual(stored, t + 3 * minute)
         try h.publish([
             message("c1", card: "card-f1", at: t + 4 * minute),

@@ -7,7 +7,7 @@ import XCTest
 /// One batch's merchant lookup, reply by reply, without I/O.
 final class MerchantLookupTests: XCTestCase {
     let snapshot = ServedMerchantRisk(
-        version: "2026-11-24T00-00-00Z-0123456789ab", hashKey: "vigil:mrisk:2026-11-24T00-00-00Z-0123456789ab",
+        version: "2026-11-24T00-00-00Z-0123456789ab", hashKey: "vigil:{mrisk}:2026-11-24T00-00-00Z-0123456789ab",
         cutMs: 1_795_478_400_000)
     let totals = MerchantRiskCounts(transactions1d: 100, transactions7d: 700, transactions30d: 3000, frauds1d: 1,
                                     frauds7d: 7, frauds30d: 60)

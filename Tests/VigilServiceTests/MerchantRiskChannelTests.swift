@@ -46,13 +46,13 @@ final class MerchantRiskChannelTests: XCTestCase {
         let result = try c.publish(version: "v1", totals: totals(merchants), merchants: merchants)
         XCTAssertEqual(result, MerchantRiskPublication(version: "v1", switched: true, previous: nil, fields: 2_501, commands: 3))
         XCTAssertEqual(try c.current(), "v1")
-        XCTAssertEqual(c.currentKey, "vigil:mrisk:current")
-        XCTAssertEqual(c.snapshotKey("v1"), "vigil:mrisk:v1")
-        XCTAssertEqual(try connection.send("HLEN", "vigil:mrisk:v1").int, 2_501)
-        XCTAssertEqual(try ttl("vigil:mrisk:v1"), -1, "a served snapshot does not expire")
+        XCTAssertEqual(c.currentKey, "vigil:{mrisk}:current")
+        XCTAssertEqual(c.snapshotKey("v1"), "vigil:{mrisk}:v1")
+        XCTAssertEqual(try connection.send("HLEN", "vigil:{mrisk}:v1").int, 2_501)
+        XCTAssertEqual(try ttl("vigil:{mrisk}:v1"), -1, "a served snapshot does not expire")
         let looked = try c.lookup(version: "v1", merchants: ["m-0000000", "m-0002499", "m-0000098", "never-seen"])
         XCTAssertEqual(looked, [totals(merchants), merchants[0].counts, merchants[2499].counts, merchants[98].counts, nil])
-        XCTAssertEqual(try connection.send("HGET", "vigil:mrisk:v1", "m-0000098").string, "1,2,5,0,0,0")
+        XCTAssertEqual(try connection.send("HGET", "vigil:{mrisk}:v1", "m-0000098").string, "1,2,5,0,0,0")
         XCTAssertNil(try channel(prefix: "other").current(), "prefixes separate deployments")
     }
 
@@ -64,20 +64,20 @@ final class MerchantRiskChannelTests: XCTestCase {
         XCTAssertEqual(result.previous, "v1")
         XCTAssertTrue(result.switched)
         XCTAssertEqual(try c.current(), "v2")
-        let left = try ttl("vigil:mrisk:v1")
+        let left = try ttl("vigil:{mrisk}:v1")
         XCTAssertTrue((1...300).contains(left), "the previous version expires: \(left)")
-        XCTAssertEqual(try ttl("vigil:mrisk:v2"), -1)
+        XCTAssertEqual(try ttl("vigil:{mrisk}:v2"), -1)
         XCTAssertEqual(try c.lookup(version: "v1", merchants: ["m-0000001"])[1], first[1].counts, "still readable meanwhile")
         let deadline = Date().addingTimeInterval(5)
-        while try connection.send("EXISTS", "vigil:mrisk:v1").int == 1, Date() < deadline { usleep(50_000) }
-        XCTAssertEqual(try connection.send("EXISTS", "vigil:mrisk:v1").int, 0)
-        XCTAssertEqual(try connection.send("HLEN", "vigil:mrisk:v2").int, 13)
+        while try connection.send("EXISTS", "vigil:{mrisk}:v1").int == 1, Date() < deadline { usleep(50_000) }
+        XCTAssertEqual(try connection.send("EXISTS", "vigil:{mrisk}:v1").int, 0)
+        XCTAssertEqual(try connection.send("HLEN", "vigil:{mrisk}:v2").int, 13)
 
         // Rolling back to an older table is a publish like any other.
         try c.publish(version: "v1", totals: totals(first), merchants: first, keepPreviousMs: 60_000)
         XCTAssertEqual(try c.current(), "v1")
-        XCTAssertEqual(try ttl("vigil:mrisk:v1"), -1)
-        XCTAssertTrue((1...60_000).contains(try ttl("vigil:mrisk:v2")))
+        XCTAssertEqual(try ttl("vigil:{mrisk}:v1"), -1)
+        XCTAssertTrue((1...60_000).contains(try ttl("vigil:{mrisk}:v2")))
     }
 
     func testPublishingTheCurrentVersionAgainWritesNothing() throws {
@@ -85,17 +85,17 @@ final class MerchantRiskChannelTests: XCTestCase {
         let merchants = table(1_200)
         try c.publish(version: "v1", totals: totals(merchants), merchants: merchants)
         // A marker that any write of the table would overwrite.
-        XCTAssertEqual(try connection.send("HSET", "vigil:mrisk:v1", "m-0000005", "9,9,9,0,0,0").int, 0)
+        XCTAssertEqual(try connection.send("HSET", "vigil:{mrisk}:v1", "m-0000005", "9,9,9,0,0,0").int, 0)
         let before = try XCTUnwrap(connection.send("INFO", "commandstats").string)
         let again = try c.publish(version: "v1", totals: totals(merchants), merchants: merchants)
         XCTAssertEqual(again, MerchantRiskPublication(version: "v1", switched: false, previous: "v1", fields: 0, commands: 0))
-        XCTAssertEqual(try connection.send("HGET", "vigil:mrisk:v1", "m-0000005").string, "9,9,9,0,0,0")
+        XCTAssertEqual(try connection.send("HGET", "vigil:{mrisk}:v1", "m-0000005").string, "9,9,9,0,0,0")
         let after = try XCTUnwrap(connection.send("INFO", "commandstats").string)
         func calls(_ stats: String, _ command: String) -> String? {
             stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_\(command):") }.map(String.init)
         }
         XCTAssertEqual(calls(before, "evalsha"), calls(after, "evalsha"), "no script ran")
-        XCTAssertEqual(try ttl("vigil:mrisk:v1"), -1)
+        XCTAssertEqual(try ttl("vigil:{mrisk}:v1"), -1)
     }
 
     func testAHalfWrittenPublishIsNeverServed() throws {
@@ -107,8 +107,8 @@ final class MerchantRiskChannelTests: XCTestCase {
         let fields = [(MerchantRiskVersion.totalsField, totals(merchants).redisValue)]
             + merchants.prefix(999).map { ($0.merchantId, $0.counts.redisValue) }
         try c.stage(version: "v2", commands: [c.stageCommand(version: "v2", fields: fields)])
-        XCTAssertEqual(try connection.send("HLEN", "vigil:mrisk:v2").int, 1_000)
-        let left = try ttl("vigil:mrisk:v2")
+        XCTAssertEqual(try connection.send("HLEN", "vigil:{mrisk}:v2").int, 1_000)
+        let left = try ttl("vigil:{mrisk}:v2")
         XCTAssertTrue(left > 0 && left <= MerchantRiskChannel.stagingExpiryMs, "a staged snapshot expires: \(left)")
         XCTAssertEqual(try c.current(), "v1", "nothing switched")
         // The switch checks the field count: a half-written hash is refused and nothing changes.
@@ -116,14 +116,14 @@ final class MerchantRiskChannelTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("holds 1000 fields, expected 2001"), "\($0)")
         }
         XCTAssertEqual(try c.current(), "v1")
-        XCTAssertEqual(try ttl("vigil:mrisk:v1"), -1, "the served snapshot keeps no expiry")
-        XCTAssertTrue(try ttl("vigil:mrisk:v2") > 0)
+        XCTAssertEqual(try ttl("vigil:{mrisk}:v1"), -1, "the served snapshot keeps no expiry")
+        XCTAssertTrue(try ttl("vigil:{mrisk}:v2") > 0)
         // Publishing it in full afterwards completes the same key and serves it.
         let result = try c.publish(version: "v2", totals: totals(merchants), merchants: merchants)
         XCTAssertTrue(result.switched)
         XCTAssertEqual(try c.current(), "v2")
-        XCTAssertEqual(try connection.send("HLEN", "vigil:mrisk:v2").int, 2_001)
-        XCTAssertEqual(try ttl("vigil:mrisk:v2"), -1)
+        XCTAssertEqual(try connection.send("HLEN", "vigil:{mrisk}:v2").int, 2_001)
+        XCTAssertEqual(try ttl("vigil:{mrisk}:v2"), -1)
     }
 
     func testAPublisherWhoseConnectionDiesMidWayLeavesTheServedSnapshotAlone() throws {
@@ -140,12 +140,12 @@ final class MerchantRiskChannelTests: XCTestCase {
         })
         XCTAssertTrue(killed)
         XCTAssertEqual(try c.current(), "v1")
-        let staged = try XCTUnwrap(connection.send("HLEN", "vigil:mrisk:v2").int)
+        let staged = try XCTUnwrap(connection.send("HLEN", "vigil:{mrisk}:v2").int)
         XCTAssertTrue(staged > 0 && staged < 30_001, "\(staged)")
-        XCTAssertTrue(try ttl("vigil:mrisk:v2") > 0, "the partial key expires")
+        XCTAssertTrue(try ttl("vigil:{mrisk}:v2") > 0, "the partial key expires")
         // The next run reconnects and completes it.
         XCTAssertTrue(try c.publish(version: "v2", totals: totals(merchants), merchants: merchants).switched)
-        XCTAssertEqual(try connection.send("HLEN", "vigil:mrisk:v2").int, 30_001)
+        XCTAssertEqual(try connection.send("HLEN", "vigil:{mrisk}:v2").int, 30_001)
     }
 
     func testTheScriptsAreReloadedAfterTheServerForgotThem() throws {
@@ -154,7 +154,7 @@ final class MerchantRiskChannelTests: XCTestCase {
         try c.publish(version: "v1", totals: totals(merchants), merchants: merchants)
         XCTAssertEqual(try connection.send("SCRIPT", "FLUSH"), .status("OK"))
         XCTAssertTrue(try c.publish(version: "v2", totals: totals(merchants), merchants: merchants).switched)
-        XCTAssertEqual(try connection.send("HLEN", "vigil:mrisk:v2").int, 4)
+        XCTAssertEqual(try connection.send("HLEN", "vigil:{mrisk}:v2").int, 4)
     }
 
     /// What the publisher writes is what the stream's follower and lookup serve: the published version is followed,

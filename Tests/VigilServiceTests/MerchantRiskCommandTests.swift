@@ -85,15 +85,15 @@ final class MerchantRiskCommandTests: XCTestCase {
         XCTAssertEqual(lines.count, expected.count + 1)
         let connection = try RedisConnection(host: h.redis.host, port: h.redis.port)
         defer { connection.close() }
-        XCTAssertEqual(try connection.send("GET", "e2e:mrisk:current").string, version)
-        XCTAssertEqual(try connection.send("HLEN", "e2e:mrisk:\(version)").int, Int64(expected.count + 1))
-        XCTAssertEqual(try connection.send("PTTL", "e2e:mrisk:\(version)").int, -1)
+        XCTAssertEqual(try connection.send("GET", "e2e:{mrisk}:current").string, version)
+        XCTAssertEqual(try connection.send("HLEN", "e2e:{mrisk}:\(version)").int, Int64(expected.count + 1))
+        XCTAssertEqual(try connection.send("PTTL", "e2e:{mrisk}:\(version)").int, -1)
         for (merchant, row) in expected {
-            XCTAssertEqual(try connection.send("HGET", "e2e:mrisk:\(version)", merchant).string, row.map(String.init).joined(separator: ","), merchant)
+            XCTAssertEqual(try connection.send("HGET", "e2e:{mrisk}:\(version)", merchant).string, row.map(String.init).joined(separator: ","), merchant)
         }
         let totals = expected.values.reduce([Int64](repeating: 0, count: 6)) { zip($0, $1).map(+) }
-        XCTAssertEqual(try connection.send("HGET", "e2e:mrisk:\(version)", "").string, totals.map(String.init).joined(separator: ","))
-        XCTAssertTrue(run.output.contains("switched e2e:mrisk:current from none"), run.output)
+        XCTAssertEqual(try connection.send("HGET", "e2e:{mrisk}:\(version)", "").string, totals.map(String.init).joined(separator: ","))
+        XCTAssertTrue(run.output.contains("switched e2e:{mrisk}:current from none"), run.output)
 
         // The same run again changes nothing; the file can be published again by itself.
         let again = try runVigil(arguments)
@@ -101,7 +101,7 @@ final class MerchantRiskCommandTests: XCTestCase {
         XCTAssertTrue(again.output.contains("\(version) is already current"), again.output)
         let fromTable = try runVigil(["merchant-risk", "--table", out, "--publish", "--redis", redis, "--redis-prefix", "other"])
         XCTAssertEqual(fromTable.status, 0, fromTable.output)
-        XCTAssertEqual(try connection.send("GET", "other:mrisk:current").string, version)
+        XCTAssertEqual(try connection.send("GET", "other:{mrisk}:current").string, version)
     }
 
     func testATableAsOfACutStillToComeIsNotPublished() throws {
@@ -117,7 +117,7 @@ final class MerchantRiskCommandTests: XCTestCase {
         XCTAssertTrue(run.output.contains("is in the future"), run.output)
         let connection = try RedisConnection(host: redis.host, port: redis.port)
         defer { connection.close() }
-        XCTAssertEqual(try connection.send("EXISTS", "vigil:mrisk:current").int, 0)
+        XCTAssertEqual(try connection.send("EXISTS", "vigil:{mrisk}:current").int, 0)
         // The same table may be computed and written, just not served.
         let out = empty + ".table"
         defer { try? FileManager.default.removeItem(atPath: out) }

@@ -78,7 +78,7 @@ final class MerchantRiskServingTests: XCTestCase {
         let redis = try RedisConnection(host: h.redis.host, port: h.redis.port)
         let prefix = h.config.redisPrefix
         let missing = "2026-11-20T00-00-00Z-000000000000"
-        _ = try redis.send("SET", "\(prefix):mrisk:current", missing)
+        _ = try redis.send("SET", "\(prefix):{mrisk}:current", missing)
 
         let runner = try h.makePipeline(logLevel: .critical)
         defer { runner.stop() }
@@ -92,7 +92,7 @@ final class MerchantRiskServingTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         var garbageTotals = Self.table("2026-11-21T00-00-00Z-111111111111", merchants: merchants, rng: &rng)
         try Self.publish(garbageTotals, prefix: prefix, on: redis)
-        _ = try redis.send("HSET", "\(prefix):mrisk:\(garbageTotals.version)", "", "1,2,x")
+        _ = try redis.send("HSET", "\(prefix):{mrisk}:\(garbageTotals.version)", "", "1,2,x")
         garbageTotals.unreadable = Set(merchants)
         XCTAssertTrue(waitUntil(timeout: 5) { runner.pipeline.merchantRisk?.current?.version == garbageTotals.version })
         try h.publish(Array(input[800..<1600]))
@@ -104,7 +104,7 @@ final class MerchantRiskServingTests: XCTestCase {
         var oneBad = Self.table("2026-11-22T00-00-00Z-222222222222", merchants: merchants, rng: &rng)
         try Self.publish(oneBad, prefix: prefix, on: redis)
         let bad = merchants[0]
-        _ = try redis.send("HSET", "\(prefix):mrisk:\(oneBad.version)", bad, "1,1,1,2,2,2")
+        _ = try redis.send("HSET", "\(prefix):{mrisk}:\(oneBad.version)", bad, "1,1,1,2,2,2")
         oneBad.unreadable = [bad]
         XCTAssertTrue(waitUntil(timeout: 5) { runner.pipeline.merchantRisk?.current?.version == oneBad.version })
         try h.publish(Array(input[1600...]))
@@ -241,7 +241,7 @@ final class MerchantRiskServingTests: XCTestCase {
     /// Writes the snapshot's hash, then points `current` at it (docs/merchant-risk.md, "In Redis").
     static func publish(_ table: ContractOracle.MerchantTable, prefix: String, on redis: RedisConnection) throws {
         var hset = RedisCommand("HSET")
-        hset.append("\(prefix):mrisk:\(table.version)")
+        hset.append("\(prefix):{mrisk}:\(table.version)")
         hset.append(MerchantRiskVersion.totalsField)
         hset.append(table.totals.redisValue)
         for (merchant, counts) in table.merchants.sorted(by: { $0.key < $1.key }) {
@@ -249,7 +249,7 @@ final class MerchantRiskServingTests: XCTestCase {
             hset.append(counts.redisValue)
         }
         XCTAssertNotNil(try redis.send(hset).int)
-        XCTAssertEqual(try redis.send("SET", "\(prefix):mrisk:current", table.version), .status("OK"))
+        XCTAssertEqual(try redis.send("SET", "\(prefix):{mrisk}:current", table.version), .status("OK"))
     }
 }
 

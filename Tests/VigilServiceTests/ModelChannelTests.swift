@@ -31,8 +31,8 @@ final class ModelChannelTests: XCTestCase {
         XCTAssertFalse(try c.publish(modelJSON("v1"), to: .active), "the same model again changes nothing")
         XCTAssertEqual(try c.versions(), [.active: "v1"])
         XCTAssertEqual(try c.fetch(.active), PublishedModel(version: "v1", json: try modelJSON("v1")))
-        XCTAssertEqual(c.jsonKey(.active), "vigil:model:active")
-        XCTAssertEqual(c.versionKey(.shadow), "vigil:model:shadow:version")
+        XCTAssertEqual(c.jsonKey(.active), "vigil:{model}:active")
+        XCTAssertEqual(c.versionKey(.shadow), "vigil:{model}:shadow:version")
 
         // A version names one model: other bytes under a published version are refused, and nothing changes.
         XCTAssertThrowsError(try c.publish(modelJSON("v1", bias: -4), to: .active)) {
@@ -77,16 +77,16 @@ final class ModelChannelTests: XCTestCase {
         // A bad model under a new version (written by hand, past the publisher's checks) is refused once and the
         // running model stays.
         let redisClient = try RedisConnection(host: redis.host, port: redis.port)
-        _ = try redisClient.send("SET", "vigil:model:active", "{ not json")
-        _ = try redisClient.send("SET", "vigil:model:active:version", "v2")
+        _ = try redisClient.send("SET", "vigil:{model}:active", "{ not json")
+        _ = try redisClient.send("SET", "vigil:{model}:active:version", "v2")
         follower.poll(force: false)
         XCTAssertEqual(follower.holder.model.version, "v1")
         XCTAssertEqual(logs.count(of: "model rejected, keeping the running model"), 1)
         follower.poll(force: false)
         XCTAssertEqual(logs.count(of: "model rejected, keeping the running model"), 1, "not fetched again until it changes")
         // A version key that disagrees with the model's own version is refused too.
-        _ = try redisClient.send("SET", "vigil:model:active", String(decoding: try modelJSON("v3"), as: UTF8.self))
-        _ = try redisClient.send("SET", "vigil:model:active:version", "v3-other")
+        _ = try redisClient.send("SET", "vigil:{model}:active", String(decoding: try modelJSON("v3"), as: UTF8.self))
+        _ = try redisClient.send("SET", "vigil:{model}:active:version", "v3-other")
         follower.poll(force: false)
         XCTAssertEqual(follower.holder.model.version, "v1")
         XCTAssertEqual(logs.count(of: "model rejected, keeping the running model"), 2)

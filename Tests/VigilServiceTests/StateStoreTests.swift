@@ -63,8 +63,10 @@ final class StateStoreTests: XCTestCase {
             partitions: [update(tp, r0), update(p1, r1)],
             cards: [(CardKey(partition: 0, cardId: "card-1"), [1, 2]), (CardKey(partition: 1, cardId: "card-1"), [3])],
             ttlMs: 60_000)
-        XCTAssertEqual(try get("vigil:card:0:card-1"), .bulk([1, 2]))
-        XCTAssertEqual(try get("vigil:card:1:card-1"), .bulk([3]))
+        let keys = RedisKeys(prefix: "vigil")
+        XCTAssertEqual(try get(keys.cardKeyPrefix(partition: 0) + "card-1"), .bulk([1, 2]))
+        XCTAssertEqual(try get(keys.cardKeyPrefix(partition: 1) + "card-1"), .bulk([3]))
+        XCTAssertEqual(keys.cardKeyPrefix(partition: 1), "vigil:{\(PartitionTag.tag(1))}:card:")
         XCTAssertEqual(try get("vigil:card:card-1"), .null)
         let card = Array("card-1".utf8)
         let pending = try s.startLoad(cards: [(1, card), (0, card), (2, card), (0, card)], verifying: [])
