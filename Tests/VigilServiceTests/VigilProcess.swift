@@ -28,10 +28,11 @@ final class VigilProcess {
         FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = vigilBinary
         process.arguments = [
-            "serve", "--brokers", h.config.brokers, "--redis", "\(h.config.redisHost):\(h.config.redisPort)",
+            "serve", "--brokers", h.config.brokers,
+            "--redis", ([h.config.redisEndpoint.address] + h.config.redisOtherSeeds.map(\.description)).joined(separator: ","),
             "--group", h.config.group, "--model", h.config.modelPath, "--session-timeout-ms", "6000",
             "--batch-size", String(h.config.batchSize), "--mode", h.config.mode.rawValue, "--log-level", "info",
-        ] + (extra.contains("--http-port") ? [] : ["--http-port", "0"])
+        ] + (h.config.redisCluster ? ["--redis-cluster"] : []) + (extra.contains("--http-port") ? [] : ["--http-port", "0"])
             + (extra.contains("--first-start") ? [] : ["--first-start", "earliest"]) + extra
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -100,7 +101,7 @@ final class VigilProcess {
 extension Harness {
     /// Sum over partitions of what Redis says is applied (records finished, whatever their outcome).
     func appliedCount() -> Int64 {
-        let store = StateStore(host: config.redisHost, port: config.redisPort, prefix: config.redisPrefix)
+        let store = StateStore(endpoint: config.redisEndpoint, prefix: config.redisPrefix)
         var total: Int64 = 0
         for p in 0..<partitions {
             let record = try? store.loadPartition(TopicPartition(topic: config.topics.transactions, partition: p))
