@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+echo "== checking the deployment files (deploy/: Kubernetes schemas, Vigil's rules, systemd exposure)"
+bash scripts/check-deploy.sh
 echo "== building (debug, with tests)"
 swift build --build-tests
 echo "== running the tests"
