@@ -125,6 +125,14 @@ public final class RedisServerProcess: @unchecked Sendable {
         }
     }
 
+    /// Sends `signal` to the server (`SIGSTOP` freezes it, as a stalled or partitioned node; `SIGCONT` lets it go on).
+    public func send(signal: Int32) {
+        withLock {
+            guard let process, process.isRunning else { return }
+            sendSignal(signal, to: process.processIdentifier)
+        }
+    }
+
     /// Stops the server if it is running and starts it again on the same port and directory.
     ///
     /// - Parameter keepData: `false` empties the data directory first, so the server comes back empty.
