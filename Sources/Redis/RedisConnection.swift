@@ -213,4 +213,6 @@ public final class RedisConnection: RedisClient, @unchecked Sendable {
 /// A pipeline sent by `RedisConnection.startPipeline` whose replies have not been read yet.
 public struct PendingPipeline: Sendable {
     let names: [String]
+    /// Which node got which commands, for a `RedisClusterClient` pipeline; nil for one connection's.
+    var cluster: RedisClusterPipeline? = nil
 }

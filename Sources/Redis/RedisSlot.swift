@@ -1,29 +1,44 @@
-/// Redis Cluster's key-to-slot mapping: CRC16 (XMODEM) of the key, or of its hash tag, modulo 16384.
+/// Redis Cluster's key-to-slot function: `CRC16(key) mod 16384`, where only the hash tag is hashed when the key has
+/// one. Public so that callers can choose hash tags that put related keys (a partition's cards and its record) in
+/// one slot, and so on one node, as multi-key commands and scripts in a cluster require.
 public enum RedisSlot {
+    /// The number of slots in every Redis Cluster.
     public static let count = 16384
 
-    /// The slot of `key`: if the key has a `{...}` with at least one byte between the first `{` and the first `}`
-    /// after it, only those bytes are hashed (the hash tag).
-    public static func slot(ofKey key: [UInt8]) -> Int {
-        if let open = key.firstIndex(of: UInt8(ascii: "{")),
-            let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
-        {
-            return Int(crc16(key[(open + 1)..<close]) & 0x3FFF)
+    /// CRC-16/XMODEM (polynomial 0x1021, initial value 0, no reflection, no final XOR), the checksum Redis Cluster
+    /// hashes keys with: `crc16("123456789") == 0x31C3`.
+    public static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
+        var crc: UInt16 = 0
+        for byte in bytes {
+            crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)]
         }
-        return Int(crc16(key[...]) & 0x3FFF)
+        return crc
     }
 
-    /// CRC16-XMODEM (polynomial 0x1021, initial value 0), as the cluster specification defines it; `continuing` the
-    /// CRC of bytes before these.
-    public static func crc16(_ bytes: ArraySlice<UInt8>, continuing crc: UInt16 = 0) -> UInt16 {
-        var crc = crc
-        for byte in bytes { crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)] }
-        return crc
+    /// The slot of `key`: the CRC16 of its hash tag when it has one, else of the whole key, modulo 16384.
+    public static func slot(ofKey key: some Collection<UInt8>) -> Int {
+        Int(crc16(hashTag(of: key) ?? key[...]) & 0x3FFF)
+    }
+
+    /// The slot of a key given as text (its UTF-8 bytes).
+    public static func slot(ofKey key: String) -> Int {
+        slot(ofKey: Array(key.utf8))
+    }
+
+    /// The bytes between the first `{` and the first `}` after it, when there are some; `nil` when the key has no
+    /// `{`, no `}` after it, or `{}` (an empty tag), in which case the whole key is hashed.
+    public static func hashTag<Key: Collection<UInt8>>(of key: Key) -> Key.SubSequence? {
+        guard let open = key.firstIndex(of: UInt8(ascii: "{")) else { return nil }
+        let afterOpen = key.index(after: open)
+        guard let close = key[afterOpen...].firstIndex(of: UInt8(ascii: "}")), close != afterOpen else { return nil }
+        return key[afterOpen..<close]
     }
 
     private static let table: [UInt16] = (0..<256).map { index in
         var crc = UInt16(index) << 8
-        for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
+        for _ in 0..<8 {
+            crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1
+        }
         return crc
     }
 }

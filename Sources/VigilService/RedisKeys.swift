@@ -67,12 +67,13 @@ public enum PartitionTag {
 
     static func search(_ partition: Int32) -> String {
         let target = targetSlot(partition)
-        let base = "p\(partition)."
-        let baseCRC = RedisSlot.crc16(Array(base.utf8)[...])
+        let base = Array("p\(partition).".utf8)
         var suffix = 0
         while true {
             let text = String(suffix, radix: 36)
-            if Int(RedisSlot.crc16(Array(text.utf8)[...], continuing: baseCRC) & 0x3FFF) == target { return base + text }
+            if Int(RedisSlot.crc16(base + Array(text.utf8)) & 0x3FFF) == target {
+                return String(decoding: base, as: UTF8.self) + text
+            }
             suffix += 1
         }
     }
