@@ -10,7 +10,7 @@ extension LoadTestRun {
     func runMaximum(environment: TestEnvironment, vigil: VigilProcess, result: inout RunResult) throws {
         let count = settings.count
         let ledger = Ledger(topics: topics, expectedCount: count)
-        let redis = try RedisProbe(host: environment.redisHost, port: environment.redisPort)
+        let redis = try RedisProbe(nodes: environment.redisProbeNodes)
         result.redisBaselineBytes = redis.usedMemory()
 
         let reader = try OutcomeReader(brokers: environment.brokers, topics: topics, partitions: environment.partitions, ledger: ledger)

@@ -7,7 +7,7 @@ extension LoadTestRun {
     func runOpenLoop(environment: TestEnvironment, vigil: VigilProcess, result: inout RunResult) throws {
         let schedule = settings.schedule
         let ledger = Ledger(topics: topics, expectedCount: schedule.total + settings.warmup)
-        let redis = try RedisProbe(host: environment.redisHost, port: environment.redisPort)
+        let redis = try RedisProbe(nodes: environment.redisProbeNodes)
         result.redisBaselineBytes = redis.usedMemory()
 
         let reader = try OutcomeReader(brokers: environment.brokers, topics: topics, partitions: environment.partitions, ledger: ledger, followInput: true)

@@ -41,24 +41,26 @@ final class LoadTestRun: @unchecked Sendable {
         let environment: TestEnvironment
         do {
             environment = try TestEnvironment(
-                brokers: settings.brokers, redis: settings.redis, partitions: settings.partitions, topics: topics)
+                brokers: settings.brokers, redis: settings.redis, redisCluster: settings.redisCluster,
+                partitions: settings.partitions, topics: topics)
         } catch {
             try? FileManager.default.removeItem(atPath: reportDirectory)  // nothing was measured
             throw error
         }
         defer { environment.shutDown() }
-        Console.line("  Kafka \(environment.brokers) (\(environment.isMockKafka ? "mock" : "external")), Redis \(environment.redisHost):\(environment.redisPort) (\(environment.isThrowawayRedis ? "throwaway" : "external"))")
+        Console.line("  Kafka \(environment.brokers) (\(environment.isMockKafka ? "mock" : "external")), Redis \(environment.redisEndpoint) (\(environment.isThrowawayRedis ? "throwaway" : "external"))")
 
         var result = RunResult(
             settings: settings, machine: MachineInfo.current(), startedAt: ISO8601DateFormatter().string(from: startedAt),
             vigilBinary: vigilPath, vigilArguments: [], brokers: environment.brokers,
             kafkaKind: environment.isMockKafka ? "librdkafka mock cluster (in the load test process)" : "external",
-            redisAddress: "\(environment.redisHost):\(environment.redisPort)",
-            redisKind: environment.isThrowawayRedis ? "throwaway redis-server" : "external",
+            redisAddress: environment.redisEndpoint.description,
+            redisKind: environment.redisCluster != nil ? "throwaway Redis Cluster (3 masters, 3 replicas)"
+                : environment.isThrowawayRedis ? "throwaway redis-server" : "external",
             partitions: environment.partitions[topics.transactions] ?? settings.partitions)
         if settings.merchantSnapshot {
             let published = try MerchantSnapshot.publish(
-                host: environment.redisHost, port: environment.redisPort, prefix: settings.runId)
+                endpoint: environment.redisEndpoint, prefix: settings.runId)
             result.merchantSnapshot = published.version
             Console.line("  merchant-risk snapshot \(published.version): \(Format.grouped(MerchantSnapshot.merchants)) merchants in \(Format.fixed(published.seconds, 2)) s")
         }
@@ -109,7 +111,7 @@ final class LoadTestRun: @unchecked Sendable {
         var args = [
             "serve",
             "--brokers", environment.brokers,
-            "--redis", "\(environment.redisHost):\(environment.redisPort)",
+            "--redis", environment.redisSeedList,
             "--group", settings.runId,
             "--redis-prefix", settings.runId,
             "--session-timeout-ms", "6000",
@@ -117,6 +119,7 @@ final class LoadTestRun: @unchecked Sendable {
             "--log-level", settings.vigilLogLevel,
             "--mode", settings.vigilMode,
         ]
+        if environment.redisCluster != nil { args.append("--redis-cluster") }
         if let batchSize = settings.batchSize { args += ["--batch-size", String(batchSize)] }
         if let batchWaitMs = settings.batchWaitMs { args += ["--batch-wait-ms", String(batchWaitMs)] }
         if let metricsPort { args += ["--http-port", String(metricsPort)] }

@@ -12,6 +12,8 @@ struct LoadTestSettings: Sendable, Codable {
     var count: Int
     var brokers: String?
     var redis: String?
+    /// A throwaway Redis Cluster instead of a single redis-server.
+    var redisCluster: Bool
     var partitions: Int32
     var vigil: String?
     var model: String
@@ -49,6 +51,7 @@ struct LoadTestSettings: Sendable, Codable {
         count = c.count
         brokers = c.brokers
         redis = c.redis
+        redisCluster = c.redisCluster
         partitions = c.partitions
         vigil = c.vigil
         model = c.model

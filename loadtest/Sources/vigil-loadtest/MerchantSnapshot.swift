@@ -1,3 +1,4 @@
+import Redis
 import VigilCore
 import VigilService
 import VigilTraffic
@@ -21,12 +22,12 @@ enum MerchantSnapshot {
     }
 
     /// Publishes the snapshot and returns its version and the time it took.
-    static func publish(host: String, port: Int, prefix: String) throws -> (version: String, seconds: Double) {
+    static func publish(endpoint: RedisEndpoint, prefix: String) throws -> (version: String, seconds: Double) {
         let started = MonotonicClock.nowNs()
         // Ids of equal length in number order are in byte order, as the snapshot requires.
         let rows = (0..<merchants).map { (merchantId: SyntheticMerchants.id($0), counts: counts($0)) }
         let snapshot = MerchantRiskSnapshot(cut: MerchantRiskCut(cutMs: 1_764_547_200_000), merchants: rows)  // 2025-12-01
-        let channel = MerchantRiskChannel(host: host, port: port, prefix: prefix)
+        let channel = MerchantRiskChannel(endpoint: endpoint, prefix: prefix)
         defer { channel.close() }
         do {
             try channel.publish(version: snapshot.version, totals: snapshot.totals, merchants: snapshot.merchants)

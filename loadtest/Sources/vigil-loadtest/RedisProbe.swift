@@ -1,35 +1,46 @@
 import Redis
 
-/// Reads Redis's memory figures and counts Vigil's keys. One connection, used by one thread at a time.
+/// Reads Redis's memory figures and counts Vigil's keys, on one server or on every master of a cluster (figures are
+/// summed). One connection per server, used by one thread at a time.
 final class RedisProbe: @unchecked Sendable {
-    // @unchecked Sendable: the connection moves between threads but is never shared at once (monitor thread
+    // @unchecked Sendable: the connections move between threads but are never shared at once (monitor thread
     // during the run, main thread after it).
-    let host: String
-    let port: Int
-    private let connection: RedisConnection
+    let nodes: [RedisAddress]
+    private let connections: [RedisConnection]
 
-    init(host: String, port: Int) throws {
-        self.host = host
-        self.port = port
-        do {
-            connection = try RedisConnection(host: host, port: port, connectTimeoutMs: 2000, commandTimeoutMs: 5000)
-            let pong = try connection.send("PING")
-            guard pong == .status("PONG") else {
-                throw LoadTestError("Redis at \(host):\(port) answered PING with \(pong)")
+    init(nodes: [RedisAddress]) throws {
+        guard !nodes.isEmpty else { throw LoadTestError("no Redis server to measure") }
+        self.nodes = nodes
+        var opened: [RedisConnection] = []
+        for node in nodes {
+            do {
+                let connection = try RedisConnection(
+                    host: node.host, port: node.port, connectTimeoutMs: 2000, commandTimeoutMs: 5000)
+                let pong = try connection.send("PING")
+                guard pong == .status("PONG") else {
+                    throw LoadTestError("Redis at \(node) answered PING with \(pong)")
+                }
+                opened.append(connection)
+            } catch let error as RedisError {
+                throw LoadTestError("Redis at \(node) is unreachable: \(error)")
             }
-        } catch let error as RedisError {
-            throw LoadTestError("Redis at \(host):\(port) is unreachable: \(error)")
         }
+        connections = opened
     }
 
-    /// `used_memory` from INFO memory, bytes; nil if Redis does not answer (reconnects on the next call).
+    /// `used_memory` from INFO memory, bytes, summed over the servers; nil if one does not answer (reconnects on the
+    /// next call).
     func usedMemory() -> Int64? {
-        if connection.isBroken { try? connection.reconnect() }
-        guard let info = (try? connection.send("INFO", "memory"))?.string else { return nil }
-        for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("used_memory:") {
-            return Int64(line.dropFirst("used_memory:".count))
+        var total: Int64 = 0
+        for connection in connections {
+            if connection.isBroken { try? connection.reconnect() }
+            guard let info = (try? connection.send("INFO", "memory"))?.string,
+                let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("used_memory:") }),
+                let bytes = Int64(line.dropFirst("used_memory:".count))
+            else { return nil }
+            total += bytes
         }
-        return nil
+        return total
     }
 
     struct KeyFigures: Sendable, Codable {
@@ -42,9 +53,33 @@ final class RedisProbe: @unchecked Sendable {
         var complete: Bool
     }
 
-    /// Counts `{prefix}:card:*` and `{prefix}:part:*` keys with SCAN (bounded by `timeoutSeconds`) and samples the
+    /// Counts card and partition keys under the prefix with SCAN (bounded by `timeoutSeconds`) and samples the
     /// memory of some card keys.
     func keyFigures(prefix: String, timeoutSeconds: Double = 30) -> KeyFigures? {
+        var sum: KeyFigures?
+        var memory = 0.0
+        for connection in connections {
+            guard let one = keyFigures(prefix: prefix, on: connection, timeoutSeconds: timeoutSeconds) else { return nil }
+            memory += (one.sampledMemoryUsage ?? 0) * Double(one.sampledKeys)
+            guard var total = sum else {
+                sum = one
+                continue
+            }
+            total.dbsize += one.dbsize
+            total.cardKeys += one.cardKeys
+            total.partitionKeys += one.partitionKeys
+            total.sampledKeys += one.sampledKeys
+            total.complete = total.complete && one.complete
+            sum = total
+        }
+        if var total = sum, total.sampledKeys > 0 {
+            total.sampledMemoryUsage = memory / Double(total.sampledKeys)
+            return total
+        }
+        return sum
+    }
+
+    private func keyFigures(prefix: String, on connection: RedisConnection, timeoutSeconds: Double) -> KeyFigures? {
         if connection.isBroken { try? connection.reconnect() }
         guard let dbsize = (try? connection.send("DBSIZE"))?.int else { return nil }
         let deadline = MonotonicClock.nowNs() + Int64(timeoutSeconds * 1e9)
@@ -60,10 +95,12 @@ final class RedisProbe: @unchecked Sendable {
             else { break }
             for key in keys {
                 guard let name = key.string else { continue }
-                if name.hasPrefix("\(prefix):card:") {
+                // `<prefix>:{<tag>}:card:<id>` and `<prefix>:{<tag>}:part:<topic>:<n>` (docs/state.md).
+                guard name.hasPrefix("\(prefix):") else { continue }
+                if name.contains("}:card:") {
                     cards += 1
                     if sample.count < 500 { sample.append(name) }
-                } else if name.hasPrefix("\(prefix):part:") {
+                } else if name.contains("}:part:") {
                     partitions += 1
                 }
             }
@@ -89,6 +126,10 @@ final class RedisProbe: @unchecked Sendable {
 
     /// Deletes every `{prefix}:*` key (used on a Redis the user gave, so the run leaves nothing behind).
     func deleteKeys(prefix: String, timeoutSeconds: Double = 60) -> Int {
+        connections.reduce(0) { $0 + deleteKeys(prefix: prefix, on: $1, timeoutSeconds: timeoutSeconds) }
+    }
+
+    private func deleteKeys(prefix: String, on connection: RedisConnection, timeoutSeconds: Double) -> Int {
         if connection.isBroken { try? connection.reconnect() }
         let deadline = MonotonicClock.nowNs() + Int64(timeoutSeconds * 1e9)
         var cursor = "0"
@@ -99,8 +140,9 @@ final class RedisProbe: @unchecked Sendable {
                   let parts = reply.array, parts.count == 2, let next = parts[0].string, let keys = parts[1].array
             else { break }
             let names = keys.compactMap(\.string)
-            if !names.isEmpty, let count = (try? connection.send(RedisCommand(["UNLINK"] + names)))?.int {
-                deleted += Int(count)
+            // One key per UNLINK: on a cluster node, keys of one SCAN page are in different slots.
+            if !names.isEmpty, let replies = try? connection.pipeline(names.map { RedisCommand(["UNLINK", $0]) }) {
+                deleted += replies.reduce(0) { $0 + Int($1.int ?? 0) }
             }
             cursor = next
         } while cursor != "0"

@@ -14,15 +14,31 @@ final class TestEnvironment: @unchecked Sendable {
     let topics: OutputTopicNames
     private(set) var cluster: MockKafkaCluster?
     private(set) var redisServer: RedisServerProcess?
+    private(set) var redisCluster: RedisClusterProcess?
+
+    /// How Vigil reaches Redis (a cluster's first node as the seed, the others as further seeds).
+    var redisEndpoint: RedisEndpoint {
+        if let redisCluster { return redisCluster.seed }
+        return RedisEndpoint(host: redisHost, port: redisPort)
+    }
+    /// `--redis` for Vigil: HOST:PORT, or every cluster node.
+    var redisSeedList: String {
+        ([redisEndpoint.address] + redisEndpoint.otherSeeds.map(\.description)).joined(separator: ",")
+    }
+    /// The servers whose memory and keys the run measures: the one Redis, or the cluster's masters.
+    var redisProbeNodes: [RedisAddress] {
+        guard let redisCluster else { return [RedisAddress(host: redisHost, port: redisPort)] }
+        return ((try? redisCluster.masters()) ?? []).map { RedisAddress(host: $0.host, port: $0.port) }
+    }
 
     var isMockKafka: Bool { cluster != nil }
-    var isThrowawayRedis: Bool { redisServer != nil }
+    var isThrowawayRedis: Bool { redisServer != nil || redisCluster != nil }
 
     /// The mock cluster keeps at most this many bytes of record batches per partition (librdkafka 2.x,
     /// rdkafka_mock.c: `max_size = 5 MiB`); older batches are deleted as new ones arrive.
     static let mockPartitionBytes = 5 * 1024 * 1024
 
-    init(brokers: String?, redis: String?, partitions: Int32, topics: OutputTopicNames) throws {
+    init(brokers: String?, redis: String?, redisCluster: Bool = false, partitions: Int32, topics: OutputTopicNames) throws {
         self.topics = topics
         if let brokers {
             self.brokers = brokers
@@ -50,6 +66,16 @@ final class TestEnvironment: @unchecked Sendable {
             }
             redisHost = String(parts[0])
             redisPort = port
+        } else if redisCluster {
+            let cluster: RedisClusterProcess
+            do {
+                cluster = try RedisClusterProcess.start(masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 5000)
+            } catch {
+                throw LoadTestError("could not start a throwaway Redis Cluster: \(error)")
+            }
+            self.redisCluster = cluster
+            redisHost = cluster.seed.host
+            redisPort = cluster.seed.port
         } else {
             let server: RedisServerProcess
             do {
@@ -67,6 +93,8 @@ final class TestEnvironment: @unchecked Sendable {
     func shutDown() {
         redisServer?.stop()
         redisServer = nil
+        redisCluster?.stop()
+        redisCluster = nil
         cluster = nil
     }
 
