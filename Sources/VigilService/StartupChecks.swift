@@ -187,6 +187,20 @@ public struct StartupChecks: Sendable {
     }
 
     func policyFindings(_ connection: any RedisClient) -> [Finding] {
+        // A cluster: every master's policy counts (each holds some partitions' cards).
+        if let cluster = connection as? RedisClusterClient {
+            return cluster.masters.enumerated().flatMap { (i, master) -> [Finding] in
+                let answer = Self.evictionPolicy { (parts) throws(RedisError) -> RedisReply in
+                    let replies = try cluster.sendToEachMaster(RedisCommand(parts))
+                    guard i < replies.count else {
+                        throw RedisError(kind: .io, message: "cluster node \(master) left the slot map")
+                    }
+                    return replies[i].reply
+                }
+                return Self.evictionFindings(
+                    answer, allowEvicting: config.allowEvictingRedis, address: "\(redisAddress) (cluster node \(master))")
+            }
+        }
         let answer = Self.evictionPolicy { (parts) throws(RedisError) -> RedisReply in
             try connection.send(RedisCommand(parts))
         }
