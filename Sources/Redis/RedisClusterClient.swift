@@ -188,8 +188,9 @@ public final class RedisClusterClient: RedisClient, @unchecked Sendable {
             guard let found = RedisClusterSlotMap(slotsReply: reply, answeringHost: address.host),
                   found.coveredSlots > 0
             else {
+                let refused = reply.errorCode == "NOAUTH" || reply.errorCode == "NOPERM"
                 lastError = RedisError(
-                    kind: .server,
+                    kind: refused ? .auth : .server,
                     message: "redis at \(address) gave no cluster slot map (CLUSTER SLOTS answered \(reply))")
                 continue
             }

@@ -61,7 +61,7 @@ public final class RedisClusterProcess: @unchecked Sendable {
         var nodes: [RedisServerProcess] = []
         do {
             for _ in 0..<(masters * (1 + replicasPerMaster)) {
-                nodes.append(try RedisServerProcess.start(extraArguments: arguments, persistence: persistence))
+                nodes.append(try startNode(arguments: arguments, persistence: persistence))
             }
             let cluster = RedisClusterProcess(nodes: nodes, credentials: credentials, nodeTimeoutMs: nodeTimeoutMs)
             try cluster.create(replicasPerMaster: replicasPerMaster)
@@ -143,6 +143,14 @@ public final class RedisClusterProcess: @unchecked Sendable {
             throw RedisServerProcessError(message: "master on port \(master.port) has no attached replica to fail over to")
         }
         master.kill()
+        return try waitForPromotion(of: candidates, timeout: timeout)
+    }
+
+    /// Waits until one of `candidates` (the replicas of a master that was killed) is a master and every running
+    /// node reports `cluster_state:ok`. Returns the promoted one.
+    public func waitForPromotion(of candidates: [RedisServerProcess], timeout: TimeInterval = 30) throws
+        -> RedisServerProcess
+    {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let promoted = candidates.first(where: { (try? role(of: $0)) == "master" }),
@@ -153,7 +161,7 @@ public final class RedisClusterProcess: @unchecked Sendable {
             usleep(50_000)
         }
         throw RedisServerProcessError(
-            message: "no replica of the killed master on port \(master.port) was promoted within \(Int(timeout)) s")
+            message: "none of the replicas on ports \(candidates.map(\.port)) was promoted within \(Int(timeout)) s")
     }
 
     /// Starts a killed or stopped node again with its data directory (its `nodes.conf`), and waits until it has
@@ -200,6 +208,38 @@ public final class RedisClusterProcess: @unchecked Sendable {
     }
 
     // MARK: - Internals
+
+    /// A node on a port whose cluster bus port (port + 10000) is free too: Redis needs both, so the port must be
+    /// at most 55535, below the kernel's usual range for ephemeral ports.
+    private static func startNode(arguments: [String], persistence: Bool) throws -> RedisServerProcess {
+        var lastError: Error = RedisServerProcessError(message: "no free port pair for a cluster node")
+        for _ in 0..<20 {
+            let port = Int.random(in: 20_000..<30_000)
+            guard portIsFree(port), portIsFree(port + 10_000) else { continue }
+            do {
+                return try RedisServerProcess.start(port: port, extraArguments: arguments, persistence: persistence)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// Whether 127.0.0.1:`port` can be bound right now.
+    private static func portIsFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { _ = close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
 
     /// `redis-cli --cluster create` over every node, masters being the first ones.
     private func create(replicasPerMaster: Int) throws {

@@ -8,16 +8,34 @@ public enum RedisSlot {
     /// CRC-16/XMODEM (polynomial 0x1021, initial value 0, no reflection, no final XOR), the checksum Redis Cluster
     /// hashes keys with: `crc16("123456789") == 0x31C3`.
     public static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
-        var crc: UInt16 = 0
-        for byte in bytes {
-            crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)]
+        bytes.withContiguousStorageIfAvailable { crc16(UnsafeRawBufferPointer($0)) } ?? crc16(Array(bytes))
+    }
+
+    /// CRC-16/XMODEM of bytes in memory the caller owns.
+    public static func crc16(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
+        table.withUnsafeBufferPointer { table in
+            var crc: UInt16 = 0
+            for byte in bytes {
+                crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)]
+            }
+            return crc
         }
-        return crc
     }
 
     /// The slot of `key`: the CRC16 of its hash tag when it has one, else of the whole key, modulo 16384.
     public static func slot(ofKey key: some Collection<UInt8>) -> Int {
-        Int(crc16(hashTag(of: key) ?? key[...]) & 0x3FFF)
+        key.withContiguousStorageIfAvailable { slot(ofKey: UnsafeRawBufferPointer($0)) } ?? slot(ofKey: Array(key))
+    }
+
+    /// The slot of a key in memory the caller owns.
+    public static func slot(ofKey key: UnsafeRawBufferPointer) -> Int {
+        var hashed = key
+        if let open = key.firstIndex(of: UInt8(ascii: "{")),
+           let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
+        {
+            hashed = UnsafeRawBufferPointer(rebasing: key[(open + 1)..<close])
+        }
+        return Int(crc16(hashed) & 0x3FFF)
     }
 
     /// The slot of a key given as text (its UTF-8 bytes).
