@@ -27,7 +27,12 @@ final class RedisClusterPipelineTests: XCTestCase {
         let slot = PartitionTag.targetSlot(0)
         let master = try cluster.master(ofSlot: slot)
         let replica = try XCTUnwrap(try cluster.replicas(of: master).first)
+        // Frozen, and cut off: what the master sent before is in the replica's socket buffer (it reads that on
+        // waking), what it acknowledges from now on only reaches its backlog, and dies with it.
         replica.send(signal: SIGSTOP)
+        let admin = try RedisConnection(host: master.host, port: master.port)
+        XCTAssertEqual(try admin.send("CLIENT", "KILL", "TYPE", "replica").int, 1, "the replica's link was cut")
+        admin.close()
         try h.publish(Array(input[3000..<6000]))
         let tp = TopicPartition(topic: h.config.topics.transactions, partition: 0)
         let before = try h.partitionRecord(tp, on: master)
