@@ -148,13 +148,19 @@ extension KafkaError {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, what(), handle: handle) }
     }
 
-    /// An invalid or unknown configuration property.
-    static func config(property: String, value: String, reason: String) -> KafkaError {
-        let shown = property.contains("password") || property.contains("secret") ? "<redacted>" : value
+    /// An invalid or unknown configuration property. A secret value (`KafkaProperty.isSecret`) is shown as
+    /// `<redacted>`, also where librdkafka's reason quotes it; the value of an unknown property (perhaps a misspelt
+    /// secret one) is not shown at all.
+    static func config(property: String, value: String, reason: String, unknown: Bool = false) -> KafkaError {
+        let secret = KafkaProperty.isSecret(property)
+        let shown = secret ? KafkaProperty.redactedValue : value
+        let reason = secret || unknown ? KafkaProperty.scrub(reason, secrets: [value]) : reason
         return KafkaError(
             code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue,
             name: String(cString: rd_kafka_err2name(RD_KAFKA_RESP_ERR__INVALID_ARG)),
-            message: "invalid Kafka configuration property \"\(property)\"=\"\(shown)\": \(reason)"
+            message: unknown
+                ? "unknown Kafka configuration property \"\(property)\": \(reason)"
+                : "invalid Kafka configuration property \"\(property)\"=\"\(shown)\": \(reason)"
         )
     }
 

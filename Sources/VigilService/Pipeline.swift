@@ -125,7 +125,7 @@ public final class Pipeline: @unchecked Sendable {
             properties["transactional.id"] = transactionalId
             properties["transaction.timeout.ms"] = String(max(60_000, config.produceTimeoutMs + 10_000))
         }
-        for (k, v) in config.kafkaProperties { properties[k] = v }
+        for (k, v) in config.producerKafkaProperties { properties[k] = v }
         return try KafkaProducer(config: properties)
     }
 
@@ -145,7 +145,7 @@ public final class Pipeline: @unchecked Sendable {
             "isolation.level": "read_committed",
             "allow.auto.create.topics": "false",
         ]
-        for (k, v) in config.kafkaProperties { properties[k] = v }
+        for (k, v) in config.consumerKafkaProperties { properties[k] = v }
         return properties
     }
 

@@ -122,7 +122,7 @@ public struct StartupChecks: Sendable {
     /// A broker answers a metadata request within the bound, and every required topic is in its answer.
     func checkKafka() -> [Finding] {
         var properties = ["bootstrap.servers": config.brokers, "client.id": config.clientId]
-        for (k, v) in config.kafkaProperties { properties[k] = v }
+        for (k, v) in config.consumerKafkaProperties { properties[k] = v }
         let metadata: KafkaMetadata
         do {
             metadata = try KafkaMetadata.fetch(config: properties, timeoutMs: config.startupTimeoutMs)

@@ -62,8 +62,15 @@ public struct VigilConfig: Sendable {
     /// `warm`: records at most this old (by Kafka timestamp) when Vigil first starts are decided; older ones only
     /// rebuild the card state.
     public var firstStartLookbackMs: Int64 = 300_000
-    /// Extra librdkafka properties (`--kafka-property key=value`), applied to the consumer and producer.
+    /// Extra librdkafka properties applied to the consumer and producer, set in code; `kafka` goes over them.
     public var kafkaProperties: [String: String] = [:]
+    /// librdkafka properties from `--kafka-config`, `VIGIL_KAFKA_*` and `--kafka-property`, for both clients or one
+    /// (docs/kafka-settings.md); its problems are reported by `validate()`.
+    public var kafka = KafkaSettings()
+    /// The extra librdkafka properties of the consumer (and of the metadata client of the checks at start).
+    public var consumerKafkaProperties: [String: String] { kafkaProperties.merging(kafka.consumer) { $1 } }
+    /// The extra librdkafka properties of the producer.
+    public var producerKafkaProperties: [String: String] { kafkaProperties.merging(kafka.producer) { $1 } }
     public var clientId = "vigil"
     /// Exactly-once (Kafka transactions, the default) or at-least-once.
     public var mode = DeliveryMode.exactlyOnce
@@ -168,6 +175,7 @@ public struct VigilConfig: Sendable {
         if let id = transactionalId, id.isEmpty || id.utf8.count > 200 {
             problems.append("transactional id must be 1-200 bytes")
         }
+        problems += kafka.problems
         if !problems.isEmpty { throw ConfigError(problems: problems) }
     }
 

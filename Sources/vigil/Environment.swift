@@ -27,6 +27,9 @@ enum Environment {
         shared.withLock { $0.bool(name, fallback) }
     }
 
+    /// Every variable of the process's environment (for the `VIGIL_KAFKA_*` settings, `KafkaSettings`).
+    static var variables: [String: String] { shared.withLock { $0.variables } }
+
     /// The variables read so far that are set but unusable, one line each.
     static var problems: [String] { shared.withLock { $0.problemLines } }
 }

@@ -35,8 +35,16 @@ struct MerchantRiskCommand: AsyncParsableCommand {
     @Option(name: .customLong("labels-topic"), help: "Read labels from this Kafka topic; repeatable (default, when no --labels-file: env VIGIL_TOPIC_LABELS or fraud.labels).")
     var labelsTopics: [String] = []
 
-    @Option(name: .customLong("kafka-property"), help: "Extra librdkafka property KEY=VALUE for the history readers, repeatable.")
+    @Option(name: .customLong("kafka-property"), help: "Extra librdkafka property KEY=VALUE for the history readers (consumers; consumer.KEY=VALUE also works), repeatable; overrides --kafka-config and VIGIL_KAFKA_*. Visible in ps: give secrets in a file or VIGIL_KAFKA_<NAME>_FILE instead (docs/kafka-settings.md).")
     var kafkaProperties: [String] = []
+
+    @Option(name: .customLong("kafka-config"), help: "librdkafka properties file for the history readers, as for vigil serve (producer. keys are ignored); repeatable; VIGIL_KAFKA_* variables override it (env VIGIL_KAFKA_CONFIG; docs/kafka-settings.md).")
+    var kafkaConfig: [String] = Environment.optionalString(KafkaSettings.configVariable).map { [$0] } ?? []
+
+    /// The librdkafka settings of the history readers.
+    func kafkaSettings() -> KafkaSettings {
+        KafkaSettings(files: kafkaConfig, environment: Environment.variables, commandLine: kafkaProperties)
+    }
 
     @Option(help: "The cut time T: ms since the epoch, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC); default now.")
     var cut: String?
@@ -83,9 +91,7 @@ struct MerchantRiskCommand: AsyncParsableCommand {
         if publish, hostPort(redis) == nil { problems.append("--redis must be HOST:PORT, got '\(redis)'") }
         if redisPrefix.isEmpty || redisPrefix.contains(" ") { problems.append("--redis-prefix must be non-empty without spaces") }
         if keepPreviousMs < 1 { problems.append("--keep-previous-ms must be >= 1") }
-        for property in kafkaProperties where !property.contains("=") {
-            problems.append("--kafka-property must be KEY=VALUE, got '\(property)'")
-        }
+        problems += kafkaSettings().problems
         if table != nil, !(transactionsFiles.isEmpty && transactionsTopics.isEmpty && labelsFiles.isEmpty && labelsTopics.isEmpty) {
             problems.append("--table reads a computed table: it takes no --transactions-* or --labels-* input")
         }
@@ -129,11 +135,9 @@ struct MerchantRiskCommand: AsyncParsableCommand {
         if publish, table == nil, cutMs > Int64(Date().timeIntervalSince1970 * 1000) {
             throw ValidationError("the cut \(UTCTime.iso(cutMs)) is in the future: a table is published only at or after its cut")
         }
-        var properties: [String: String] = [:]
-        for property in kafkaProperties {
-            let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
-            properties[parts[0]] = parts.count > 1 ? parts[1] : ""
-        }
+        let settings = kafkaSettings()
+        if !settings.problems.isEmpty { throw ValidationError(settings.problems.joined(separator: "\n")) }
+        let properties = settings.consumer
         let transactionTopics = transactionsTopics.isEmpty && transactionsFiles.isEmpty
             ? [Environment.string("VIGIL_TOPIC_FEATURES", "fraud.features")] : transactionsTopics
         let labelTopics = labelsTopics.isEmpty && labelsFiles.isEmpty
@@ -151,6 +155,9 @@ struct MerchantRiskCommand: AsyncParsableCommand {
         }
 
         let console = ProgressConsole()
+        if !transactionTopics.isEmpty || !labelTopics.isEmpty {
+            for warning in settings.warnings { console.note("warning: \(warning)") }
+        }
         let snapshot: MerchantRiskSnapshot
         let report: String
         if let table {

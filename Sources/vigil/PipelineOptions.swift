@@ -108,8 +108,11 @@ struct PipelineOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Start even if Redis's maxmemory-policy may evict keys (anything but noeviction); an evicted card silently restarts its features from zero. Without it such a Redis is refused at start (env VIGIL_ALLOW_EVICTING_REDIS=1).")
     var allowEvictingRedis = Environment.bool("VIGIL_ALLOW_EVICTING_REDIS", false)
 
-    @Option(name: .customLong("kafka-property"), help: "Extra librdkafka property KEY=VALUE, repeatable.")
+    @Option(name: .customLong("kafka-property"), help: "Extra librdkafka property KEY=VALUE for both clients, or consumer.KEY=VALUE / producer.KEY=VALUE for one; repeatable; overrides --kafka-config and VIGIL_KAFKA_*. Visible in ps: give secrets (sasl.password, ...) in a file or VIGIL_KAFKA_<NAME>_FILE instead (docs/kafka-settings.md).")
     var kafkaProperties: [String] = []
+
+    @Option(name: .customLong("kafka-config"), help: "librdkafka properties file: KEY=VALUE lines, # comments, consumer./producer. key prefixes for one client; repeatable, later files win. Environment variables VIGIL_KAFKA_<NAME>, VIGIL_KAFKA_CONSUMER_<NAME>, VIGIL_KAFKA_PRODUCER_<NAME> (and <NAME>_FILE, a file holding the value) override it (env VIGIL_KAFKA_CONFIG; docs/kafka-settings.md).")
+    var kafkaConfig: [String] = Environment.optionalString(KafkaSettings.configVariable).map { [$0] } ?? []
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env VIGIL_LOG_LEVEL).")
     var logLevel = Environment.string("VIGIL_LOG_LEVEL", "info")
@@ -181,13 +184,7 @@ struct PipelineOptions: ParsableArguments {
         c.startupTimeoutMs = startupTimeoutMs
         c.stallTimeoutMs = stallTimeoutMs
         c.allowEvictingRedis = allowEvictingRedis
-        for property in kafkaProperties {
-            guard let eq = property.firstIndex(of: "="), eq != property.startIndex else {
-                problems.append("--kafka-property must be KEY=VALUE, got '\(property)'")
-                continue
-            }
-            c.kafkaProperties[String(property[..<eq])] = String(property[property.index(after: eq)...])
-        }
+        c.kafka = KafkaSettings(files: kafkaConfig, environment: Environment.variables, commandLine: kafkaProperties)
         if Logger.Level(rawValue: logLevel) == nil { problems.append("--log-level '\(logLevel)' is not a level") }
         do {
             try c.validate()

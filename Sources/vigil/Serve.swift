@@ -13,6 +13,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let config = try options.config()
         let logger = options.makeLogger("vigil")
+        config.kafka.log(to: logger)
         // Brokers, topics and Redis answer as configured, or Vigil stops here naming the setting (StartupChecks).
         let checks = StartupChecks(config: config, logger: logger)
         let start = try await checks.run()

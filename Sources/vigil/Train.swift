@@ -28,8 +28,16 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Labels topic (env VIGIL_TOPIC_LABELS).")
     var labelsTopic = Environment.string("VIGIL_TOPIC_LABELS", "fraud.labels")
 
-    @Option(name: .customLong("kafka-property"), help: "Extra librdkafka property KEY=VALUE for the history readers, repeatable.")
+    @Option(name: .customLong("kafka-property"), help: "Extra librdkafka property KEY=VALUE for the history readers (consumers; consumer.KEY=VALUE also works), repeatable; overrides --kafka-config and VIGIL_KAFKA_*. Visible in ps: give secrets in a file or VIGIL_KAFKA_<NAME>_FILE instead (docs/kafka-settings.md).")
     var kafkaProperties: [String] = []
+
+    @Option(name: .customLong("kafka-config"), help: "librdkafka properties file for the history readers, as for vigil serve (producer. keys are ignored); repeatable; VIGIL_KAFKA_* variables override it (env VIGIL_KAFKA_CONFIG; docs/kafka-settings.md).")
+    var kafkaConfig: [String] = Environment.optionalString(KafkaSettings.configVariable).map { [$0] } ?? []
+
+    /// The librdkafka settings of the history readers.
+    func kafkaSettings() -> KafkaSettings {
+        KafkaSettings(files: kafkaConfig, environment: Environment.variables, commandLine: kafkaProperties)
+    }
 
     @Option(help: "Read feature records from this JSON-lines file instead of Kafka.")
     var featuresFile: String?
@@ -107,7 +115,7 @@ struct Train: AsyncParsableCommand {
     var synthesizeTruth: String?
 
     func validate() throws {
-        var problems = options().problems
+        var problems = options().problems + kafkaSettings().problems
         if let n = synthesize {
             if n < 1 { problems.append("--synthesize must be >= 1") }
             if featuresFile == nil || labelsFile == nil { problems.append("--synthesize needs --features-file and --labels-file to write") }
@@ -207,18 +215,16 @@ struct Train: AsyncParsableCommand {
             if currentModel == nil, current != nil { throw ValidationError("the current model \(currentPath) does not exist") }
         }
 
-        var properties: [String: String] = [:]
-        for property in kafkaProperties {
-            let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ValidationError("--kafka-property must be KEY=VALUE, got '\(property)'") }
-            properties[parts[0]] = parts[1]
-        }
+        let settings = kafkaSettings()
+        if !settings.problems.isEmpty { throw ValidationError(settings.problems.joined(separator: "\n")) }
+        let properties = settings.consumer
         let features: any HistorySource = featuresFile.map { JSONLinesFile(path: $0) }
             ?? KafkaTopicHistory(brokers: brokers, topic: featuresTopic, properties: properties)
         let labels: any HistorySource = labelsFile.map { JSONLinesFile(path: $0) }
             ?? KafkaTopicHistory(brokers: brokers, topic: labelsTopic, properties: properties)
 
         let console = ProgressConsole()
+        if featuresFile == nil || labelsFile == nil { for warning in settings.warnings { console.note("warning: \(warning)") } }
         console.note("vigil train: candidate \(candidateVersion); current model \(currentModel.map { "\($0.version) (\(currentPath))" } ?? "none")")
         let job = TrainingJob(options: options().options, version: candidateVersion, startedAtMs: startedMs)
         let outcome = try job.run(
