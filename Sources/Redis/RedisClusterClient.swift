@@ -169,11 +169,12 @@ public final class RedisClusterClient: RedisClient, @unchecked Sendable {
         return replies
     }
 
-    /// Reads the slot map again now, from the first node that answers (masters of the current map first, then the
-    /// seeds and every other node learned).
+    /// Reads the slot map again now, from the first node that answers (connected masters first, then the other
+    /// masters of the current map, the seeds and every other node learned).
     public func refreshSlotMap() throws(RedisError) {
         if isClosed { throw closedError }
-        var candidates: [RedisAddress] = []
+        // Nodes already connected first: a failed node may take the whole connect timeout to refuse.
+        var candidates = map.masters.filter { connections[$0].map { !$0.isBroken } ?? false }
         for node in map.masters + knownNodes where !candidates.contains(node) { candidates.append(node) }
         var lastError = RedisError(kind: .connect, message: "no redis cluster node to ask for the slot map")
         for address in candidates {

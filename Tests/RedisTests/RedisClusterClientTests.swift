@@ -214,6 +214,8 @@ final class RedisClusterClientTests: RedisClusterTestCase {
                 name, perSecond, commands.count, perSecond * Double(commands.count), 1e6 / perSecond))
             return perSecond
         }
+        let oneTag = (0..<64).map { RedisCommand(evalSHA: script, keys: [Array("{p0}:card:\($0)".utf8)], args: [[49]]) }
+        _ = try measure("cluster EVALSHA x64, one tag (one node)", client, oneTag)
         let clusterEval = try measure("cluster EVALSHA x64", client, evals)
         let singleEval = try measure("single EVALSHA x64", single, evals)
         let clusterMget = try measure("cluster MGET 16x16", client, mgets)
