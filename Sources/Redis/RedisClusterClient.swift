@@ -82,7 +82,8 @@ public final class RedisClusterClient: RedisClient, @unchecked Sendable {
         try prepare()
         var state = RedisClusterPipeline(commands: commands)
         try append(0..<commands.count, to: &state)
-        return PendingPipeline(names: commands.map(\.name), cluster: state)
+        // The commands travel in `state`; their names (only for one connection's error messages) are not needed.
+        return PendingPipeline(names: [], cluster: state)
     }
 
     /// Writes more commands, possibly to other masters, on a pipeline whose replies are unread.
@@ -94,14 +95,14 @@ public final class RedisClusterClient: RedisClient, @unchecked Sendable {
         let start = state.commands.count
         state.commands += commands
         try append(start..<state.commands.count, to: &state)
-        return PendingPipeline(names: pending.names + commands.map(\.name), cluster: state)
+        return PendingPipeline(names: [], cluster: state)
     }
 
     /// Reads the replies of a pipeline, follows redirections, and returns the replies in the caller's order.
     /// Throws the first failed node's error (see ``pipelineEach(_:)`` for per-command results).
     public func finishPipeline(_ pending: PendingPipeline) throws(RedisError) -> [RedisReply] {
         var replies: [RedisReply] = []
-        replies.reserveCapacity(pending.names.count)
+        replies.reserveCapacity(pending.cluster?.commands.count ?? 0)
         for result in try finishEach(pending) { replies.append(try result.get()) }
         return replies
     }
