@@ -82,7 +82,8 @@ public final class RedisClusterClient: RedisClient, @unchecked Sendable {
         try prepare()
         var state = RedisClusterPipeline(commands: commands)
         try append(0..<commands.count, to: &state)
-        return PendingPipeline(names: commands.map(\.name), cluster: state)
+        // The commands travel in `state`; their names (only for one connection's error messages) are not needed.
+        return PendingPipeline(names: [], cluster: state)
     }
 
     /// Writes more commands, possibly to other masters, on a pipeline whose replies are unread.
@@ -94,14 +95,14 @@ public final class RedisClusterClient: RedisClient, @unchecked Sendable {
         let start = state.commands.count
         state.commands += commands
         try append(start..<state.commands.count, to: &state)
-        return PendingPipeline(names: pending.names + commands.map(\.name), cluster: state)
+        return PendingPipeline(names: [], cluster: state)
     }
 
     /// Reads the replies of a pipeline, follows redirections, and returns the replies in the caller's order.
     /// Throws the first failed node's error (see ``pipelineEach(_:)`` for per-command results).
     public func finishPipeline(_ pending: PendingPipeline) throws(RedisError) -> [RedisReply] {
         var replies: [RedisReply] = []
-        replies.reserveCapacity(pending.names.count)
+        replies.reserveCapacity(pending.cluster?.commands.count ?? 0)
         for result in try finishEach(pending) { replies.append(try result.get()) }
         return replies
     }
@@ -169,11 +170,12 @@ public final class RedisClusterClient: RedisClient, @unchecked Sendable {
         return replies
     }
 
-    /// Reads the slot map again now, from the first node that answers (masters of the current map first, then the
-    /// seeds and every other node learned).
+    /// Reads the slot map again now, from the first node that answers (connected masters first, then the other
+    /// masters of the current map, the seeds and every other node learned).
     public func refreshSlotMap() throws(RedisError) {
         if isClosed { throw closedError }
-        var candidates: [RedisAddress] = []
+        // Nodes already connected first: a failed node may take the whole connect timeout to refuse.
+        var candidates = map.masters.filter { connections[$0].map { !$0.isBroken } ?? false }
         for node in map.masters + knownNodes where !candidates.contains(node) { candidates.append(node) }
         var lastError = RedisError(kind: .connect, message: "no redis cluster node to ask for the slot map")
         for address in candidates {

@@ -16,8 +16,12 @@ enum RedisClusterKeys: Equatable {
     /// The key positions of `command`. Commands not listed take their key as first argument, as most do.
     init(of command: RedisCommand) {
         let count = command.count
-        let name = command.name.uppercased()
-        if Self.keyless.contains(name) {
+        let name = Self.upperName(of: command)
+        if name == "GET" || name == "SET" || name == "HMGET" || name == "HSET" {
+            self = count > 1 ? .at(1) : .none
+        } else if name == "EVALSHA" || name == "MGET" {
+            self = name == "MGET" ? .allFrom(1) : Self.scriptKeys(of: command)
+        } else if Self.keyless.contains(name) {
             self = .none
         } else if Self.unsupportedNames.contains(name) {
             self = .unsupported
@@ -26,8 +30,7 @@ enum RedisClusterKeys: Equatable {
         } else if name == "MSET" || name == "MSETNX" {
             self = .everyOtherFrom(1)
         } else if Self.scripts.contains(name) {
-            let keyCount = count > 2 ? Int(String(decoding: command.argument(2), as: UTF8.self)) ?? 0 : 0
-            self = keyCount > 0 ? .range(3..<min(count, 3 + keyCount)) : .none
+            self = Self.scriptKeys(of: command)
         } else if Self.keysThenTimeout.contains(name) {
             self = .range(1..<max(1, count - 1))
         } else if Self.twoKeys.contains(name) {
@@ -50,6 +53,26 @@ enum RedisClusterKeys: Equatable {
         case .everyOtherFrom(let start): start < count ? Array(stride(from: start, to: count, by: 2)) : []
         case .range(let range): Array(range.clamped(to: 0..<count))
         }
+    }
+
+    /// The command name in capitals; ASCII only, as every Redis command name is.
+    private static func upperName(of command: RedisCommand) -> String {
+        let name = command.argument(0)
+        guard name.contains(where: { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }) else {
+            return String(decoding: name, as: UTF8.self)
+        }
+        return String(decoding: name.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") ? $0 - 32 : $0 }, as: UTF8.self)
+    }
+
+    /// `EVAL script numkeys key... arg...`: the `numkeys` arguments after the count.
+    private static func scriptKeys(of command: RedisCommand) -> RedisClusterKeys {
+        guard command.count > 2 else { return .none }
+        var keyCount = 0
+        for digit in command.argument(2) {
+            guard digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9"), keyCount < 1_000_000 else { return .none }
+            keyCount = keyCount * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        return keyCount > 0 ? .range(3..<min(command.count, 3 + keyCount)) : .none
     }
 
     /// `XREAD [COUNT n] [BLOCK ms] STREAMS key... id...`: the first half of what follows STREAMS.
@@ -93,15 +116,22 @@ extension RedisCommand {
                 kind: .protocolError,
                 message: "\(name) cannot be sent through a redis cluster client (it holds state on one connection)")
         }
-        var slot: Int?
-        for index in keys.indices(count: count) {
-            let keySlot = RedisSlot.slot(ofKey: argument(index))
-            if let slot, slot != keySlot {
-                throw RedisError(
-                    kind: .protocolError,
-                    message: "\(name) has keys in different cluster slots (\(slot) and \(keySlot)); put them in one slot with a hash tag")
+        let indices = keys.indices(count: count)
+        if indices.isEmpty { return nil }
+        var slots: [Int] = []
+        slots.reserveCapacity(indices.count)
+        storage.withUnsafeBufferPointer { bytes in
+            RedisSlot.table.withUnsafeBufferPointer { table in
+                for index in indices {
+                    slots.append(RedisSlot.slot(bytes, index == 0 ? 0 : ends[index - 1], ends[index], table: table))
+                }
             }
-            slot = keySlot
+        }
+        let slot = slots[0]
+        if let other = slots.first(where: { $0 != slot }) {
+            throw RedisError(
+                kind: .protocolError,
+                message: "\(name) has keys in different cluster slots (\(slot) and \(other)); put them in one slot with a hash tag")
         }
         return slot
     }

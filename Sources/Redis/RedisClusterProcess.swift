@@ -147,14 +147,16 @@ public final class RedisClusterProcess: @unchecked Sendable {
     }
 
     /// Waits until one of `candidates` (the replicas of a master that was killed) is a master and every running
-    /// node reports `cluster_state:ok`. Returns the promoted one.
+    /// node reports `cluster_state:ok` with every slot served by a live master. Returns the promoted one.
     public func waitForPromotion(of candidates: [RedisServerProcess], timeout: TimeInterval = 30) throws
         -> RedisServerProcess
     {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
+            // cluster_slots_ok counts slots whose master is not failing: all of them once every node knows the
+            // promoted replica owns the killed master's slots.
             if let promoted = candidates.first(where: { (try? role(of: $0)) == "master" }),
-               allRunningNodesReport("cluster_state:ok")
+               allRunningNodesReport("cluster_state:ok", "cluster_slots_ok:16384")
             {
                 return promoted
             }
@@ -165,25 +167,30 @@ public final class RedisClusterProcess: @unchecked Sendable {
     }
 
     /// Starts a killed or stopped node again with its data directory (its `nodes.conf`), and waits until it has
-    /// rejoined: `cluster_state:ok` on it and, if it came back as a replica, its link to its master up.
+    /// rejoined: another node sees it without the `fail` flag in the role it reports itself (a master that was failed
+    /// over comes back as a replica), `cluster_state:ok` on it and, as a replica, its link to its master up.
     public func restart(_ node: RedisServerProcess, timeout: TimeInterval = 30) throws {
         try node.restart(keepData: true)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let connection = try? self.connection(to: node),
-               let info = (try? connection.send("CLUSTER", "INFO"))?.string, info.contains("cluster_state:ok"),
-               let role = try? role(of: node)
-            {
-                if role == "master" { return }
-                if let replication = (try? connection.send("INFO", "replication"))?.string,
-                   replication.contains("master_link_status:up")
-                {
-                    return
-                }
-            }
+            if (try? hasRejoined(node)) == true { return }
             usleep(50_000)
         }
         throw RedisServerProcessError(message: "restarted cluster node on port \(node.port) did not rejoin within \(Int(timeout)) s")
+    }
+
+    private func hasRejoined(_ node: RedisServerProcess) throws -> Bool {
+        let connection = try self.connection(to: node, commandTimeoutMs: 1000)
+        guard let info = try connection.send("CLUSTER", "INFO").string, info.contains("cluster_state:ok"),
+              let role = try role(of: node), let id = try connection.send("CLUSTER", "MYID").string,
+              let other = nodes.first(where: { $0.port != node.port && $0.isRunning }),
+              let view = try self.connection(to: other, commandTimeoutMs: 1000).send("CLUSTER", "NODES").string,
+              let line = view.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix(id) })
+        else { return false }
+        let flags = line.split(separator: " ").dropFirst(2).first ?? ""
+        guard !flags.contains("fail"), flags.contains(role == "master" ? "master" : "slave") else { return false }
+        if role == "master" { return true }
+        return (try connection.send("INFO", "replication").string)?.contains("master_link_status:up") ?? false
     }
 
     /// Waits until every running node reports `cluster_state:ok` with every slot served, and every master has

@@ -13,13 +13,8 @@ public enum RedisSlot {
 
     /// CRC-16/XMODEM of bytes in memory the caller owns.
     public static func crc16(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
-        table.withUnsafeBufferPointer { table in
-            var crc: UInt16 = 0
-            for byte in bytes {
-                crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)]
-            }
-            return crc
-        }
+        let bytes = bytes.bindMemory(to: UInt8.self)
+        return table.withUnsafeBufferPointer { crc16(bytes, 0, bytes.count, table: $0) }
     }
 
     /// The slot of `key`: the CRC16 of its hash tag when it has one, else of the whole key, modulo 16384.
@@ -29,13 +24,37 @@ public enum RedisSlot {
 
     /// The slot of a key in memory the caller owns.
     public static func slot(ofKey key: UnsafeRawBufferPointer) -> Int {
-        var hashed = key
-        if let open = key.firstIndex(of: UInt8(ascii: "{")),
-           let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
-        {
-            hashed = UnsafeRawBufferPointer(rebasing: key[(open + 1)..<close])
+        let key = key.bindMemory(to: UInt8.self)
+        return table.withUnsafeBufferPointer { slot(key, 0, key.count, table: $0) }
+    }
+
+    /// The slot of the key in `bytes[start..<end]`. Index loops over raw pointers: this runs for every key of every
+    /// command a cluster client sends, and stays cheap even unoptimised (debug builds, tests).
+    static func slot(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, table: UnsafeBufferPointer<UInt16>)
+        -> Int
+    {
+        var open = start
+        while open < end && bytes[open] != UInt8(ascii: "{") { open += 1 }
+        if open < end {
+            var close = open + 1
+            while close < end && bytes[close] != UInt8(ascii: "}") { close += 1 }
+            if close < end && close > open + 1 {
+                return Int(crc16(bytes, open + 1, close, table: table) & 0x3FFF)
+            }
         }
-        return Int(crc16(hashed) & 0x3FFF)
+        return Int(crc16(bytes, start, end, table: table) & 0x3FFF)
+    }
+
+    private static func crc16(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, table: UnsafeBufferPointer<UInt16>)
+        -> UInt16
+    {
+        var crc: UInt16 = 0
+        var index = start
+        while index < end {
+            crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ bytes[index])]
+            index += 1
+        }
+        return crc
     }
 
     /// The slot of a key given as text (its UTF-8 bytes).
@@ -52,7 +71,7 @@ public enum RedisSlot {
         return key[afterOpen..<close]
     }
 
-    private static let table: [UInt16] = (0..<256).map { index in
+    static let table: [UInt16] = (0..<256).map { index in
         var crc = UInt16(index) << 8
         for _ in 0..<8 {
             crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1

@@ -214,6 +214,16 @@ final class RedisClusterClientTests: RedisClusterTestCase {
                 name, perSecond, commands.count, perSecond * Double(commands.count), 1e6 / perSecond))
             return perSecond
         }
+        let oneTag = (0..<64).map { RedisCommand(evalSHA: script, keys: [Array("{p0}:card:\($0)".utf8)], args: [[49]]) }
+        _ = try measure("cluster EVALSHA x64, one tag (one node)", client, oneTag)
+        // The same node without the cluster client: what the client itself costs, apart from the server's work.
+        let tagNode = try cluster.connection(to: node(at: client.master(ofSlot: RedisSlot.slot(ofKey: "p0"))))
+        defer { tagNode.close() }
+        try tagNode.load(script)
+        _ = try measure("one connection to that cluster node, EVALSHA x64", tagNode, oneTag)
+        let oneTagMgets = (0..<16).map { p in RedisCommand(["MGET"] + (0..<16).map { "{p0}:card:\(p * 16 + $0)" }) }
+        _ = try measure("cluster MGET 16x16, one tag (one node)", client, oneTagMgets)
+        _ = try measure("one connection to that cluster node, MGET 16x16", tagNode, oneTagMgets)
         let clusterEval = try measure("cluster EVALSHA x64", client, evals)
         let singleEval = try measure("single EVALSHA x64", single, evals)
         let clusterMget = try measure("cluster MGET 16x16", client, mgets)
