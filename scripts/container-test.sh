@@ -75,9 +75,10 @@ echo "== 5. vigil serve in the image, fed by vigil-loadtest (mock cluster on 127
 defaults=(--rate 500 --seconds 10 --partitions 2 --cards 5000)
 [ $# -gt 0 ] && defaults=()
 report=$work/report
-# The image's vigil binds its HTTP port on every interface; with --network host that would be the host's, so it
-# is off here (--http-port -1) and the test stays on loopback.
-# While it runs, record how the container runs (user, read-only root, network, the process inside).
+# With --network host the endpoint would listen on the host's interfaces: --http-host keeps it on loopback.
+http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# While it runs, record how the container runs (user, read-only root, network, the process inside) and what its
+# health endpoint answers.
 (
   for _ in $(seq 600); do
     if [ "$(podman inspect --format '{{.State.Running}}' "$run_id-vigil" 2>/dev/null)" = true ]; then
@@ -87,11 +88,23 @@ report=$work/report
     fi
     sleep 0.2
   done >"$work/container.txt" 2>&1
+  python3 - "$http_port" >>"$work/container.txt" 2>&1 <<'PY'
+import sys, time, urllib.request
+for _ in range(100):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=2) as r:
+            print(f"healthz={r.status}")
+            break
+    except Exception as e:
+        time.sleep(0.2)
+else:
+    print(f"healthz=unanswered ({e})")
+PY
 ) &
 VIGIL_CONTAINER_NAME=$run_id-vigil \
   .build/container/release/vigil-loadtest --vigil scripts/container-vigil.sh --redis "127.0.0.1:$redis_port" \
   --model "$root/models/baseline.json" --report-dir "$report" --startup-timeout 120 \
-  --vigil-arg=--http-port --vigil-arg=-1 "${defaults[@]}" "$@" 2>&1 | tee "$work/loadtest.out" \
+  --vigil-arg=--http-host --vigil-arg=127.0.0.1 --vigil-arg=--http-port --vigil-arg="$http_port" "${defaults[@]}" "$@" 2>&1 | tee "$work/loadtest.out" \
   || { echo "error: vigil-loadtest failed; Vigil's log: $report/vigil.log" >&2; tail -30 "$report/vigil.log" >&2 || true; exit 1; }
 step_done "run (loadtest against the image)"
 
@@ -106,6 +119,7 @@ stop = r.get("vigilStop") or {}
 checks = [
     ("vigil serve ran in the image as uid 10001 on a read-only root file system, host network",
      "user=10001:10001 readonly=true network=host" in container and "vigil serve" in container),
+    ("its /healthz on 127.0.0.1 answered 200", "healthz=200" in container),
     ("the run completed", r["completed"]),
     (f"decisions came out on fraud.decisions: {r['decisions']}", r["decisions"] > 0),
     (f"every published message has one outcome: {r['outcomes']} of {r['published']} "

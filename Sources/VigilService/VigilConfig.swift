@@ -79,6 +79,9 @@ public struct VigilConfig: Sendable {
     public var transactionalId: String?
     /// Port of the `/healthz`, `/readyz`, `/metrics` endpoint; nil turns it off.
     public var httpPort: Int? = 8686
+    /// Address the endpoint listens on: every interface by default (probes and scrapers come from outside the host
+    /// or pod); `127.0.0.1` keeps it on the host.
+    public var httpHost = "0.0.0.0"
     /// `/readyz` reports not ready when the total lag exceeds this many records.
     public var readyMaxLag: Int64 = 100_000
     /// Bound on any single wait for Kafka (transaction calls, flush) before the batch is retried.

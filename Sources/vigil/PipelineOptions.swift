@@ -96,6 +96,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Port of /healthz, /readyz and /metrics; 0 picks a free port, -1 turns it off (env VIGIL_HTTP_PORT).")
     var httpPort = Environment.int("VIGIL_HTTP_PORT", 8686)
 
+    @Option(help: "Address /healthz, /readyz and /metrics listen on: 0.0.0.0 (every interface), 127.0.0.1 (this host only), :: or another local address (env VIGIL_HTTP_HOST).")
+    var httpHost = Environment.string("VIGIL_HTTP_HOST", "0.0.0.0")
+
     @Option(parsing: .unconditional, help: "/readyz reports not ready when the total lag exceeds this many records (env VIGIL_READY_MAX_LAG).")
     var readyMaxLag = Environment.int("VIGIL_READY_MAX_LAG", 100_000)
 
@@ -174,6 +177,7 @@ struct PipelineOptions: ParsableArguments {
         }
         if httpPort < -1 { problems.append("--http-port must be -1 (off), 0 (any free port) or 1-65535, got \(httpPort)") }
         c.httpPort = httpPort < 0 ? nil : httpPort
+        c.httpHost = httpHost
         c.readyMaxLag = Int64(readyMaxLag)
         c.batchSize = batchSize
         c.batchWaitMs = batchWaitMs
