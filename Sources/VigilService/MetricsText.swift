@@ -31,6 +31,7 @@ public enum MetricsText {
         counter("vigil_batches_total", "Batches stored.", s.batches)
         counter("vigil_batches_retried_total", "Recoveries from a failed batch (each retries every unfinished batch).", s.retriedBatches)
         counter("vigil_batches_fenced_total", "Batch writes refused because the partition was claimed elsewhere or Redis lost writes.", s.fencedBatches)
+        counter("vigil_batches_partially_stored_total", "Redis Cluster: batches stored for some of their partitions only (a node failed during the write); the rest is retried.", s.partialStores)
         counter("vigil_state_repairs_total", "Partitions whose state was rebuilt from the log.", s.repairs)
         counter("vigil_replayed_records_total", "Records replayed into the state without emitting outputs again.", s.replayedWithoutOutputs)
         counter("vigil_skipped_records_total", "Redelivered records skipped because Redis had already applied them.", s.skippedAlreadyApplied)

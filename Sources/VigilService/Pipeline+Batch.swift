@@ -242,6 +242,10 @@ extension Pipeline {
                     for update in batch.updates where stored.contains(update.partition) {
                         partitions.stored(update.partition, update.updated)
                     }
+                    logger.warning("batch stored for some partitions only, retrying the others", metadata: [
+                        "stored": "\(stored.map(\.description).joined(separator: ","))", "error": "\(failure)",
+                    ])
+                    stats.update { $0.partialStores += 1 }
                     throw failure
                 }
                 throw error

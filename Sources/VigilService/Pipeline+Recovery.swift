@@ -102,7 +102,8 @@ extension Pipeline {
             "paused.seconds": "\(Int(Date().timeIntervalSince(outage.since)))",
         ])
         redisOutage = nil
-        consecutiveFailures = 0
+        // Not reset here: if the next batch fails at once (a node the probe cannot see), the backoff keeps growing;
+        // a batch that succeeds resets it.
         // Back to where processing ends: the failed batches' first offsets, each other partition's position when
         // the outage began, or the first record that arrived during it. Then every paused partition resumes.
         let assigned = Set((try? consumer.assignment()) ?? [])

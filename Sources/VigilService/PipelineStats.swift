@@ -13,6 +13,8 @@ public final class PipelineStats: Sendable {
         public var batches = 0
         public var retriedBatches = 0
         public var fencedBatches = 0
+        /// Redis Cluster: batches stored for some of their partitions only (a node failed during the write).
+        public var partialStores = 0
         /// Publish (message timestamp) to outputs acknowledged, in milliseconds.
         public var latency = LatencyHistogram()
         public var modelVersion = ""

@@ -20,6 +20,12 @@ public struct RedisKeys: Sendable, Equatable {
     /// `<prefix>:{<tag>}:probe`: the probe key on the slot of one partition.
     public func probe(partition: Int32) -> String { "\(prefix):{\(PartitionTag.tag(partition))}:probe" }
 
+    /// `<prefix>:{mrisk}:probe`: the probe key on the merchant-risk snapshots' slot (every batch of catalog 2 reads
+    /// there).
+    public var merchantRiskProbe: String { merchantRiskPrefix + "probe" }
+    /// `{<prefix>:deployment}:probe`: the probe key on the deployment key's slot (every claim checks it).
+    public var deploymentProbe: String { "{\(deployment)}:probe" }
+
     /// `<prefix>:{<tag>}:part:<topic>:<partition>`: the partition's record (applied offset, `M`, epoch, deployment).
     public func partition(topic: String, partition: Int32) -> String {
         "\(prefix):{\(PartitionTag.tag(partition))}:part:\(topic):\(partition)"

@@ -189,13 +189,26 @@ public struct StartupChecks: Sendable {
     func policyFindings(_ connection: any RedisClient) -> [Finding] {
         // A cluster: every master's policy counts (each holds some partitions' cards).
         if let cluster = connection as? RedisClusterClient {
-            return cluster.masters.enumerated().flatMap { (i, master) -> [Finding] in
+            // Each command once to every master; each master's answers judged by themselves.
+            var asked: [[String]: Result<[(master: RedisAddress, reply: RedisReply)], RedisError>] = [:]
+            func answers(_ parts: [String]) -> Result<[(master: RedisAddress, reply: RedisReply)], RedisError> {
+                if let known = asked[parts] { return known }
+                let result = Result { () throws(RedisError) in try cluster.sendToEachMaster(RedisCommand(parts)) }
+                asked[parts] = result
+                return result
+            }
+            guard case .success(let first) = answers(["CONFIG", "GET", "maxmemory-policy"]) else {
+                return Self.evictionFindings(
+                    Self.evictionPolicy { (parts) throws(RedisError) -> RedisReply in try cluster.send(RedisCommand(parts)) },
+                    allowEvicting: config.allowEvictingRedis, address: redisAddress)
+            }
+            return first.map(\.master).flatMap { master -> [Finding] in
                 let answer = Self.evictionPolicy { (parts) throws(RedisError) -> RedisReply in
-                    let replies = try cluster.sendToEachMaster(RedisCommand(parts))
-                    guard i < replies.count else {
+                    let replies = try answers(parts).get()
+                    guard let reply = replies.first(where: { $0.master == master })?.reply else {
                         throw RedisError(kind: .io, message: "cluster node \(master) left the slot map")
                     }
-                    return replies[i].reply
+                    return reply
                 }
                 return Self.evictionFindings(
                     answer, allowEvicting: config.allowEvictingRedis, address: "\(redisAddress) (cluster node \(master))")

@@ -219,8 +219,17 @@ public final class StateStore: @unchecked Sendable {
     /// Claims a partition on assignment: a new epoch that fences earlier owners, and what Redis knows of it. Throws
     /// `.otherDeployment` (claiming nothing) if the prefix or the partition record belongs to another deployment: the
     /// deployment key is checked first (registering it if Redis lost it), then the record, atomically with the claim.
+    /// On a Redis Cluster the deployment key lives on another node than the partition: if that node cannot be asked
+    /// (a failover), the claim goes on, checked by the record alone, rather than waiting for it.
     public func claimPartition(_ tp: TopicPartition, for deployment: Deployment) throws(StateStoreError) -> PartitionRecord {
-        try register(deployment)
+        let registered = Result { () throws(StateStoreError) in try register(deployment) }
+        if case .failure(let error) = registered {
+            if case .redis = error, endpoint.cluster {
+                // The record's own check below still stops a second deployment.
+            } else {
+                throw error
+            }
+        }
         let keys = [Array(partitionKey(tp).utf8)]
         let args = [Array(deployment.group.utf8), Array(deployment.topic.utf8)]
         let reply = try run { c throws(RedisError) in try c.eval(Self.claimScript, keys: keys, args: args) }
@@ -406,29 +415,40 @@ public final class StateStore: @unchecked Sendable {
         }
         var results = try run { c throws(RedisError) in try c.pipelineEach(commands) }
         // Scripts are not replicated: a promoted replica, or a node that restarted, answers NOSCRIPT until loaded.
+        // A failure while loading or resending fails only those commands: the others' results stand.
         let unknown = results.indices.filter { (try? results[$0].get())?.isNoScript ?? false }
         if !unknown.isEmpty {
-            let retried = try run { c throws(RedisError) in
-                try c.load(Self.batchScript)
-                return try c.pipelineEach(unknown.map { commands[$0] })
+            let retried = Result { () throws(StateStoreError) in
+                try run { c throws(RedisError) in
+                    try c.load(Self.batchScript)
+                    return try c.pipelineEach(unknown.map { commands[$0] })
+                }
             }
-            for (k, i) in unknown.enumerated() { results[i] = retried[k] }
+            for (k, i) in unknown.enumerated() {
+                switch retried {
+                case .success(let replies): results[i] = replies[k]
+                case .failure(.redis(let error)): results[i] = .failure(error)
+                case .failure(let error): results[i] = .failure(RedisError(kind: .io, message: "\(error)"))
+                }
+            }
         }
         var stored: [TopicPartition] = []
-        var failure: StateStoreError?
+        // A node that failed decides over a fence (the pipeline pauses for it; a fence is found again on the retry).
+        var unreachable: StateStoreError?
+        var refused: StateStoreError?
         for (p, result) in zip(partitions, results) {
             switch result {
             case .success(let reply):
                 let checked = Result { () throws(StateStoreError) in try check(reply, of: [p]) }
                 switch checked {
                 case .success: stored.append(p.partition)
-                case .failure(let error): failure = failure ?? error
+                case .failure(let error): refused = refused ?? error
                 }
             case .failure(let error):
-                failure = failure ?? .redis(error)
+                unreachable = unreachable ?? .redis(error)
             }
         }
-        guard let failure else { return }
+        guard let failure = unreachable ?? refused else { return }
         throw stored.isEmpty ? failure : .partial(stored: stored, failure: failure)
     }
 
