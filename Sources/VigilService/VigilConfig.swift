@@ -104,6 +104,7 @@ public struct VigilConfig: Sendable {
         }
         if redisHost.isEmpty { problems.append("redis host is empty") }
         if !(1...65535).contains(redisPort) { problems.append("redis port must be 1-65535, got \(redisPort)") }
+        problems += redisTLS?.problems ?? []
         if redisPrefix.isEmpty || redisPrefix.contains(" ") { problems.append("redis prefix must be non-empty without spaces") }
         if group.isEmpty { problems.append("group is empty") }
         let names = [topics.transactions] + topics.outputs + [topics.shadow]

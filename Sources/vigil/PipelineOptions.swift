@@ -11,6 +11,9 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Redis HOST:PORT (env VIGIL_REDIS).")
     var redis = Environment.string("VIGIL_REDIS", "127.0.0.1:6379")
 
+    @OptionGroup(title: "Redis authentication and TLS")
+    var redisSecurity: RedisSecurityOptions
+
     @Option(help: "Key prefix in Redis (env VIGIL_REDIS_PREFIX).")
     var redisPrefix = Environment.string("VIGIL_REDIS_PREFIX", "vigil")
 
@@ -123,6 +126,7 @@ struct PipelineOptions: ParsableArguments {
         } else {
             problems.append("--redis must be HOST:PORT, got '\(redis)'")
         }
+        (c.redisCredentials, c.redisTLS) = redisSecurity.settings(problems: &problems)
         c.redisPrefix = redisPrefix
         c.group = group
         c.modelPath = model
