@@ -223,10 +223,11 @@ final class TLSTransport {
                 message: "\(prefix): the server's certificate was refused: \(reason) (expected name \(expectedName), trusting \(trusted))")
         }
         switch code {
+        // A plain Redis port reads the ClientHello as the start of an inline command and waits for the rest.
         case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-            throw RedisError(kind: .connect, message: "\(prefix): no answer within \(connectTimeoutMs) ms")
+            throw RedisError(kind: .connect, message: "\(prefix): no answer within \(connectTimeoutMs) ms (is \(endpoint) a TLS port?)")
         case SSL_ERROR_SYSCALL where savedErrno == EAGAIN || savedErrno == EWOULDBLOCK:
-            throw RedisError(kind: .connect, message: "\(prefix): no answer within \(connectTimeoutMs) ms")
+            throw RedisError(kind: .connect, message: "\(prefix): no answer within \(connectTimeoutMs) ms (is \(endpoint) a TLS port?)")
         case SSL_ERROR_SYSCALL where savedErrno != 0:
             throw RedisError(kind: .connect, message: "\(prefix): \(String(cString: strerror(savedErrno)))")
         case SSL_ERROR_SYSCALL, SSL_ERROR_ZERO_RETURN:

@@ -148,6 +148,7 @@ final class RedisTLSTests: XCTestCase {
             guard let error = error as? RedisError else { return XCTFail("\(error)") }
             XCTAssertEqual(error.kind, .connect)
             XCTAssertTrue(error.message.contains("TLS handshake failed"), error.message)
+            XCTAssertTrue(error.message.contains("a TLS port?"), error.message)
         }
     }
 
