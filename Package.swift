@@ -26,10 +26,16 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // TLS to Redis (hiredis 0.14 has none); only Redis/ imports it.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
 
         // Thin wrappers that own every C call.
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
-        .target(name: "Redis", dependencies: ["CHiredis"]),
+        .target(name: "Redis", dependencies: ["CHiredis", "COpenSSL"]),
 
         // Pure logic, no I/O: decoding, validation, windows, features, model, scoring.
         .target(name: "VigilCore"),

@@ -3,7 +3,7 @@
 # The Swift toolchain is expected at /opt/swift or on PATH. Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-packages=(librdkafka-dev libhiredis-dev redis-server pkg-config)
+packages=(librdkafka-dev libhiredis-dev libssl-dev openssl redis-server pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -8,8 +8,9 @@ import Musl
 import Darwin
 #endif
 
-/// Owns one hiredis `redisContext`. Every hiredis call in the module goes through this type, which turns
-/// hiredis error flags into ``RedisError`` and frees the context exactly once, in `deinit`.
+/// Owns one hiredis `redisContext`: the plain-TCP wire. Every hiredis call of that path goes through this type, which
+/// turns hiredis error flags into ``RedisError`` and frees the context exactly once, in `deinit`. (TLS connections use
+/// hiredis only to format commands and parse replies: ``HiredisTLSContext``.)
 ///
 /// Not thread-safe: use from one thread at a time (``RedisConnection`` guarantees this by contract).
 final class HiredisContext {
@@ -18,12 +19,8 @@ final class HiredisContext {
     let endpoint: String
     let commandTimeoutMs: Int
 
-    /// Reused argv/argvlen arrays handed to hiredis, grown as needed, so sending allocates nothing here.
-    private var argv: UnsafeMutablePointer<UnsafePointer<CChar>?>
-    private var argvLengths: UnsafeMutablePointer<Int>
-    private var argvCapacity: Int
-    /// A valid address for commands whose arguments are all empty (an empty Array has no base address).
-    private let emptyArgument: UnsafeMutablePointer<CChar>
+    /// Reused argv/argvlen arrays handed to hiredis, so sending allocates nothing here.
+    private let arguments = HiredisArguments()
 
     /// Opens a blocking TCP connection. `connectTimeoutMs <= 0` waits as long as the OS does;
     /// `commandTimeoutMs <= 0` waits for replies forever.
@@ -59,23 +56,15 @@ final class HiredisContext {
         self.context = connected
         self.endpoint = endpoint
         self.commandTimeoutMs = commandTimeoutMs
-        self.argvCapacity = 16
-        self.argv = .allocate(capacity: 16)
-        self.argvLengths = .allocate(capacity: 16)
-        self.emptyArgument = .allocate(capacity: 1)
-        self.emptyArgument.initialize(to: 0)
     }
 
     deinit {
         redisFree(context)
-        argv.deallocate()
-        argvLengths.deallocate()
-        emptyArgument.deallocate()
     }
 
     /// Sends one command and waits for its reply (`redisCommandArgv`).
     func command(_ command: RedisCommand) throws(RedisError) -> RedisReply {
-        let raw = withArgv(command) { argc, argv, lengths in
+        let raw = arguments.with(command) { argc, argv, lengths in
             redisCommandArgv(context, argc, argv, lengths)
         }
         let savedErrno = errno
@@ -85,7 +74,7 @@ final class HiredisContext {
 
     /// Adds a command to the output buffer without sending it (`redisAppendCommandArgv`).
     func append(_ command: RedisCommand) throws(RedisError) {
-        let status = withArgv(command) { argc, argv, lengths in
+        let status = arguments.with(command) { argc, argv, lengths in
             redisAppendCommandArgv(context, argc, argv, lengths)
         }
         let savedErrno = errno
@@ -118,7 +107,7 @@ final class HiredisContext {
 
     /// Converts a top-level reply and frees it: `freeReplyObject` frees nested elements too, so it is
     /// called once, on the root only.
-    private static func takeReply(_ raw: UnsafeMutableRawPointer) throws(RedisError) -> RedisReply {
+    static func takeReply(_ raw: UnsafeMutableRawPointer) throws(RedisError) -> RedisReply {
         defer { freeReplyObject(raw) }
         return try convert(UnsafePointer(raw.assumingMemoryBound(to: redisReply.self)))
     }
@@ -152,34 +141,6 @@ final class HiredisContext {
         }
     }
 
-    // MARK: - Arguments
-
-    /// Points the reusable argv/argvlen arrays into the command's single buffer for the duration of `body`.
-    private func withArgv<R>(
-        _ command: RedisCommand,
-        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafeMutablePointer<Int>) -> R
-    ) -> R {
-        let count = command.count
-        if count > argvCapacity {
-            argv.deallocate()
-            argvLengths.deallocate()
-            argvCapacity = max(count, argvCapacity * 2)
-            argv = .allocate(capacity: argvCapacity)
-            argvLengths = .allocate(capacity: argvCapacity)
-        }
-        return command.storage.withUnsafeBytes { bytes in
-            let base = bytes.baseAddress ?? UnsafeRawPointer(emptyArgument)
-            var start = 0
-            for i in 0..<count {
-                let end = command.ends[i]
-                argv[i] = (base + start).assumingMemoryBound(to: CChar.self)
-                argvLengths[i] = end - start
-                start = end
-            }
-            return body(Int32(count), argv, argvLengths)
-        }
-    }
-
     // MARK: - Errors
 
     /// Maps the context's error flag to a ``RedisError``. hiredis 0.14 reports a socket timeout
@@ -207,7 +168,7 @@ final class HiredisContext {
     }
 
     /// The context's `errstr`, a NUL-terminated char[128].
-    private static func errorString(_ context: UnsafeMutablePointer<redisContext>) -> String {
+    static func errorString(_ context: UnsafeMutablePointer<redisContext>) -> String {
         withUnsafeBytes(of: &context.pointee.errstr) { raw in
             let bytes = raw.prefix { $0 != 0 }
             return String(decoding: bytes, as: UTF8.self)
@@ -224,7 +185,7 @@ extension timeval {
 /// hiredis 0.14 writes with `write(2)`, so writing to a connection the server has closed raises SIGPIPE,
 /// which kills the process by default. Ignore it (writes then fail with EPIPE, reported as an I/O error),
 /// but only if nobody installed a handler of their own.
-private func ignoreSIGPIPEIfDefault() {
+func ignoreSIGPIPEIfDefault() {
     _ = sigpipeIgnored
 }
 

@@ -22,7 +22,7 @@ public final class RedisConnection: RedisClient, @unchecked Sendable {
     public let commandTimeoutMs: Int
 
     /// `nil` after ``close()`` or once broken.
-    private var context: HiredisContext?
+    private var context: RedisWire?
     /// Why the connection is broken, until ``reconnect()`` succeeds.
     private var brokenBy: RedisError?
     /// SHA-1s of scripts this connection has loaded since it last connected.
@@ -37,11 +37,13 @@ public final class RedisConnection: RedisClient, @unchecked Sendable {
             commandTimeoutMs: commandTimeoutMs)
     }
 
-    /// Connects with `redisConnectWithTimeout`, sets the command timeout on the socket, and authenticates if the
+    /// Connects with `redisConnectWithTimeout`, sets the command timeout on the socket, shakes hands over TLS if the
+    /// endpoint asks for it (``TLSTransport``: OpenSSL, the server's certificate verified), and authenticates if the
     /// endpoint has credentials.
     ///
     /// - Throws: ``RedisError`` of kind ``RedisError/Kind/connect`` naming host:port and the reason, or
-    ///   ``RedisError/Kind/auth`` if the server refuses the credentials.
+    ///   ``RedisError/Kind/auth`` if the server refuses the credentials. A refused certificate is a
+    ///   ``RedisError/Kind/connect`` whose message gives OpenSSL's reason.
     public init(endpoint: RedisEndpoint, connectTimeoutMs: Int = 2000, commandTimeoutMs: Int = 5000) throws(RedisError) {
         self.endpoint = endpoint
         self.connectTimeoutMs = connectTimeoutMs
@@ -51,17 +53,15 @@ public final class RedisConnection: RedisClient, @unchecked Sendable {
 
     /// A connected, authenticated context.
     private static func open(_ endpoint: RedisEndpoint, connectTimeoutMs: Int, commandTimeoutMs: Int)
-        throws(RedisError) -> HiredisContext
+        throws(RedisError) -> RedisWire
     {
-        let context = try HiredisContext(
-            host: endpoint.host, port: endpoint.port, connectTimeoutMs: connectTimeoutMs,
-            commandTimeoutMs: commandTimeoutMs)
+        let context = try RedisWire.open(endpoint, connectTimeoutMs: connectTimeoutMs, commandTimeoutMs: commandTimeoutMs)
         if let credentials = endpoint.credentials { try authenticate(context, credentials, endpoint) }
         return context
     }
 
     /// `AUTH [user] password`. The reply to a refusal names no secret, and neither does the error.
-    private static func authenticate(_ context: HiredisContext, _ credentials: RedisCredentials, _ endpoint: RedisEndpoint)
+    private static func authenticate(_ context: RedisWire, _ credentials: RedisCredentials, _ endpoint: RedisEndpoint)
         throws(RedisError)
     {
         var auth = RedisCommand("AUTH")
@@ -171,7 +171,7 @@ public final class RedisConnection: RedisClient, @unchecked Sendable {
         }
     }
 
-    /// Closes the socket and frees the hiredis context. Later calls throw until ``reconnect()``.
+    /// Closes the socket and frees the hiredis context (and the TLS session). Later calls throw until ``reconnect()``.
     /// Also happens on deinit.
     public func close() {
         context = nil
@@ -181,7 +181,7 @@ public final class RedisConnection: RedisClient, @unchecked Sendable {
 
     // MARK: - Internals
 
-    private func usableContext() throws(RedisError) -> HiredisContext {
+    private func usableContext() throws(RedisError) -> RedisWire {
         if let brokenBy {
             throw RedisError(
                 kind: brokenBy.kind == .timeout ? .io : brokenBy.kind,

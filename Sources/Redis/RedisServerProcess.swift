@@ -26,6 +26,9 @@ public struct RedisServerProcessError: Error, CustomStringConvertible, Sendable 
 /// writes an append-only file fsynced on every write (`--appendonly yes --appendfsync always`), so data survives
 /// ``kill()`` followed by ``restart(keepData:)``. The server is stopped in ``stop()`` or deinit.
 ///
+/// With `tls` it listens for TLS only (`--port 0 --tls-port`); with `users` it loads an ACL file with those users and
+/// the default user off, so every client must authenticate. ``endpoint`` is then how to reach it.
+///
 /// Methods are serialised by an internal lock, so the object may be shared between threads.
 public final class RedisServerProcess: @unchecked Sendable {
     /// Always "127.0.0.1".
@@ -36,6 +39,19 @@ public final class RedisServerProcess: @unchecked Sendable {
     public let executablePath: String
     /// Whether the server writes an fsynced append-only file.
     public let persistence: Bool
+    /// TLS settings; nil listens on plain TCP.
+    public let tls: RedisServerTLS?
+    /// ACL users; empty leaves the default user open, as a stock server does.
+    public let users: [RedisServerUser]
+
+    /// How a client reaches this server: TLS trusting its CA (with the client certificate, if any), and the first
+    /// user's credentials.
+    public var endpoint: RedisEndpoint {
+        RedisEndpoint(
+            host: host, port: port,
+            credentials: users.first.map { RedisCredentials(user: $0.name, password: $0.password) },
+            tls: tls.map { RedisTLSOptions(caFile: $0.caFile, certFile: $0.clientCertFile, keyFile: $0.clientKeyFile) })
+    }
 
     private let extraArguments: [String]
     /// Holds `data/` (the server's `--dir`) and `redis.log` (its stdout and stderr).
@@ -55,13 +71,18 @@ public final class RedisServerProcess: @unchecked Sendable {
     ///     e.g. `["--enable-debug-command", "local"]`.
     ///   - persistence: write an fsynced append-only file so data survives kill and restart.
     ///   - executable: path of `redis-server`; `nil` searches `PATH`, then `/usr/bin`.
+    ///   - tls: listen for TLS only, on `port`.
+    ///   - users: ACL users, the default user turned off; the first must be allowed PING and INFO (the readiness
+    ///     check logs in as it).
     /// - Throws: ``RedisServerProcessError`` if the binary is missing, or the server exits or does not answer
     ///   in time (with the end of its output).
     public static func start(
         port: Int? = nil,
         extraArguments: [String] = [],
         persistence: Bool = false,
-        executable: String? = nil
+        executable: String? = nil,
+        tls: RedisServerTLS? = nil,
+        users: [RedisServerUser] = []
     ) throws -> RedisServerProcess {
         let executablePath = try executable ?? findRedisServer()
         guard FileManager.default.isExecutableFile(atPath: executablePath) else {
@@ -74,7 +95,9 @@ public final class RedisServerProcess: @unchecked Sendable {
                 port: port ?? freeLocalPort(),
                 executablePath: executablePath,
                 extraArguments: extraArguments,
-                persistence: persistence
+                persistence: persistence,
+                tls: tls,
+                users: users
             )
             do {
                 try server.withLock { try server.launch() }
@@ -86,17 +109,29 @@ public final class RedisServerProcess: @unchecked Sendable {
         throw lastError ?? RedisServerProcessError(message: "could not start redis-server")
     }
 
-    private init(port: Int, executablePath: String, extraArguments: [String], persistence: Bool) throws {
+    private init(
+        port: Int, executablePath: String, extraArguments: [String], persistence: Bool, tls: RedisServerTLS?,
+        users: [RedisServerUser]
+    ) throws {
         self.port = port
         self.executablePath = executablePath
         self.extraArguments = extraArguments
         self.persistence = persistence
+        self.tls = tls
+        self.users = users
         self.baseDirectory = FileManager.default.temporaryDirectory
             .appendingPathComponent("vigil-redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
             at: baseDirectory.appendingPathComponent("data"), withIntermediateDirectories: true
         )
+        if !users.isEmpty {
+            // A file rather than --requirepass or `ACL SETUSER` arguments, so no password shows in `ps`.
+            let lines = ["user default off"] + users.map { "user \($0.name) on >\($0.password) \($0.rules)" }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: aclPath, atomically: true, encoding: .utf8)
+        }
     }
+
+    private var aclPath: String { baseDirectory.appendingPathComponent("users.acl").path }
 
     deinit {
         stopProcess()
@@ -167,8 +202,8 @@ public final class RedisServerProcess: @unchecked Sendable {
     }
 
     private var arguments: [String] {
-        var arguments = [
-            "--port", String(port),
+        var arguments = tls == nil ? ["--port", String(port)] : ["--port", "0", "--tls-port", String(port)]
+        arguments += [
             "--bind", host,
             "--dir", dataDirectory,
             "--daemonize", "no",
@@ -178,6 +213,13 @@ public final class RedisServerProcess: @unchecked Sendable {
         arguments += persistence
             ? ["--appendonly", "yes", "--appendfsync", "always"]
             : ["--appendonly", "no"]
+        if let tls {
+            arguments += [
+                "--tls-cert-file", tls.certFile, "--tls-key-file", tls.keyFile, "--tls-ca-cert-file", tls.caFile,
+                "--tls-auth-clients", tls.authClients ? "yes" : "no",
+            ]
+        }
+        if !users.isEmpty { arguments += ["--aclfile", aclPath] }
         return arguments + extraArguments
     }
 
@@ -226,7 +268,7 @@ public final class RedisServerProcess: @unchecked Sendable {
 
     /// True once PING answers PONG and the server answering is our child, not another one on the same port.
     private func answersPing(pid: Int32) -> Bool {
-        guard let connection = try? RedisConnection(host: host, port: port, connectTimeoutMs: 500, commandTimeoutMs: 1000),
+        guard let connection = try? RedisConnection(endpoint: endpoint, connectTimeoutMs: 500, commandTimeoutMs: 1000),
               (try? connection.send("PING")) == .status("PONG"),
               let info = (try? connection.send("INFO", "server"))?.string
         else { return false }
@@ -291,4 +333,45 @@ public final class RedisServerProcess: @unchecked Sendable {
 /// `kill(2)`, at file scope because ``RedisServerProcess/kill()`` shadows it inside the class.
 private func sendSignal(_ signal: Int32, to pid: pid_t) {
     _ = kill(pid, signal)
+}
+
+/// TLS for a throwaway server (``RedisServerProcess/start(port:extraArguments:persistence:executable:tls:users:)``),
+/// e.g. from ``RedisTestCertificates``.
+public struct RedisServerTLS: Sendable {
+    /// The server's certificate and key (PEM).
+    public var certFile: String
+    public var keyFile: String
+    /// The CA clients' certificates must chain to, and the one clients of ``RedisServerProcess/endpoint`` trust.
+    public var caFile: String
+    /// `--tls-auth-clients yes`: clients must present a certificate from `caFile`.
+    public var authClients: Bool
+    /// The certificate ``RedisServerProcess/endpoint`` presents (needed with `authClients`).
+    public var clientCertFile: String?
+    public var clientKeyFile: String?
+
+    public init(
+        certFile: String, keyFile: String, caFile: String, authClients: Bool = false, clientCertFile: String? = nil,
+        clientKeyFile: String? = nil
+    ) {
+        self.certFile = certFile
+        self.keyFile = keyFile
+        self.caFile = caFile
+        self.authClients = authClients
+        self.clientCertFile = clientCertFile
+        self.clientKeyFile = clientKeyFile
+    }
+}
+
+/// An ACL user of a throwaway server: `user <name> on ><password> <rules>`.
+public struct RedisServerUser: Sendable {
+    public var name: String
+    public var password: String
+    /// ACL rules after the password; all keys, channels and commands by default.
+    public var rules: String
+
+    public init(name: String, password: String, rules: String = "~* &* +@all") {
+        self.name = name
+        self.password = password
+        self.rules = rules
+    }
 }

@@ -119,6 +119,7 @@ public struct VigilConfig: Sendable {
         }
         if redisHost.isEmpty { problems.append("redis host is empty") }
         if !(1...65535).contains(redisPort) { problems.append("redis port must be 1-65535, got \(redisPort)") }
+        problems += redisTLS?.problems ?? []
         if redisPrefix.isEmpty || redisPrefix.contains(where: { " {}".contains($0) }) {
             problems.append("redis prefix must be non-empty, without spaces or braces (braces make Redis Cluster hash tags)")
         }

@@ -49,6 +49,9 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Use this Redis HOST:PORT instead of starting a throwaway redis-server.")
     var redis: String?
 
+    @OptionGroup(title: "Redis authentication and TLS (with --redis)")
+    var redisSecurity: RedisSecurityOptions
+
     @Option(help: "Traffic seed (the same seed gives the same traffic).")
     var seed: UInt64 = 42
 
@@ -128,6 +131,8 @@ struct Demo: AsyncParsableCommand {
             guard parts.count == 2, let port = Int(parts[1]) else { throw ValidationError("--redis must be HOST:PORT") }
             config.redisHost = String(parts[0])
             config.redisPort = port
+            let endpoint = try redisSecurity.endpoint(host: config.redisHost, port: port)
+            (config.redisCredentials, config.redisTLS) = (endpoint.credentials, endpoint.tls)
             config.redisPrefix = "vigil-demo-\(UInt32.random(in: 0...UInt32.max))"
         } else {
             out.line("Starting a throwaway redis-server...")

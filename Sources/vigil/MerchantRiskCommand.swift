@@ -67,6 +67,9 @@ struct MerchantRiskCommand: AsyncParsableCommand {
     @Option(help: "Key prefix in Redis, as given to vigil serve (env VIGIL_REDIS_PREFIX).")
     var redisPrefix = Environment.string("VIGIL_REDIS_PREFIX", "vigil")
 
+    @OptionGroup(title: "Redis authentication and TLS (with --publish)")
+    var redisSecurity: RedisSecurityOptions
+
     @Option(name: .customLong("keep-previous-ms"), help: "After a switch, the previously served snapshot expires after this many ms (instances that have not switched yet still read it).")
     var keepPreviousMs: Int64 = MerchantRiskChannel.defaultKeepPreviousMs
 
@@ -89,6 +92,10 @@ struct MerchantRiskCommand: AsyncParsableCommand {
         }
         if !(labelDelayDays >= 0 && labelDelayDays <= 365) { problems.append("--label-delay-days must be 0-365, got \(labelDelayDays)") }
         if publish, hostPort(redis) == nil { problems.append("--redis must be HOST:PORT, got '\(redis)'") }
+        if publish {
+            let tls = redisSecurity.settings(problems: &problems).tls
+            problems += tls?.problems ?? []
+        }
         if redisPrefix.isEmpty || redisPrefix.contains(" ") { problems.append("--redis-prefix must be non-empty without spaces") }
         if keepPreviousMs < 1 { problems.append("--keep-previous-ms must be >= 1") }
         problems += kafkaSettings().problems
@@ -146,7 +153,9 @@ struct MerchantRiskCommand: AsyncParsableCommand {
             + transactionTopics.map { KafkaTopicHistory(brokers: brokers, topic: $0, properties: properties) }
         let labels: [any HistorySource] = labelsFiles.map { JSONLinesFile(path: $0) }
             + labelTopics.map { KafkaTopicHistory(brokers: brokers, topic: $0, properties: properties) }
-        let channel = publish ? hostPort(redis).map { MerchantRiskChannel(host: $0.0, port: $0.1, prefix: redisPrefix) } : nil
+        let channel = try publish ? hostPort(redis).map {
+            MerchantRiskChannel(endpoint: try redisSecurity.endpoint(host: $0.0, port: $0.1), prefix: redisPrefix)
+        } : nil
         if let channel {
             // An unreachable Redis stops the run before the reading, not after it.
             do { _ = try channel.current() } catch {

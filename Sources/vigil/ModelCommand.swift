@@ -74,9 +74,12 @@ struct RedisModelOptions: ParsableArguments {
     @Option(help: "Key prefix in Redis, as given to vigil serve (env VIGIL_REDIS_PREFIX).")
     var redisPrefix = Environment.string("VIGIL_REDIS_PREFIX", "vigil")
 
+    @OptionGroup(title: "Redis authentication and TLS")
+    var security: RedisSecurityOptions
+
     func channel() throws -> ModelChannel {
         guard let (host, port) = hostPort(redis) else { throw ValidationError("--redis must be HOST:PORT, got '\(redis)'") }
-        return ModelChannel(host: host, port: port, prefix: redisPrefix, timeoutMs: 5000)
+        return ModelChannel(endpoint: try security.endpoint(host: host, port: port), prefix: redisPrefix, timeoutMs: 5000)
     }
 }
 

@@ -15,6 +15,9 @@ struct PipelineOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Redis is a Redis Cluster: keys are routed by slot, each partition's keys on one slot (docs/state.md) (env VIGIL_REDIS_CLUSTER=1).")
     var redisCluster = Environment.bool("VIGIL_REDIS_CLUSTER", false)
 
+    @OptionGroup(title: "Redis authentication and TLS")
+    var redisSecurity: RedisSecurityOptions
+
     @Option(help: "Key prefix in Redis (env VIGIL_REDIS_PREFIX).")
     var redisPrefix = Environment.string("VIGIL_REDIS_PREFIX", "vigil")
 
@@ -137,6 +140,7 @@ struct PipelineOptions: ParsableArguments {
         } else {
             problems.append("--redis must be HOST:PORT (a list HOST:PORT,HOST:PORT only with --redis-cluster), got '\(redis)'")
         }
+        (c.redisCredentials, c.redisTLS) = redisSecurity.settings(problems: &problems)
         c.redisPrefix = redisPrefix
         c.group = group
         c.modelPath = model

@@ -90,6 +90,9 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Key prefix in Redis, as given to vigil serve (env VIGIL_REDIS_PREFIX).")
     var redisPrefix = Environment.string("VIGIL_REDIS_PREFIX", "vigil")
 
+    @OptionGroup(title: "Redis authentication and TLS (with --publish-redis)")
+    var redisSecurity: RedisSecurityOptions
+
     @Flag(help: "Publish a candidate that passes the gate to the shadow slot instead of promoting it: instances score it beside the active model; promote it later with 'vigil model promote-shadow'. Needs --publish-redis.")
     var promoteToShadow = false
 
@@ -126,6 +129,10 @@ struct Train: AsyncParsableCommand {
         }
         if let publishRedis, hostPort(publishRedis) == nil { problems.append("--publish-redis must be HOST:PORT, got '\(publishRedis)'") }
         if promoteToShadow, publishRedis == nil { problems.append("--promote-to-shadow needs --publish-redis") }
+        if publishRedis != nil {
+            let tls = redisSecurity.settings(problems: &problems).tls
+            problems += tls?.problems ?? []
+        }
         if redisPrefix.isEmpty || redisPrefix.contains(" ") { problems.append("--redis-prefix must be non-empty without spaces") }
         if CatalogChoice(rawValue: catalog) == nil { problems.append("--catalog must be auto, 1 or 2, got '\(catalog)'") }
         if let truth, !FileManager.default.fileExists(atPath: truth) { problems.append("--truth \(truth) does not exist") }
@@ -190,7 +197,9 @@ struct Train: AsyncParsableCommand {
         let started = Date()
         let startedMs = Int64(started.timeIntervalSince1970 * 1000)
         let candidateVersion = version ?? UTCTime.version(startedMs)
-        let channel = publishRedis.flatMap(hostPort).map { ModelChannel(host: $0.0, port: $0.1, prefix: redisPrefix, timeoutMs: 5000) }
+        let channel = try publishRedis.flatMap(hostPort).map {
+            ModelChannel(endpoint: try redisSecurity.endpoint(host: $0.0, port: $0.1), prefix: redisPrefix, timeoutMs: 5000)
+        }
         var currentPath = current ?? (FileManager.default.fileExists(atPath: promoteTo) ? promoteTo : "models/baseline.json")
         var currentModel: ModelFile?
         if current == nil, let channel {
