@@ -123,7 +123,7 @@ final class KafkaConsumerGroupTests: XCTestCase {
         XCTAssertTrue(batch.isEmpty, "messages of revoked partitions must not be returned")
         received[0] += batch
 
-        let deadline = Date().addingTimeInterval(25)
+        let deadline = Date().addingTimeInterval(60)
         while received[0].count + received[1].count < count, Date() < deadline {
             for (index, consumer) in consumers.enumerated() {
                 received[index] += try consumer.pollBatch(maxMessages: 1000, timeoutMs: 50)

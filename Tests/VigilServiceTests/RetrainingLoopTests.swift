@@ -53,7 +53,7 @@ final class RetrainingLoopTests: XCTestCase {
         ])
         XCTAssertEqual(train.status, 0, train.output)
         XCTAssertTrue(train.output.contains("PROMOTED"), train.output)
-        XCTAssertTrue(train.output.contains("published to redis \(redisAddress) vigil:model:active"), train.output)
+        XCTAssertTrue(train.output.contains("published to redis \(redisAddress) vigil:{model}:active"), train.output)
         XCTAssertTrue(train.output.contains("current model \(baseline.version) (redis"), "compared with what serves: \(train.output)")
         let trained = Date()
         let candidateFile = try ModelFile.parse(Data(contentsOf: outputDir.appendingPathComponent("candidate-loop-candidate-1.json")))
@@ -82,7 +82,7 @@ final class RetrainingLoopTests: XCTestCase {
         XCTAssertEqual(versions["history"], [baseline.version])
         XCTAssertEqual(versions["fresh"], ["loop-candidate-1"])
         for vigil in instances {
-            XCTAssertTrue(vigil.log.contains("model.source=redis \(redisAddress) vigil:model:active"), vigil.log.suffix(3000).description)
+            XCTAssertTrue(vigil.log.contains("model.source=redis \(redisAddress) vigil:{model}:active"), vigil.log.suffix(3000).description)
         }
 
         // On traffic neither model has seen, the new one ranks fraud better.
@@ -120,7 +120,7 @@ final class RetrainingLoopTests: XCTestCase {
             "--version", "shadow-candidate-1", "--maturity-days", "0.1",
         ])
         XCTAssertEqual(train.status, 0, train.output)
-        XCTAssertTrue(train.output.contains("published to redis \(redisAddress) vigil:model:shadow"), train.output)
+        XCTAssertTrue(train.output.contains("published to redis \(redisAddress) vigil:{model}:shadow"), train.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: activeFile.path), "a shadow candidate is not promoted")
         XCTAssertTrue(waitForMetric("vigil_shadow_model_info{version=\"shadow-candidate-1\"} 1", port: port, timeout: 10),
                       vigil.log.suffix(3000).description)
