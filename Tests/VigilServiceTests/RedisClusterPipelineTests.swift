@@ -11,12 +11,21 @@ import XCTest
 /// the contract defines it.
 final class RedisClusterPipelineTests: XCTestCase {
     func testThreeInstancesOnARedisClusterLoseNothingWhenAMasterFailsOverWithLostWrites() throws {
+        try failover(mode: .exactlyOnce, seed: 41)
+    }
+
+    func testAtLeastOnceOnARedisClusterRepeatsNothingWhenAMasterFailsOverWithLostWrites() throws {
+        try failover(mode: .atLeastOnce, seed: 42)
+    }
+
+    func failover(mode: DeliveryMode, seed: UInt64) throws {
         let h = try Harness(partitions: 6)
+        h.config.mode = mode
         let cluster = try RedisClusterProcess.start(masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 1000)
         defer { cluster.stop() }
         h.useCluster(cluster)
         h.config.batchSize = 100
-        let input = traffic(count: 9000, seed: 41)
+        let input = traffic(count: 9000, seed: seed)
         try h.publish(Array(input[..<3000]))
         let instances = try (0..<3).map { try VigilProcess(h, name: "cluster-\($0)") }
         defer { for vigil in instances { _ = vigil.terminate() } }
