@@ -42,8 +42,11 @@ struct LoadTestCommand: ParsableCommand {
     @Option(help: "Use this Redis HOST:PORT instead of a throwaway redis-server (keys go under a random prefix and are deleted at the end).")
     var redis: String?
 
-    @Flag(help: "Run Vigil on a throwaway Redis Cluster (3 masters, 3 replicas, made with redis-cli --cluster create) instead of a single redis-server.")
+    @Flag(help: "Run Vigil on a throwaway Redis Cluster (3 masters, by default with a replica each, made with redis-cli --cluster create) instead of a single redis-server.")
     var redisCluster = false
+
+    @Option(help: "With --redis-cluster: replicas per master (0 compares routing alone with a single Redis, which has none).")
+    var redisClusterReplicas = 1
 
     @Option(help: "Mock cluster: partitions of every topic.")
     var partitions: Int32 = 4

@@ -41,7 +41,7 @@ final class LoadTestRun: @unchecked Sendable {
         let environment: TestEnvironment
         do {
             environment = try TestEnvironment(
-                brokers: settings.brokers, redis: settings.redis, redisCluster: settings.redisCluster,
+                brokers: settings.brokers, redis: settings.redis, redisCluster: settings.redisCluster ? settings.redisClusterReplicas : nil,
                 partitions: settings.partitions, topics: topics)
         } catch {
             try? FileManager.default.removeItem(atPath: reportDirectory)  // nothing was measured
@@ -55,7 +55,8 @@ final class LoadTestRun: @unchecked Sendable {
             vigilBinary: vigilPath, vigilArguments: [], brokers: environment.brokers,
             kafkaKind: environment.isMockKafka ? "librdkafka mock cluster (in the load test process)" : "external",
             redisAddress: environment.redisEndpoint.description,
-            redisKind: environment.redisCluster != nil ? "throwaway Redis Cluster (3 masters, 3 replicas)"
+            redisKind: environment.redisCluster != nil
+                ? "throwaway Redis Cluster (3 masters, \(settings.redisClusterReplicas) replica(s) each)"
                 : environment.isThrowawayRedis ? "throwaway redis-server" : "external",
             partitions: environment.partitions[topics.transactions] ?? settings.partitions)
         if settings.merchantSnapshot {

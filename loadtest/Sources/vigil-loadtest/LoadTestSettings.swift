@@ -14,6 +14,7 @@ struct LoadTestSettings: Sendable, Codable {
     var redis: String?
     /// A throwaway Redis Cluster instead of a single redis-server.
     var redisCluster: Bool
+    var redisClusterReplicas: Int
     var partitions: Int32
     var vigil: String?
     var model: String
@@ -52,6 +53,7 @@ struct LoadTestSettings: Sendable, Codable {
         brokers = c.brokers
         redis = c.redis
         redisCluster = c.redisCluster
+        redisClusterReplicas = c.redisClusterReplicas
         partitions = c.partitions
         vigil = c.vigil
         model = c.model

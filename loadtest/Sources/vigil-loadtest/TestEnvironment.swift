@@ -38,7 +38,8 @@ final class TestEnvironment: @unchecked Sendable {
     /// rdkafka_mock.c: `max_size = 5 MiB`); older batches are deleted as new ones arrive.
     static let mockPartitionBytes = 5 * 1024 * 1024
 
-    init(brokers: String?, redis: String?, redisCluster: Bool = false, partitions: Int32, topics: OutputTopicNames) throws {
+    /// `redisCluster`: replicas per master of a throwaway 3-master Redis Cluster, nil for a single redis-server.
+    init(brokers: String?, redis: String?, redisCluster: Int? = nil, partitions: Int32, topics: OutputTopicNames) throws {
         self.topics = topics
         if let brokers {
             self.brokers = brokers
@@ -66,10 +67,10 @@ final class TestEnvironment: @unchecked Sendable {
             }
             redisHost = String(parts[0])
             redisPort = port
-        } else if redisCluster {
+        } else if let replicas = redisCluster {
             let cluster: RedisClusterProcess
             do {
-                cluster = try RedisClusterProcess.start(masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 5000)
+                cluster = try RedisClusterProcess.start(masters: 3, replicasPerMaster: replicas, nodeTimeoutMs: 5000)
             } catch {
                 throw LoadTestError("could not start a throwaway Redis Cluster: \(error)")
             }
