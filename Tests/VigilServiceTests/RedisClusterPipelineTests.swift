@@ -30,6 +30,11 @@ final class RedisClusterPipelineTests: XCTestCase {
         let instances = try (0..<3).map { try VigilProcess(h, name: "cluster-\($0)") }
         defer { for vigil in instances { _ = vigil.terminate() } }
         XCTAssertTrue(h.waitForApplied(1500), "no progress on the cluster: \(instances[0].log.suffix(3000))")
+        // The failover alone: the group has settled on three members first (instances that start together join in
+        // several rebalances on the mock).
+        XCTAssertTrue(waitUntil(timeout: 90) { Self.settled(instances, partitions: Int(h.partitions)) }, "the group settled")
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertTrue(Self.settled(instances, partitions: Int(h.partitions)))
 
         // The master of partition 0's slot, and its replica, which is frozen so that what the master acknowledges
         // from now on never reaches it.
@@ -74,6 +79,24 @@ final class RedisClusterPipelineTests: XCTestCase {
         XCTAssertEqual(instances.filter { $0.log.contains("partitions assigned") }.count, 3, "three instances shared the partitions")
         for vigil in instances { XCTAssertNotNil(vigil.terminate()) }
         try checkOutputs(h)
+    }
+}
+
+extension RedisClusterPipelineTests {
+    /// Every instance's latest assignment (after its latest revocation) is non-empty, and together they hold each
+    /// partition once.
+    static func settled(_ instances: [VigilProcess], partitions: Int) -> Bool {
+        var held: [String] = []
+        for vigil in instances {
+            let lines = vigil.log.split(separator: "\n")
+            guard let assigned = lines.lastIndex(where: { $0.contains("partitions assigned") }) else { return false }
+            if let revoked = lines.lastIndex(where: { $0.contains("partitions revoked") }), revoked > assigned { return false }
+            let line = lines[assigned]
+            guard let start = line.range(of: "partitions=")?.upperBound else { return false }
+            let list = line[start...].prefix { $0 != " " }
+            held += list.split(separator: ",").map(String.init)
+        }
+        return held.count == partitions && Set(held).count == partitions
     }
 }
 
