@@ -68,6 +68,9 @@ final class RedisClusterFailoverTests: RedisClusterTestCase {
         // The killed node comes back as a replica of the promoted one; everything keeps working, and a new
         // client (the owner re-creating it) works too.
         try cluster.restart(victim)
+        // The replica may report its link up a moment before its master lists it (ROLE on the master).
+        let attachDeadline = Date().addingTimeInterval(10)
+        while (try? cluster.replicas(of: promoted).map(\.port)) != [victim.port] && Date() < attachDeadline { usleep(50_000) }
         XCTAssertEqual(try cluster.replicas(of: promoted).map(\.port), [victim.port])
         XCTAssertEqual(try client.pipeline(keys.map { ["GET", $0] }).map(\.int), [7, 3, 3])
         let fresh = try RedisClusterClient(seed: cluster.seed)
