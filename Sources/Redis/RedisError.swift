@@ -22,6 +22,9 @@ public struct RedisError: Error, CustomStringConvertible, Sendable, Equatable {
         /// The server refused the credentials (`AUTH`: wrong password, unknown or disabled user), or asks for some
         /// (`NOAUTH`).
         case auth
+        /// TLS settings that cannot work: the server's certificate was refused (unknown CA, wrong name, expired), or
+        /// the CA, certificate or key files cannot be used. Waiting does not help.
+        case tls
         /// A Lua script could not be loaded (a compile error) or the server kept forgetting it.
         case script
     }

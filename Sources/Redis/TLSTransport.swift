@@ -159,7 +159,7 @@ final class TLSTransport {
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         if let caFile = options.caFile {
             guard SSL_CTX_load_verify_locations(context, caFile, nil) == 1 else {
-                throw RedisError(kind: .connect, message: "\(prefix): cannot load CA file \(caFile): \(drainErrors())")
+                throw RedisError(kind: .tls, message: "\(prefix): cannot load CA file \(caFile): \(drainErrors())")
             }
         } else {
             guard SSL_CTX_set_default_verify_paths(context) == 1 else {
@@ -171,16 +171,16 @@ final class TLSTransport {
             break
         case (let certFile?, let keyFile?):
             guard SSL_CTX_use_certificate_chain_file(context, certFile) == 1 else {
-                throw RedisError(kind: .connect, message: "\(prefix): cannot load client certificate \(certFile): \(drainErrors())")
+                throw RedisError(kind: .tls, message: "\(prefix): cannot load client certificate \(certFile): \(drainErrors())")
             }
             guard SSL_CTX_use_PrivateKey_file(context, keyFile, SSL_FILETYPE_PEM) == 1 else {
-                throw RedisError(kind: .connect, message: "\(prefix): cannot load client key \(keyFile): \(drainErrors())")
+                throw RedisError(kind: .tls, message: "\(prefix): cannot load client key \(keyFile): \(drainErrors())")
             }
             guard SSL_CTX_check_private_key(context) == 1 else {
-                throw RedisError(kind: .connect, message: "\(prefix): client key \(keyFile) does not match certificate \(certFile): \(drainErrors())")
+                throw RedisError(kind: .tls, message: "\(prefix): client key \(keyFile) does not match certificate \(certFile): \(drainErrors())")
             }
         default:
-            throw RedisError(kind: .connect, message: "\(prefix): a client certificate needs both a certificate file and a key file")
+            throw RedisError(kind: .tls, message: "\(prefix): a client certificate needs both a certificate file and a key file")
         }
         ok = true
         return context
@@ -219,7 +219,7 @@ final class TLSTransport {
             let reason = String(cString: X509_verify_cert_error_string(verification))
             let trusted = options.caFile.map { "CA file \($0)" } ?? "the system's CA store"
             throw RedisError(
-                kind: .connect,
+                kind: .tls,
                 message: "\(prefix): the server's certificate was refused: \(reason) (expected name \(expectedName), trusting \(trusted))")
         }
         switch code {

@@ -244,8 +244,10 @@ public struct StartupChecks: Sendable {
                 }
                 lastError = Self.describe(reply)
             } catch {
-                // Wrong credentials, or a Redis that wants some: waiting will not help.
-                if let e = error as? RedisError, e.kind == .auth { return .failure(.refused("--redis \(redisAddress): \(e.message)")) }
+                // Wrong credentials, a Redis that wants some, or TLS settings it refuses: waiting will not help.
+                if let e = error as? RedisError, e.kind == .auth || e.kind == .tls {
+                    return .failure(.refused("--redis \(redisAddress): \(e.message)"))
+                }
                 lastError = "\(error)"
             }
             if Date().addingTimeInterval(0.2) >= deadline { break }

@@ -114,7 +114,7 @@ final class RedisTLSTests: XCTestCase {
         endpoint.tls?.caFile = other.caFile
         XCTAssertThrowsError(try RedisConnection(endpoint: endpoint)) { error in
             guard let error = error as? RedisError else { return XCTFail("\(error)") }
-            XCTAssertEqual(error.kind, .connect)
+            XCTAssertEqual(error.kind, .tls)
             // The server sends its chain up to its own CA (OpenSSL builds it from --tls-ca-cert-file), which the
             // client does not trust.
             XCTAssertTrue(error.message.contains("certificate was refused: self-signed certificate in certificate chain"), error.message)
@@ -128,7 +128,7 @@ final class RedisTLSTests: XCTestCase {
         endpoint.tls?.serverName = "redis.example.com"
         XCTAssertThrowsError(try RedisConnection(endpoint: endpoint)) { error in
             guard let error = error as? RedisError else { return XCTFail("\(error)") }
-            XCTAssertEqual(error.kind, .connect)
+            XCTAssertEqual(error.kind, .tls)
             XCTAssertTrue(error.message.contains("hostname mismatch"), error.message)
             XCTAssertTrue(error.message.contains("expected name redis.example.com"), error.message)
         }
@@ -156,7 +156,7 @@ final class RedisTLSTests: XCTestCase {
         var endpoint = server.endpoint
         endpoint.tls?.caFile = "/nonexistent/ca.crt"
         XCTAssertThrowsError(try RedisConnection(endpoint: endpoint)) { error in
-            XCTAssertEqual((error as? RedisError)?.kind, .connect)
+            XCTAssertEqual((error as? RedisError)?.kind, .tls)
             XCTAssertTrue("\(error)".contains("cannot load CA file /nonexistent/ca.crt"), "\(error)")
         }
         endpoint = server.endpoint

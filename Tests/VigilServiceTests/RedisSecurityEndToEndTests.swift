@@ -91,6 +91,24 @@ final class RedisSecurityEndToEndTests: XCTestCase {
         XCTAssertFalse(vigil.log.contains("pipeline started"))
     }
 
+    func testACertificateRefusedStopsServeAtOnceNamingTheReason() throws {
+        let certificates = try RedisTestCertificates.make()
+        defer { certificates.remove() }
+        let other = try RedisTestCertificates.make()
+        defer { other.remove() }
+        let redis = try RedisServerProcess.start(tls: certificates.serverTLS())
+        defer { redis.stop() }
+        let h = try Harness(partitions: 1)
+        h.config.redisPort = redis.port
+        let vigil = try VigilProcess(h, name: "redis-wrong-ca", extra: ["--redis-tls", "--redis-tls-ca", other.caFile])
+        let exit = try XCTUnwrap(vigil.waitForExit(limit: 20), "still running: \(vigil.log.suffix(2000))")
+        XCTAssertNotEqual(exit.status, 0)
+        XCTAssertLessThan(exit.seconds, 8, "a refused certificate does not wait for the 10 s bound")
+        XCTAssertTrue(vigil.log.contains("the server's certificate was refused"), vigil.log.suffix(2000).description)
+        XCTAssertTrue(vigil.log.contains(other.caFile), vigil.log.suffix(2000).description)
+        XCTAssertFalse(vigil.log.contains("pipeline started"))
+    }
+
     func testUnusableSettingsAreRefusedBeforeAnyConnection() throws {
         let h = try Harness(partitions: 1)
         let vigil = try VigilProcess(h, name: "redis-bad-settings", extra: [
