@@ -16,20 +16,8 @@ MARK="# written by vigil scripts/container-setup.sh"
 mkdir -p "$STATE_DIR"
 
 # 1. packages
-packages=(podman buildah debootstrap runc)
-missing=()
-for p in "${packages[@]}"; do
-  # Not `dpkg -s`: it succeeds for a removed package whose configuration files remain.
-  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "== installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-else
-  echo "== podman, buildah, debootstrap, runc: installed"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/apt-packages.sh"
+ensure_packages podman buildah debootstrap runc
 
 # 2. containers.conf
 if [ ! -f "$CONF" ] || head -1 "$CONF" | grep -qxF "$MARK"; then

@@ -3,17 +3,8 @@
 # The Swift toolchain is expected at /opt/swift or on PATH. Safe to run again: it installs only what is missing.
 set -euo pipefail
 
-packages=(librdkafka-dev libhiredis-dev libssl-dev openssl redis-server pkg-config)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "== installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/apt-packages.sh"
+ensure_packages librdkafka-dev libhiredis-dev libssl-dev openssl redis-server pkg-config
 
 if ! command -v swift >/dev/null 2>&1; then
   if [ -x /opt/swift/usr/bin/swift ]; then

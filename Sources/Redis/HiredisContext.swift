@@ -27,6 +27,25 @@ final class HiredisContext {
     init(host: String, port: Int, connectTimeoutMs: Int, commandTimeoutMs: Int) throws(RedisError) {
         ignoreSIGPIPEIfDefault()
         let endpoint = "\(host):\(port)"
+        let connected = try Self.connect(host: host, port: port, connectTimeoutMs: connectTimeoutMs, endpoint: endpoint)
+        // Set even when disabled (0 means "no timeout" for SO_RCVTIMEO/SO_SNDTIMEO), so the socket's timeout is
+        // exactly the configured one whatever the connect path left on it (0.14 leaves none; later versions differ).
+        if redisSetTimeout(connected, timeval(milliseconds: max(0, commandTimeoutMs))) != REDIS_OK {
+            let reason = Self.errorString(connected)
+            redisFree(connected)
+            throw RedisError(kind: .connect, message: "cannot set a \(commandTimeoutMs) ms command timeout on redis connection to \(endpoint): \(reason)")
+        }
+
+        self.context = connected
+        self.endpoint = endpoint
+        self.commandTimeoutMs = commandTimeoutMs
+    }
+
+    /// hiredis's blocking TCP connect (name resolution, connect timeout, TCP_NODELAY): a connected context, or the
+    /// reason it is not. Also the TCP part of a TLS connection (`TLSTransport`).
+    static func connect(host: String, port: Int, connectTimeoutMs: Int, endpoint: String) throws(RedisError)
+        -> UnsafeMutablePointer<redisContext>
+    {
         guard (1...65535).contains(port) else {
             throw RedisError(kind: .connect, message: "cannot connect to redis at \(endpoint): port out of range")
         }
@@ -41,21 +60,11 @@ final class HiredisContext {
         }
         if connected.pointee.err != 0 {
             // A failed connect still returns a context holding the reason; it must be freed here.
-            let reason = Self.errorString(connected)
+            let reason = errorString(connected)
             redisFree(connected)
             throw RedisError(kind: .connect, message: "cannot connect to redis at \(endpoint): \(reason)")
         }
-        // Set even when disabled (0 means "no timeout" for SO_RCVTIMEO/SO_SNDTIMEO), so the socket's timeout is
-        // exactly the configured one whatever the connect path left on it (0.14 leaves none; later versions differ).
-        if redisSetTimeout(connected, timeval(milliseconds: max(0, commandTimeoutMs))) != REDIS_OK {
-            let reason = Self.errorString(connected)
-            redisFree(connected)
-            throw RedisError(kind: .connect, message: "cannot set a \(commandTimeoutMs) ms command timeout on redis connection to \(endpoint): \(reason)")
-        }
-
-        self.context = connected
-        self.endpoint = endpoint
-        self.commandTimeoutMs = commandTimeoutMs
+        return connected
     }
 
     deinit {

@@ -258,23 +258,10 @@ public final class RedisClusterProcess: @unchecked Sendable {
             if let user = credentials.user { arguments += ["--user", user] }
             arguments += ["--pass", credentials.password, "--no-auth-warning"]
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: cli)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw RedisServerProcessError(message: "cannot run \(cli): \(error)")
-        }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, text.contains("[OK] All 16384 slots covered") else {
+        let (status, text) = try ToolProcess.run(cli, arguments)
+        guard status == 0, text.contains("[OK] All 16384 slots covered") else {
             throw RedisServerProcessError(
-                message: "redis-cli --cluster create exited with status \(process.terminationStatus):\n\(text.suffix(3000))")
+                message: "redis-cli --cluster create exited with status \(status):\n\(text.suffix(3000))")
         }
     }
 

@@ -72,24 +72,11 @@ public struct RedisTestCertificates: Sendable {
     }
 
     private static func run(_ executable: String, _ arguments: [String], in directory: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw RedisServerProcessError(message: "cannot run \(executable) (install the openssl package): \(error)")
-        }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let (status, text) = try ToolProcess.run(
+            executable, arguments, in: directory, hint: " (install the openssl package)")
+        guard status == 0 else {
             throw RedisServerProcessError(
-                message: "\(executable) \(arguments.joined(separator: " ")) exited with status \(process.terminationStatus): \(text)")
+                message: "\(executable) \(arguments.joined(separator: " ")) exited with status \(status): \(text)")
         }
     }
 }

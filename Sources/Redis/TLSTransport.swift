@@ -245,23 +245,8 @@ final class TLSTransport {
     private static func connectTCP(host: String, port: Int, connectTimeoutMs: Int, endpoint: String) throws(RedisError)
         -> Int32
     {
-        guard (1...65535).contains(port) else {
-            throw RedisError(kind: .connect, message: "cannot connect to redis at \(endpoint): port out of range")
-        }
-        let connected: UnsafeMutablePointer<redisContext>? =
-            if connectTimeoutMs > 0 {
-                redisConnectWithTimeout(host, Int32(port), timeval(milliseconds: connectTimeoutMs))
-            } else {
-                redisConnect(host, Int32(port))
-            }
-        guard let connected else {
-            throw RedisError(kind: .connect, message: "cannot connect to redis at \(endpoint): out of memory allocating the context")
-        }
-        if connected.pointee.err != 0 {
-            let reason = HiredisContext.errorString(connected)
-            redisFree(connected)
-            throw RedisError(kind: .connect, message: "cannot connect to redis at \(endpoint): \(reason)")
-        }
+        let connected = try HiredisContext.connect(
+            host: host, port: port, connectTimeoutMs: connectTimeoutMs, endpoint: endpoint)
         return redisFreeKeepFd(connected)
     }
 

@@ -4,24 +4,7 @@ import XCTest
 
 /// `vigil serve` takes librdkafka settings from a properties file and the environment (docs/kafka-settings.md), and
 /// their secret values appear nowhere it writes: not in its log, not in /metrics or /readyz, not on its command line.
-final class KafkaSettingsProcessTests: XCTestCase {
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("kafka-settings-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    private func file(_ name: String, _ text: String) throws -> String {
-        let url = directory.appendingPathComponent(name)
-        try Data(text.utf8).write(to: url)
-        return url.path
-    }
-
+final class KafkaSettingsProcessTests: ScratchDirectoryTestCase {
     private func httpPort(in log: String) -> Int? {
         guard let range = log.range(of: "http.port=") else { return nil }
         return Int(log[range.upperBound...].prefix { $0.isNumber })

@@ -4,25 +4,8 @@ import VigilService
 import XCTest
 
 /// Reading, merging and redacting librdkafka settings (`KafkaSettings`, docs/kafka-settings.md).
-final class KafkaSettingsTests: XCTestCase {
+final class KafkaSettingsTests: ScratchDirectoryTestCase {
     typealias Setting = KafkaSettings.Setting
-
-    private var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("kafka-settings-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    private func file(_ name: String, _ text: String) throws -> String {
-        let url = directory.appendingPathComponent(name)
-        try Data(text.utf8).write(to: url)
-        return url.path
-    }
 
     // MARK: Properties files
 
