@@ -1,6 +1,9 @@
 /// Binary format of `CardState` in Redis (little-endian); layout in `docs/state.md`. Format 1 is a state without day
-/// buckets (every state written before catalog 2, byte for byte); format 2 is format 1 followed by the day buckets.
-/// Both are read; a state without day buckets is still written as format 1.
+/// buckets (every state written before catalog 2, byte for byte); format 2 is format 1 followed by the day buckets;
+/// format 3 is format 2 with the decayed total of a state with more than `indexThreshold` held events (flag 8, after
+/// the aggregate; its day count may be 0). All three are read; each state is written in the first that holds it.
+/// Held events are written in time order; states written before that (formats 1 and 2) are put in time order when
+/// read.
 ///
 /// The blob is read and written through raw pointers: its length is checked against the flags and the event count
 /// once, before any field is read, and every field is then a single unaligned load or store.
@@ -9,11 +12,14 @@ extension CardState {
     /// Format 1 followed by the day buckets: a `UInt16` count, then per bucket day (`Int32`), count (`UInt32`) and
     /// sum (`Double` bits).
     public static let formatVersionWithDays: UInt8 = 2
+    /// Format 2 with the decayed total (`decayed`: reference time, weighted sum, weight) after the aggregate.
+    public static let formatVersionWithTotal: UInt8 = 3
 
     /// Format, flags and last country.
     static let blobHeaderSize = 4
     static let blobGeoSize = 24
     static let blobAggregateSize = 32
+    static let blobTotalSize = 24
     static let blobEventCountSize = 4
     static let blobEventSize = 26
     static let blobDayCountSize = 2
@@ -23,8 +29,9 @@ extension CardState {
     public var encodedSize: Int {
         CardState.blobHeaderSize + (lastGeo == nil ? 0 : CardState.blobGeoSize)
             + (aggregate == nil ? 0 : CardState.blobAggregateSize)
+            + (decayed == nil ? 0 : CardState.blobTotalSize)
             + CardState.blobEventCountSize + CardState.blobEventSize * events.count
-            + (days.isEmpty ? 0 : CardState.blobDayCountSize + CardState.blobDaySize * days.count)
+            + (days.isEmpty && decayed == nil ? 0 : CardState.blobDayCountSize + CardState.blobDaySize * days.count)
     }
 
     /// Appends the encoded state to `out`.
@@ -49,8 +56,10 @@ extension CardState {
         if lastCountry != nil { flags |= 1 }
         if lastGeo != nil { flags |= 2 }
         if aggregate != nil { flags |= 4 }
+        if decayed != nil { flags |= 8 }
         var p = BlobWriter(start)
-        p.put(days.isEmpty ? CardState.formatVersion : CardState.formatVersionWithDays)
+        p.put(decayed != nil ? CardState.formatVersionWithTotal
+              : days.isEmpty ? CardState.formatVersion : CardState.formatVersionWithDays)
         p.put(flags)
         p.put(lastCountry ?? 0)
         if let g = lastGeo {
@@ -64,6 +73,11 @@ extension CardState {
             p.put(a.weight.bitPattern)
             p.put(UInt64(bitPattern: a.latestMs))
         }
+        if let d = decayed {
+            p.put(UInt64(bitPattern: d.refMs))
+            p.put(d.weightedSum.bitPattern)
+            p.put(d.weight.bitPattern)
+        }
         p.put(UInt32(events.count))
         events.withUnsafeBufferPointer { events in
             for e in events {
@@ -73,7 +87,7 @@ extension CardState {
                 p.put(e.country)
             }
         }
-        guard !days.isEmpty else { return }
+        guard !days.isEmpty || decayed != nil else { return }
         p.put(UInt16(days.count))
         for d in days {
             p.put(d.day)
@@ -82,7 +96,7 @@ extension CardState {
         }
     }
 
-    /// Decodes a state written by `encode`. Throws if the bytes are not a complete format-1 or format-2 state.
+    /// Decodes a state written by `encode`. Throws if the bytes are not a complete state of a known format.
     public init(decoding bytes: some RandomAccessCollection<UInt8>) throws(CardStateDecodingError) {
         let contiguous = bytes.withContiguousStorageIfAvailable { buffer in
             Result { () throws(CardStateDecodingError) in try CardState(decoding: UnsafeRawBufferPointer(buffer)) }
@@ -106,30 +120,34 @@ extension CardState {
     public init(decoding bytes: UnsafeRawBufferPointer) throws(CardStateDecodingError) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw .truncated }
         let version = base.load(as: UInt8.self)
-        guard version == CardState.formatVersion || version == CardState.formatVersionWithDays else {
+        guard version >= CardState.formatVersion, version <= CardState.formatVersionWithTotal else {
             throw .unknownFormat(version)
         }
-        let withDays = version == CardState.formatVersionWithDays
+        let withDays = version >= CardState.formatVersionWithDays
+        let withTotal = version == CardState.formatVersionWithTotal
         guard bytes.count >= CardState.blobHeaderSize else { throw .truncated }
         let flags = base.load(fromByteOffset: 1, as: UInt8.self)
         var fixedSize = CardState.blobHeaderSize + CardState.blobEventCountSize
         if flags & 2 != 0 { fixedSize += CardState.blobGeoSize }
         if flags & 4 != 0 { fixedSize += CardState.blobAggregateSize }
+        guard !withTotal || flags & 8 != 0 else { throw .unknownFormat(version) }
+        if withTotal { fixedSize += CardState.blobTotalSize }
         guard bytes.count >= fixedSize else { throw .truncated }
         let n = Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: fixedSize - 4, as: UInt32.self)))
         let eventsEnd = fixedSize + n * CardState.blobEventSize
         var dayCount = 0
         if withDays {
-            guard n <= CardState.maxEvents, bytes.count >= eventsEnd + CardState.blobDayCountSize else {
+            guard n <= CardState.maxHeldEvents, bytes.count >= eventsEnd + CardState.blobDayCountSize,
+                  !withTotal || n > CardState.indexThreshold else {
                 throw .badEventCount(n)
             }
             dayCount = Int(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: eventsEnd, as: UInt16.self)))
-            guard dayCount > 0, dayCount <= CardState.maxDays,
+            guard dayCount > 0 || withTotal, dayCount <= CardState.maxDays,
                   bytes.count == eventsEnd + CardState.blobDayCountSize + dayCount * CardState.blobDaySize else {
                 throw .badDayCount(dayCount)
             }
         } else {
-            guard n <= CardState.maxEvents, bytes.count == eventsEnd else { throw .badEventCount(n) }
+            guard n <= CardState.maxHeldEvents, bytes.count == eventsEnd else { throw .badEventCount(n) }
         }
 
         // Every read below is inside the length just checked.
@@ -147,7 +165,12 @@ extension CardState {
                 refMs: Int64(bitPattern: r.take()), weightedSum: Double(bitPattern: r.take()),
                 weight: Double(bitPattern: r.take()), latestMs: Int64(bitPattern: r.take()))
         }
-        if withDays {
+        if withTotal {
+            let refMs = Int64(bitPattern: r.take())
+            decayed = Aggregate(refMs: refMs, weightedSum: Double(bitPattern: r.take()),
+                                weight: Double(bitPattern: r.take()), latestMs: refMs)
+        }
+        if withDays, dayCount > 0 {
             r = BlobReader(base + eventsEnd + CardState.blobDayCountSize)
             days = [DayBucket](unsafeUninitializedCapacity: dayCount + 1) { buffer, initialized in
                 for i in 0..<dayCount {
@@ -159,6 +182,7 @@ extension CardState {
         }
         guard n > 0 else { return }
         r = BlobReader(base + fixedSize)
+        defer { afterDecoding() }
         // One spare slot: a decoded state is usually applied a transaction next, which then appends in place.
         events = [Event](unsafeUninitializedCapacity: n + 1) { buffer, initialized in
             for i in 0..<n {
@@ -168,6 +192,28 @@ extension CardState {
             }
             initialized = n
         }
+    }
+}
+
+extension CardState {
+    /// Puts held events of an earlier format in time order (stable: nearly sorted, so an insertion sort is close to
+    /// linear), and builds what a state with many events keeps beside them.
+    mutating func afterDecoding() {
+        var i = 1
+        while i < events.count {
+            if events[i].timeMs < events[i - 1].timeMs {
+                let e = events[i]
+                var j = i
+                while j > 0, events[j - 1].timeMs > e.timeMs {
+                    events[j] = events[j - 1]
+                    j -= 1
+                }
+                events[j] = e
+            }
+            i += 1
+        }
+        if events.count > CardState.indexThreshold, decayed == nil { decayed = chainedDecayed(upTo: events.count) }
+        updateIndexPresence()
     }
 }
 

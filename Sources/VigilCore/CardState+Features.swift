@@ -6,72 +6,57 @@ import Darwin
 
 extension CardState {
     /// The catalog's features for `tx`, whose `P` is this state. Pure: the state is not changed.
+    ///
+    /// The window `(t - W, t]` is the held events `[low, high)` found by binary search. A state without a window
+    /// index scans them; one with an index (more than `indexThreshold` events) starts from the window kept at its
+    /// latest event `M` and moves it to `t` by the events between the two ends (`WindowMove`): the events after `t`
+    /// (out of order) and those between `t - W` and `M - W`. Each sum, count and set is taken whichever way visits
+    /// fewer events; both give the same value, so only the cost depends on the card's activity, and it is bounded by
+    /// the events within the out-of-orderness of `t`, not by the card's window.
     public func features(for tx: Transaction, amount: Double, config: FeatureConfig) -> FeatureVector {
         let t = tx.eventTimeMs
         var f = FeatureVector()
         f[.amount] = amount
-
-        var count1m = 0.0, count10m = 0.0, count1h = 0.0, count24h = 0.0
-        var sum1h = 0.0, sum24h = 0.0
-        var latestAtOrBefore = Int64.min
-        var any30d = false
-        var merchantSeen24h = false
         let merchant = fnv1a64(tx.merchantId)
-        let tau = Double(Windows.meanTimeConstant)
-        var meanNumerator = 0.0, meanDenominator = 0.0
-        var distinctMerchants1h = 0.0, distinctCountries24h = 0.0
+        let high = events.upperBound(t)
 
-        // Merchants of the last hour and countries of the last day are gathered into scratch space (on the stack
-        // for ordinary cards) and counted by `distinctCount`: linear for ordinary cards, O(n log n) at the event cap.
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(1, events.count)) { merchants in
-            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: max(1, events.count)) { countries in
-                var merchantCount = 0, countryCount = 0
-                for e in events {
-                    guard e.timeMs <= t else { continue }
-                    let age = t - e.timeMs
-                    if e.timeMs > latestAtOrBefore { latestAtOrBefore = e.timeMs }
-                    let w = exp(-Double(age) / tau)
-                    meanNumerator += e.amount * w
-                    meanDenominator += w
-                    if age < Windows.thirtyDays { any30d = true }
-                    guard age < Windows.day else { continue }
-                    count24h += 1
-                    sum24h += e.amount
-                    if e.merchantHash == merchant { merchantSeen24h = true }
-                    countries[countryCount] = e.country
-                    countryCount += 1
-                    guard age < Windows.hour else { continue }
-                    count1h += 1
-                    sum1h += e.amount
-                    merchants[merchantCount] = e.merchantHash
-                    merchantCount += 1
-                    guard age < Windows.tenMinutes else { continue }
-                    count10m += 1
-                    guard age < Windows.minute else { continue }
-                    count1m += 1
-                }
-                distinctMerchants1h = Double(distinctCount(UnsafeMutableBufferPointer(rebasing: merchants[..<merchantCount])))
-                distinctCountries24h = Double(distinctCount(UnsafeMutableBufferPointer(rebasing: countries[..<countryCount])))
-            }
-        }
-        if let agg = aggregate {
-            // Every folded event is older than any admissible transaction (see docs/state.md).
-            if agg.latestMs > latestAtOrBefore { latestAtOrBefore = agg.latestMs }
-            if t - agg.latestMs < Windows.thirtyDays { any30d = true }
-            let scale = exp(Double(agg.refMs - t) / tau)
-            meanNumerator += agg.weightedSum * scale
-            meanDenominator += agg.weight * scale
+        var latestAtOrBefore = high > 0 ? events[high - 1].timeMs : Int64.min
+        // Every folded event is older than any admissible transaction (see docs/state.md).
+        if let agg = aggregate, agg.latestMs > latestAtOrBefore { latestAtOrBefore = agg.latestMs }
+
+        var lows = (0, 0, 0, 0)
+        lows.0 = events.upperBound(t - Windows.minute, end: high)
+        lows.1 = events.upperBound(t - Windows.tenMinutes, end: high)
+        lows.2 = events.upperBound(t - Windows.hour, end: high)
+        lows.3 = events.upperBound(t - Windows.day, end: high)
+        f[.count1m] = Double(high - lows.0)
+        f[.count10m] = Double(high - lows.1)
+        f[.count1h] = Double(high - lows.2)
+        f[.count24h] = Double(high - lows.3)
+
+        if let index {
+            let hour = WindowMove(index: index, k: WindowIndex.hour, low: lows.2, high: high, count: events.count)
+            let day = WindowMove(index: index, k: WindowIndex.day, low: lows.3, high: high, count: events.count)
+            f[.sum1h] = CardState.major(hour.moved ? hour.movedSum(events) : directSum(lows.2, high))
+            f[.sum24h] = CardState.major(day.moved ? day.movedSum(events) : directSum(lows.3, high))
+            f[.distinctMerchants1h] = Double(hour.moved
+                ? hour.movedDistinct(index.merchantsHour, events, \.merchantHash)
+                : directDistinctMerchants(lows.2, high))
+            f[.distinctCountries24h] = Double(day.moved
+                ? day.movedDistinct(index.countriesDay, events, \.country)
+                : directDistinctCountries(lows.3, high))
+            let seen = day.moved
+                ? day.movedCount(of: merchant, index.merchantsDay, events)
+                : directCount(of: merchant, lows.3, high)
+            f[.newMerchant24h] = seen > 0 ? 0 : 1
+        } else {
+            f[.sum1h] = CardState.major(directSum(lows.2, high))
+            f[.sum24h] = CardState.major(directSum(lows.3, high))
+            f[.distinctMerchants1h] = Double(directDistinctMerchants(lows.2, high))
+            f[.distinctCountries24h] = Double(directDistinctCountries(lows.3, high))
+            f[.newMerchant24h] = directCount(of: merchant, lows.3, high) > 0 ? 0 : 1
         }
 
-        f[.count1m] = count1m
-        f[.count10m] = count10m
-        f[.count1h] = count1h
-        f[.count24h] = count24h
-        f[.sum1h] = sum1h
-        f[.sum24h] = sum24h
-        f[.distinctMerchants1h] = distinctMerchants1h
-        f[.distinctCountries24h] = distinctCountries24h
-        f[.newMerchant24h] = merchantSeen24h ? 0 : 1
         if latestAtOrBefore == Int64.min {
             f[.secondsSinceLast] = Windows.secondsSinceLastCap
         } else {
@@ -83,9 +68,9 @@ extension CardState {
             let hours = max(Double(abs(t - previous.timeMs)), Double(Windows.minute)) / 3_600_000
             f[.geoVelocityKmh] = km / hours
         }
-        if any30d, meanDenominator > 0 {
-            let mean = meanNumerator / meanDenominator
-            f[.amountVsAvg] = mean > 0 ? amount / mean : 1
+        let any30d = latestAtOrBefore != Int64.min && t - latestAtOrBefore < Windows.thirtyDays
+        if any30d, let mean = decayedMean(atOrBefore: high), mean > 0 {
+            f[.amountVsAvg] = amount / mean
         } else {
             f[.amountVsAvg] = 1
         }
@@ -93,6 +78,55 @@ extension CardState {
         f[.highRiskMcc] = config.highRiskMccs.contains(tx.mcc) ? 1 : 0
         dayWindows(at: t, into: &f)
         return f
+    }
+
+    /// The time-decayed mean amount of the folded events and the first `high` held events (those at or before the
+    /// transaction's time): the folds of those events, oldest first, or, with a decayed total, that total less the
+    /// held events after them when they are fewer (and the difference is not lost to rounding).
+    func decayedMean(atOrBefore high: Int) -> Double? {
+        if let total = decayed, events.count - high <= high {
+            if high == events.count { return total.weightedSum / total.weight }
+            let tau = Double(Windows.meanTimeConstant)
+            var weightedSum = total.weightedSum, weight = total.weight
+            for e in events[high...] {
+                let w = exp(Double(e.timeMs &- total.refMs) / tau)
+                weightedSum -= e.amount * w
+                weight -= w
+            }
+            if weight > total.weight * 1e-9 { return weightedSum / weight }
+        }
+        guard let chain = chainedDecayed(upTo: high), chain.weight > 0 else { return nil }
+        return chain.weightedSum / chain.weight
+    }
+
+    /// A sum in 10^-4 units, in major units.
+    @inline(__always)
+    static func major(_ sumE4: Int128) -> Double { Double(sumE4) / 10_000 }
+
+    func directSum(_ low: Int, _ high: Int) -> Int128 {
+        var sum: Int128 = 0
+        for i in low..<high { sum += Int128(events[i].amountE4) }
+        return sum
+    }
+
+    func directCount(of merchant: UInt64, _ low: Int, _ high: Int) -> Int {
+        var n = 0
+        for i in low..<high where events[i].merchantHash == merchant { n += 1 }
+        return n
+    }
+
+    func directDistinctMerchants(_ low: Int, _ high: Int) -> Int {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(1, high - low)) { buffer in
+            for i in low..<high { buffer[i - low] = events[i].merchantHash }
+            return distinctCount(UnsafeMutableBufferPointer(rebasing: buffer[..<(high - low)]))
+        }
+    }
+
+    func directDistinctCountries(_ low: Int, _ high: Int) -> Int {
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: max(1, high - low)) { buffer in
+            for i in low..<high { buffer[i - low] = events[i].country }
+            return distinctCount(UnsafeMutableBufferPointer(rebasing: buffer[..<(high - low)]))
+        }
     }
 
     /// Catalog 2's card windows: the transactions of `P` whose UTC day is one of the 7 (30) UTC days ending with the

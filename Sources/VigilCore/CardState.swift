@@ -4,16 +4,41 @@ import Glibc
 import Darwin
 #endif
 
-/// Everything Vigil remembers about one card: the events that can still fall in a 24 h window, the last transaction's
-/// country and location, a folded aggregate of older amounts for the decayed mean, and per UTC day the count and sum
-/// of amounts of the days a 30-day window can still reach (catalog 2). See `docs/state.md`.
-public struct CardState: Sendable, Equatable {
+/// Everything Vigil remembers about one card: the events that can still fall in a 24 h window (ascending by event
+/// time), the last transaction's country and location, a folded aggregate of older amounts for the decayed mean, and
+/// per UTC day the count and sum of amounts of the days a 30-day window can still reach (catalog 2). See
+/// `docs/state.md`.
+///
+/// A card with more than `indexThreshold` held events also keeps a `WindowIndex` (each window's first event, its
+/// amount sum and value counts, maintained as events enter and leave) and the decayed total over every event it has
+/// applied (`decayed`), so that its features cost the same whatever its activity (`CardState+Features.swift`).
+/// Everything a feature reads is either stored (and so in the blob) or a function of what is stored: a state read
+/// back from Redis gives the same features, to the bit, as the one that was written.
+public struct CardState: Sendable {
     /// One accepted transaction, as much of it as the windows need.
     public struct Event: Sendable, Equatable {
         public var timeMs: Int64
         public var amount: Double
         public var merchantHash: UInt64
         public var country: UInt16
+
+        public init(timeMs: Int64, amount: Double, merchantHash: UInt64, country: UInt16) {
+            self.timeMs = timeMs
+            self.amount = amount
+            self.merchantHash = merchantHash
+            self.country = country
+        }
+
+        /// The amount in units of 10^-4 (no currency has more than four minor-unit digits), so that window sums are
+        /// integer sums: exact, and the same whatever order events entered and left the window in. Exact for every
+        /// amount below about 2 * 10^11 major units; above, a deterministic rounding of it.
+        /// A stored amount out of range (only an altered blob holds one) is clamped, NaN counts 0: never a trap.
+        @inline(__always)
+        public var amountE4: Int64 {
+            let scaled = (amount * 10_000).rounded()
+            if scaled.magnitude < 9.2e18 { return Int64(scaled) }
+            return scaled.isNaN ? 0 : scaled > 0 ? Int64.max : Int64.min
+        }
     }
 
     /// Time and place of the last accepted transaction that had coordinates.
@@ -23,7 +48,7 @@ public struct CardState: Sendable, Equatable {
         public var lon: Double
     }
 
-    /// Folded older events: `weightedSum = sum(a_i * exp((t_i - refMs)/tau))`, `weight = sum(exp((t_i - refMs)/tau))`.
+    /// Folded events: `weightedSum = sum(a_i * exp((t_i - refMs)/tau))`, `weight = sum(exp((t_i - refMs)/tau))`.
     public struct Aggregate: Sendable, Equatable {
         public var refMs: Int64
         public var weightedSum: Double
@@ -38,46 +63,73 @@ public struct CardState: Sendable, Equatable {
         public var sum: Double
     }
 
-    /// Most events held individually; beyond this the oldest is folded (windows saturate).
+    /// Events held individually before the oldest are folded (counts and sums above it may saturate, as the contract
+    /// allows). The state holds up to `maxEvents + capSlack` and then folds down to `maxEvents`: one move of the
+    /// array per `capSlack` transactions instead of one per transaction.
     public static let maxEvents = 10_000
+    public static let capSlack = 256
+    /// Most events a state holds.
+    public static let maxHeldEvents = maxEvents + capSlack
     /// Most day buckets held: the 30 days a window reaches back from the earliest admissible day, plus the at most
     /// 7 days of out-of-orderness and lateness (`VigilConfig.validate`) and today. A bound, not a tuning knob.
     public static let maxDays = 40
+    /// A state with more held events than this keeps a `WindowIndex` and a decayed total.
+    public static let indexThreshold = 32
 
+    /// Held events, ascending by event time; events with the same time in the order they were applied.
     public var events: [Event] = []
     /// Country of the last accepted transaction in partition order, nil if none.
     public var lastCountry: UInt16?
     public var lastGeo: GeoFix?
+    /// The folded events (all older than every held event).
     public var aggregate: Aggregate?
     /// Per UTC day, ascending; only days a 30-day window of an admissible transaction can reach.
     public var days: [DayBucket] = []
+    /// With more than `indexThreshold` held events: the decayed sums over every applied event, folded or held, each
+    /// added once as it was applied (its `latestMs` unused). Stored in the blob, since its rounding depends on the
+    /// order events came in.
+    public var decayed: Aggregate?
+    /// With more than `indexThreshold` held events: the windows at the latest held event. Derived from the stored
+    /// fields, never stored.
+    var index: WindowIndex?
 
     public init() {}
 
     public var isEmpty: Bool { events.isEmpty && lastCountry == nil && aggregate == nil && days.isEmpty }
 }
 
+extension CardState: Equatable {
+    /// Equal stored fields (the window index is a function of them).
+    public static func == (a: CardState, b: CardState) -> Bool {
+        a.events == b.events && a.lastCountry == b.lastCountry && a.lastGeo == b.lastGeo && a.aggregate == b.aggregate
+            && a.days == b.days && a.decayed?.refMs == b.decayed?.refMs
+            && a.decayed?.weightedSum == b.decayed?.weightedSum && a.decayed?.weight == b.decayed?.weight
+    }
+}
+
 extension CardState {
     /// Applies an accepted transaction: it becomes part of `P` for every later transaction of the card.
     /// `partitionMaxEventMs` is the partition's highest accepted event time including this transaction.
     public mutating func apply(_ tx: Transaction, amount: Double, partitionMaxEventMs: Int64, config: FeatureConfig) {
-        events.append(Event(
-            timeMs: tx.eventTimeMs,
-            amount: amount,
-            merchantHash: fnv1a64(tx.merchantId),
-            country: tx.country.rawValue
-        ))
+        insert(Event(timeMs: tx.eventTimeMs, amount: amount, merchantHash: fnv1a64(tx.merchantId),
+                     country: tx.country.rawValue))
         lastCountry = tx.country.rawValue
         if let location = tx.location {
             lastGeo = GeoFix(timeMs: tx.eventTimeMs, lat: location.lat, lon: location.lon)
         }
         addToDay(tx.eventTimeMs, amount: amount, partitionMaxEventMs: partitionMaxEventMs, config: config)
         foldEvents(atOrBelow: partitionMaxEventMs - config.foldHorizonMs)
-        while events.count > CardState.maxEvents {
-            var oldest = 0
-            for i in events.indices where events[i].timeMs < events[oldest].timeMs { oldest = i }
-            fold(events.remove(at: oldest))
-        }
+        if events.count > CardState.maxHeldEvents { foldOldest(events.count - CardState.maxEvents) }
+        updateIndexPresence()
+    }
+
+    /// Inserts `event` after every held event at or before its time (usually at the end).
+    mutating func insert(_ event: Event) {
+        let position = events.upperBound(event.timeMs)
+        let latestBefore = events.last?.timeMs
+        events.insert(event, at: position)
+        if decayed != nil { CardState.foldInto(&decayed, event) }
+        index?.inserted(at: position, latestBefore: latestBefore, in: events)
     }
 
     /// Counts the transaction in its UTC day, and forgets the days no admissible transaction's 30-day window reaches:
@@ -100,30 +152,58 @@ extension CardState {
         if days.count > CardState.maxDays { days.removeFirst(days.count - CardState.maxDays) }
     }
 
-    /// Moves every event with time `<= limitMs` into the aggregate, keeping the others in order.
+    /// Folds the held events with time `<= limitMs` (a prefix: events are in time order). A small state folds them
+    /// at once; a large one waits until `foldBatch` of them are due, so the array moves once per batch of events.
+    /// Waiting changes no feature: every window ends after `limitMs`, and a held event enters the decayed mean
+    /// exactly as its fold would (`features`).
     mutating func foldEvents(atOrBelow limitMs: Int64) {
-        guard let first = events.firstIndex(where: { $0.timeMs <= limitMs }) else { return }
-        // Compacts in place, folding in list order (the order decides the aggregate's rounding).
-        var kept = first
-        for i in first..<events.count {
-            let event = events[i]
-            if event.timeMs <= limitMs {
-                fold(event)
-            } else {
-                events[kept] = event
-                kept += 1
-            }
-        }
-        events.removeSubrange(kept...)
+        guard let first = events.first, first.timeMs <= limitMs else { return }
+        let due = events.upperBound(limitMs)
+        if events.count > CardState.foldEagerLimit, due < CardState.foldBatch { return }
+        foldOldest(due)
     }
 
-    mutating func fold(_ event: Event) {
+    /// Folds the `count` oldest held events into the aggregate, oldest first.
+    mutating func foldOldest(_ count: Int) {
+        guard count > 0 else { return }
+        for event in events[..<count] { CardState.foldInto(&aggregate, event) }
+        index?.removingFront(count, of: events)
+        events.removeSubrange(..<count)
+    }
+
+    /// States with at most this many held events fold due events at once.
+    static let foldEagerLimit = 64
+    /// Larger states fold once this many events are due.
+    static let foldBatch = 64
+
+    /// Builds or drops the window index and the decayed total as the held events cross `indexThreshold`.
+    mutating func updateIndexPresence() {
+        if events.count > CardState.indexThreshold {
+            if index == nil { index = WindowIndex(events) }
+            if decayed == nil { decayed = chainedDecayed(upTo: events.count) }
+        } else {
+            index = nil
+            decayed = nil
+        }
+    }
+
+    /// The aggregate with the first `count` held events folded into it, oldest first: what the decayed sums over
+    /// the folded events and those held events are, rounded the way folding them would round.
+    func chainedDecayed(upTo count: Int) -> Aggregate? {
+        var chain = aggregate
+        for event in events[..<count] { CardState.foldInto(&chain, event) }
+        return chain
+    }
+
+    /// Adds `event` to decayed sums (nil: none yet; the first event becomes the reference time).
+    static func foldInto(_ aggregate: inout Aggregate?, _ event: Event) {
         let tau = Double(Windows.meanTimeConstant)
         guard var agg = aggregate else {
             aggregate = Aggregate(refMs: event.timeMs, weightedSum: event.amount, weight: 1, latestMs: event.timeMs)
             return
         }
-        var exponent = Double(event.timeMs - agg.refMs) / tau
+        // Wrapping: admissible times are far from overflow, and an altered blob must not trap.
+        var exponent = Double(event.timeMs &- agg.refMs) / tau
         if exponent > 50 {
             // Rebase so the stored sums stay far from overflow; the mean is unchanged.
             let scale = exp(-exponent)
@@ -137,5 +217,27 @@ extension CardState {
         agg.weight += w
         agg.latestMs = max(agg.latestMs, event.timeMs)
         aggregate = agg
+    }
+}
+
+extension Int64 {
+    /// `self - other`, clamped to the range: window bounds of times an altered blob holds must not trap.
+    @inline(__always)
+    func minusSaturating(_ other: Int64) -> Int64 {
+        let (value, overflow) = subtractingReportingOverflow(other)
+        return overflow ? (other > 0 ? .min : .max) : value
+    }
+}
+
+extension Array where Element == CardState.Event {
+    /// The number of events with time `<= timeMs` among the first `end` (the array ascending by time).
+    @inline(__always)
+    func upperBound(_ timeMs: Int64, end: Int? = nil) -> Int {
+        var low = 0, high = end ?? count
+        while low < high {
+            let mid = (low + high) >> 1
+            if self[mid].timeMs <= timeMs { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 }

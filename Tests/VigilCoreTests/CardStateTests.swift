@@ -59,12 +59,17 @@ final class CardStateTests: XCTestCase {
     func testEventCapFoldsTheOldest() {
         let config = FeatureConfig()
         var state = CardState()
-        for i in 0...CardState.maxEvents {
+        for i in 0..<CardState.maxHeldEvents {
             state.apply(tx("t\(i)", at: t0 + Int64(i)), amount: 1, partitionMaxEventMs: t0 + Int64(i), config: config)
         }
+        XCTAssertEqual(state.events.count, CardState.maxHeldEvents)
+        XCTAssertNil(state.aggregate)
+        // One more goes over the bound: the oldest are folded down to the cap.
+        let i = CardState.maxHeldEvents
+        state.apply(tx("t\(i)", at: t0 + Int64(i)), amount: 1, partitionMaxEventMs: t0 + Int64(i), config: config)
         XCTAssertEqual(state.events.count, CardState.maxEvents)
-        XCTAssertEqual(state.events.first?.timeMs, t0 + 1)
-        XCTAssertEqual(state.aggregate?.latestMs, t0)
+        XCTAssertEqual(state.events.first?.timeMs, t0 + Int64(CardState.capSlack + 1))
+        XCTAssertEqual(state.aggregate?.latestMs, t0 + Int64(CardState.capSlack))
         let f = state.features(for: tx("x", at: t0 + 20_000), amount: 1, config: config)
         XCTAssertEqual(f[.count1m], Double(CardState.maxEvents))  // saturates at the cap
     }
