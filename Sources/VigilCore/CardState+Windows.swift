@@ -26,6 +26,14 @@ struct WindowIndex: Sendable, Equatable {
     var merchantsDay: [UInt64: Int32] = [:]
     var countriesDay: [UInt16: Int32] = [:]
 
+    /// An estimate of the memory the index takes: its windows and its three tables (keys, values and the hash
+    /// tables' slack).
+    var footprint: Int {
+        let table = 64
+        return table + windows.capacity * MemoryLayout<Window>.stride
+            + 3 * table + 2 * (merchantsHour.capacity + merchantsDay.capacity) * 12 + 2 * countriesDay.capacity * 6
+    }
+
     /// The index of `events` (ascending by time, not empty).
     init(_ events: [CardState.Event]) {
         let latest = events.last!.timeMs

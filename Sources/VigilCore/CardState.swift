@@ -95,6 +95,9 @@ public struct CardState: Sendable {
 
     public init() {}
 
+    /// An estimate of the memory of the window index, 0 without one.
+    public var indexFootprint: Int { index?.footprint ?? 0 }
+
     public var isEmpty: Bool { events.isEmpty && lastCountry == nil && aggregate == nil && days.isEmpty }
 }
 

@@ -36,6 +36,12 @@ public enum MetricsText {
         counter("vigil_replayed_records_total", "Records replayed into the state without emitting outputs again.", s.replayedWithoutOutputs)
         counter("vigil_skipped_records_total", "Redelivered records skipped because Redis had already applied them.", s.skippedAlreadyApplied)
         counter("vigil_cards_from_unfinished_batches_total", "Card states taken from an earlier batch not yet stored, instead of from Redis.", s.cardsFromUnfinishedBatches)
+        counter("vigil_cards_from_cache_total", "Card states taken from the owned-card cache instead of from Redis.", s.cardsFromCache)
+        counter("vigil_cards_from_redis_total", "Card states read from Redis (including cards Redis did not hold).", s.cardsFromRedis)
+        metric("vigil_card_cache_bytes", "gauge", "Estimated memory of the owned-card cache, in bytes.")
+        sample("vigil_card_cache_bytes", s.cardCacheBytes)
+        metric("vigil_card_cache_cards", "gauge", "Cards in the owned-card cache.")
+        sample("vigil_card_cache_cards", s.cardCacheEntries)
         counter("vigil_producer_rebuilds_total", "Producers replaced after a fatal Kafka error.", s.producerRebuilds)
         counter("vigil_misrouted_records_total",
                 "Input records on another partition than the input partitioner gives their key (a card's history split across partitions).",

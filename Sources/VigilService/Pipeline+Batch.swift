@@ -30,6 +30,9 @@ struct PreparedBatch: @unchecked Sendable {
 }
 
 extension Pipeline {
+    /// A record's load slot when its card's state is in memory (an unfinished batch, or `cardCache`).
+    static let inMemory = -2
+
     /// The pipeline thread's part of a batch: decode, one Redis round trip (load), compute. Card
     /// state comes from the batches in flight when they touched the card (Redis may not have it yet), otherwise from
     /// Redis; partition records likewise.
@@ -79,15 +82,39 @@ extension Pipeline {
 
         // Their cards' state is fetched by the records' partitions and keys (card state is per partition; the
         // contract keys transactions by card_id, and the decoder rejects a record whose key is not its card_id), so
-        // the load is sent before decoding and Redis answers while the records are decoded. A key may repeat; cards a
-        // batch in flight changed are fetched too and then taken from memory instead.
-        var loadSlots = [Int](repeating: -1, count: messages.count)  // record -> its key's slot in the MGET reply
+        // the load is sent before decoding and Redis answers while the records are decoded. Each card is fetched
+        // once; cards an unfinished batch changed, or stored since their partition was claimed (`cardCache`), are
+        // taken from memory instead.
+        var loadSlots = [Int](repeating: -1, count: messages.count)  // record -> its card's slot in the MGET reply
         var keys: [(partition: Int32, idBytes: [UInt8])] = []
         keys.reserveCapacity(messages.count)
+        var cardSlots: [CardKey: Int] = [:]
+        var cached: [CardKey: CardState] = [:]
         for (j, message) in messages.enumerated() {
             guard let key = message.key else { continue }
-            loadSlots[j] = keys.count
-            keys.append((parts.all[slots[j]].partition, key))
+            let partition = parts.all[slots[j]].partition
+            // A key that is not UTF-8 cannot be a card id (its record is rejected): fetched, not looked up.
+            guard let id = String(validating: key, as: UTF8.self) else {
+                loadSlots[j] = keys.count
+                keys.append((partition, key))
+                continue
+            }
+            let card = CardKey(partition: partition, cardId: id)
+            if let slot = cardSlots[card] {
+                loadSlots[j] = slot
+                continue
+            }
+            var slot = keys.count
+            if inFlightStates[card] != nil {
+                slot = Self.inMemory
+            } else if let state = cardCache.take(card, nowMs: nowMs) {
+                cached[card] = state
+                slot = Self.inMemory
+            } else {
+                keys.append((partition, key))
+            }
+            cardSlots[card] = slot
+            loadSlots[j] = slot
         }
         var owned: [(TopicPartition, [PartitionRecord])] = []
         for (slot, tp) in parts.all.enumerated() where !rewound[slot] {
@@ -123,7 +150,7 @@ extension Pipeline {
         var cardKeys: [CardKey] = []
         var states: [CardState] = []
         var recordCards = [Int](repeating: -1, count: messages.count)  // record -> index into cardKeys
-        var fromUnfinished = 0
+        var fromUnfinished = 0, fromCache = 0
         for (j, result) in decoded.enumerated() {
             guard case .success(let tx) = result else { continue }
             let card = CardKey(partition: parts.all[slots[j]].partition, cardId: tx.cardId)
@@ -134,10 +161,13 @@ extension Pipeline {
             recordCards[j] = cardKeys.count
             cardIndex[card] = cardKeys.count
             cardKeys.append(card)
-            precondition(loadSlots[j] >= 0, "the decoder accepted a record without a key")
-            if let cached = inFlightStates[card] {
-                states.append(cached.state)
+            precondition(loadSlots[j] != -1, "the decoder accepted a record without a key")
+            if let unfinished = inFlightStates[card] {
+                states.append(unfinished.state)
                 fromUnfinished += 1
+            } else if let state = cached[card] {
+                states.append(state)
+                fromCache += 1
             } else if let blob = blobs[loadSlots[j]] {
                 do {
                     states.append(try CardState(decoding: blob))
@@ -150,7 +180,15 @@ extension Pipeline {
             }
         }
         var touched = [Bool](repeating: false, count: cardKeys.count)
-        if fromUnfinished > 0 { stats.update { $0.cardsFromUnfinishedBatches += fromUnfinished } }
+        let loadedFromRedis = keys.count
+        let cacheBytes = cardCache.bytes, cacheCount = cardCache.count
+        stats.update {
+            $0.cardsFromUnfinishedBatches += fromUnfinished
+            $0.cardsFromCache += fromCache
+            $0.cardsFromRedis += loadedFromRedis
+            $0.cardCacheBytes = cacheBytes
+            $0.cardCacheEntries = cacheCount
+        }
         timer.lap(.load)
 
         // Compute, per partition in offset order.

@@ -137,9 +137,18 @@ extension Pipeline {
             for card in oldest.batch.cards where inFlightStates[card.key]?.sequence == oldest.sequence {
                 inFlightStates[card.key] = nil
             }
+            cacheCards(of: oldest.batch)
             consecutiveFailures = 0
         }
         return nil
+    }
+
+    /// A batch was stored: Redis holds its cards' states now, so later batches may take them from the cache. (A later
+    /// batch in flight that changed a card again puts its own state when it is stored, or, if it fails, every cached
+    /// card is dropped.)
+    func cacheCards(of batch: PreparedBatch) {
+        let storedMs = Self.nowMs()
+        for card in batch.cards { cardCache.put(card.key, card.state, nowMs: storedMs) }
     }
 
     /// Waits for every batch in flight. Returns the first failure with where to retry from (the earliest first
@@ -157,13 +166,16 @@ extension Pipeline {
             retryFrom = Self.earliest(retryFrom, handle.batch.retryFrom)
         }
         recordWait(since: waitStart)
-        inFlight = []
         inFlightStates = [:]
         _ = lifecycle.withLock { $0.settle() }  // the stages' queues are idle: every batch is done
         guard let failure else {
+            for handle in inFlight { cacheCards(of: handle.batch) }
+            inFlight = []
             consecutiveFailures = 0
             return nil
         }
+        inFlight = []
+        cardCache.removeAll()  // some batch failed: read every card from Redis again
         return (failure, retryFrom)
     }
 

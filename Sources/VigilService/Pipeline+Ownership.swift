@@ -38,6 +38,7 @@ extension Pipeline {
         waitForInFlight()  // the emit stage never leaves a transaction open when a batch ends
         // What was emitted but perhaps not stored (Redis down, a failed batch) is marked as emitted in the group's
         // offsets before it is forgotten, so the next owner replays it into the state without emitting it again.
+        cardCache.remove(partitions: Set(tps.map(\.partition)))
         let marks = partitions.revoke(tps)
         if !marks.isEmpty { commitEmitted(marks, async: isStopRequested) }
         if var outage = redisOutage {
@@ -52,6 +53,8 @@ extension Pipeline {
     /// while this one's key was lost), claims nothing and stops the pipeline.
     @discardableResult
     func claim(_ tp: TopicPartition, committed: Int64?) throws -> StartPlan {
+        // A new epoch: the partition's cards are read from Redis again (rebuilt from the log if Redis lost them).
+        cardCache.remove(partitions: [tp.partition])
         var record: PartitionRecord
         do {
             record = try store.claimPartition(tp, for: deployment)

@@ -11,6 +11,8 @@ extension Pipeline {
     func recover(from error: any Error, retryFrom firstOffsets: [TopicPartition: Int64]) {
         consecutiveFailures += 1
         rewoundThisBatch = []
+        // Whatever failed (a fence, lost writes, an outage, a partial store), Redis is read again for every card.
+        cardCache.removeAll()
         logger.error("batch failed, retrying", metadata: [
             "error": "\(error)", "partitions": "\(firstOffsets.count)", "attempt": "\(consecutiveFailures)",
         ])
@@ -53,6 +55,7 @@ extension Pipeline {
     /// Otherwise Redis lost writes (the record is behind or gone): claim again and rebuild it from the log.
     func handleFence(_ report: FenceReport) {
         let tp = report.partition
+        cardCache.remove(partitions: [tp.partition])
         let ours = partitions.record(tp)
         stats.update { $0.fencedBatches += 1 }
         switch partitions.fenced(tp, current: report.current) {

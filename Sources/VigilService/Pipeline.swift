@@ -37,7 +37,7 @@ public final class Pipeline: @unchecked Sendable {
     //   `store` (its Redis connection).
     // - pipeline thread (`run()` and the rebalance callbacks, which librdkafka calls inside `poll` on that thread):
     //   `consecutiveFailures`, `redisOutage`, `rewoundThisBatch`, `lastIdleCheck`, `inFlight`, `inFlightStates`,
-    //   `batchSequence`.
+    //   `cardCache`, `batchSequence`.
     // Shared between threads, each behind its own lock: `partitions` (`PartitionTable`), `lifecycle`
     // (`BatchesInFlight`), the producer slot, `stats`; `stopRequested` and `stopDeadline` are atomics; the served
     // merchant-risk version (`merchantRisk`, read once per batch by the pipeline thread).
@@ -54,6 +54,8 @@ public final class Pipeline: @unchecked Sendable {
     /// the cards they changed (with the sequence number of the batch that changed each last).
     var inFlight: [InFlightBatch] = []
     var inFlightStates: [CardKey: (state: CardState, sequence: Int)] = [:]
+    /// The cards of owned partitions as last stored (pipeline thread).
+    var cardCache: OwnedCardCache
     var batchSequence = 0
     let encodeQueue = DispatchQueue(label: "vigil.pipeline.encode", qos: .userInitiated)
     let emitQueue = DispatchQueue(label: "vigil.pipeline.emit", qos: .userInitiated)
@@ -81,6 +83,9 @@ public final class Pipeline: @unchecked Sendable {
         self.logger = logger
         self.stats = stats
         step = ScoringStep(config: config.features)
+        // A day short of the state's TTL: a cached card is never used after Redis may have expired its key.
+        cardCache = OwnedCardCache(
+            budgetBytes: config.cardCacheBytes, maxAgeMs: max(0, config.features.stateTTLMs - Windows.day))
         encoder = OutputEncoder(catalog: catalog)
         merchantRisk = catalog.needsMerchantRisk
             ? MerchantRiskFollower(

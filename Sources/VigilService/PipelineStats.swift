@@ -27,6 +27,12 @@ public final class PipelineStats: Sendable {
         /// Card states a batch took from an earlier batch still in the encode, emit or store stages, instead of
         /// from Redis (batches overlapping; `Pipeline+Overlap.swift`).
         public var cardsFromUnfinishedBatches = 0
+        /// Card states a batch took from the owned-card cache (`OwnedCardCache`), and those it read from Redis.
+        public var cardsFromCache = 0
+        public var cardsFromRedis = 0
+        /// The owned-card cache's estimated bytes and cards, as of the last batch.
+        public var cardCacheBytes = 0
+        public var cardCacheEntries = 0
         /// Records replayed into the state without emitting outputs again (state repair, retried batches).
         public var replayedWithoutOutputs = 0
         /// Partitions whose state was rebuilt from the log.

@@ -50,6 +50,8 @@ public struct VigilConfig: Sendable {
     /// Prepare the next batch while the previous one's outputs and state are written (`Pipeline+Overlap.swift`).
     /// Off: one batch at a time (for comparison).
     public var overlapBatches = true
+    /// Memory for the owned-card cache (`OwnedCardCache`), in bytes; 0 turns it off.
+    public var cardCacheBytes = 64 << 20
     /// Consumer group session timeout; the broker's minimum is usually 6000.
     public var sessionTimeoutMs = 10_000
     /// How long to wait for the broker to acknowledge a batch's outputs before the batch is retried.
@@ -124,6 +126,7 @@ public struct VigilConfig: Sendable {
             problems.append("redis prefix must be non-empty, without spaces or braces (braces make Redis Cluster hash tags)")
         }
         if group.isEmpty { problems.append("group is empty") }
+        if cardCacheBytes < 0 { problems.append("card cache size must be 0 (off) or more, got \(cardCacheBytes) bytes") }
         let names = [topics.transactions] + topics.outputs + [topics.shadow]
         for name in names where !Self.isTopicName(name) {
             problems.append("'\(name)' is not a valid Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)")

@@ -87,6 +87,9 @@ struct PipelineOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Process one batch at a time instead of preparing the next while the previous one's outputs and state are written; for comparison (env VIGIL_SERIAL_BATCHES=1).")
     var serialBatches = Environment.bool("VIGIL_SERIAL_BATCHES", false)
 
+    @Option(parsing: .unconditional, help: "Memory in MiB for the states of recently stored cards of owned partitions, read instead of Redis; 0 turns the cache off (env VIGIL_CARD_CACHE_MB).")
+    var cardCacheMb = Environment.int("VIGIL_CARD_CACHE_MB", 64)
+
     @Option(parsing: .unconditional, help: "Consumer group session timeout in ms (env VIGIL_SESSION_TIMEOUT_MS).")
     var sessionTimeoutMs = Environment.int("VIGIL_SESSION_TIMEOUT_MS", 10_000)
 
@@ -185,6 +188,7 @@ struct PipelineOptions: ParsableArguments {
         c.readyMaxLag = Int64(readyMaxLag)
         c.batchSize = batchSize
         c.batchWaitMs = batchWaitMs
+        c.cardCacheBytes = cardCacheMb << 20
         c.overlapBatches = !serialBatches
         c.sessionTimeoutMs = sessionTimeoutMs
         c.shutdownTimeoutMs = shutdownTimeoutMs
