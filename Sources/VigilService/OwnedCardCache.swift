@@ -13,8 +13,16 @@ import VigilCore
 /// the budget of cards used before it. A card older than `maxAgeMs` (wall clock since it was stored) is not used: its
 /// Redis key may have expired meanwhile.
 ///
+/// Only busy cards are kept (`minimumEvents` held events or more): a quiet card's state is a key of about 120 bytes
+/// in the batch's one MGET, cheap to read, and there are many of them (a million cards would fill any budget with
+/// states read once or twice a day). A busy card's state grows with its activity (26 bytes an event), and that is
+/// what a read from Redis must not cost each batch.
+///
 /// Not thread-safe: the pipeline thread owns it.
 struct OwnedCardCache {
+    /// Held events a card needs to be kept.
+    static let minimumEvents = 8
+
     struct Entry {
         var state: CardState
         var bytes: Int
@@ -53,8 +61,9 @@ struct OwnedCardCache {
         let size = OwnedCardCache.footprint(of: state, card: card)
         if let previous = old.removeValue(forKey: card) { oldBytes -= previous.bytes }
         if let previous = young.removeValue(forKey: card) { youngBytes -= previous.bytes }
-        // A card bigger than a generation is not kept (it would turn the young generation over on its own).
-        guard size <= budgetBytes / 2 else { return }
+        // A card bigger than a generation is not kept (it would turn the young generation over on its own), nor a
+        // quiet one.
+        guard size <= budgetBytes / 2, state.events.count >= OwnedCardCache.minimumEvents else { return }
         insertYoung(card, Entry(state: state, bytes: size, storedMs: nowMs))
     }
 

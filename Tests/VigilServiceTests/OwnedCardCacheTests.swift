@@ -35,7 +35,7 @@ final class OwnedCardCacheTests: XCTestCase {
 
     func testACardOlderThanTheMaximumAgeIsNotUsed() {
         var cache = OwnedCardCache(budgetBytes: 1 << 20, maxAgeMs: 1000)
-        cache.put(card(1), state(events: 3), nowMs: 0)
+        cache.put(card(1), state(events: 8), nowMs: 0)
         XCTAssertNotNil(cache.take(card(1), nowMs: 999))
         XCTAssertNil(cache.take(card(1), nowMs: 1000))
     }
@@ -68,7 +68,7 @@ final class OwnedCardCacheTests: XCTestCase {
 
     func testRemovingPartitionsForgetsOnlyTheirCards() {
         var cache = OwnedCardCache(budgetBytes: 1 << 20, maxAgeMs: .max)
-        for p in Int32(0)..<3 { for i in 0..<5 { cache.put(card(i, partition: p), state(events: 2), nowMs: 0) } }
+        for p in Int32(0)..<3 { for i in 0..<5 { cache.put(card(i, partition: p), state(events: 9), nowMs: 0) } }
         let perCard = cache.bytes / 15
         cache.remove(partitions: [1])
         XCTAssertEqual(cache.count, 10)
@@ -82,7 +82,19 @@ final class OwnedCardCacheTests: XCTestCase {
 
     func testABudgetOfZeroKeepsNothing() {
         var cache = OwnedCardCache(budgetBytes: 0, maxAgeMs: .max)
-        cache.put(card(1), state(events: 1), nowMs: 0)
+        cache.put(card(1), state(events: 10), nowMs: 0)
         XCTAssertNil(cache.take(card(1), nowMs: 0))
+    }
+
+    func testOnlyBusyCardsAreKeptAndACardTurningQuietIsForgotten() {
+        var cache = OwnedCardCache(budgetBytes: 1 << 20, maxAgeMs: .max)
+        cache.put(card(1), state(events: OwnedCardCache.minimumEvents - 1), nowMs: 0)
+        XCTAssertNil(cache.take(card(1), nowMs: 0))
+        cache.put(card(1), state(events: OwnedCardCache.minimumEvents), nowMs: 0)
+        XCTAssertNotNil(cache.take(card(1), nowMs: 0))
+        // Stored again with fewer events (folded): the cached state is not left behind, stale.
+        cache.put(card(1), state(events: 2), nowMs: 0)
+        XCTAssertNil(cache.take(card(1), nowMs: 0))
+        XCTAssertEqual(cache.bytes, 0)
     }
 }
