@@ -12,21 +12,41 @@ enum LoadProfile: String, Sendable, Codable, CaseIterable {
     /// Latency is reported for the normal traffic and for the attack card apart.
     case attack
 
-    /// How `--profiles` measures it: throughput (`--max`) for normal and hot cards, latency (open loop at a fixed
-    /// rate) for the attack, whose question is what it does to everyone else's latency.
+    /// How `--profiles` measures it unless told: throughput (`--max`) for normal and hot cards, latency (open loop
+    /// at a fixed rate) for the attack, whose question is what it does to everyone else's latency.
     var suiteMode: LoadTestSettings.Mode { self == .attack ? .rate : .max }
 
-    /// Parses `normal,hot,attack`: known names, each at most once, in the order given.
-    static func list(_ text: String) throws -> [LoadProfile] {
-        var profiles: [LoadProfile] = []
-        for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            guard let profile = LoadProfile(rawValue: name) else {
-                throw LoadTestError("unknown profile '\(name)' (known: \(allCases.map(\.rawValue).joined(separator: ", ")))")
+    /// One run of a comparison: a profile and how it is measured.
+    struct Run: Sendable, Equatable {
+        var profile: LoadProfile
+        var mode: LoadTestSettings.Mode
+
+        /// `normal-max`, `attack-rate`: the run's report subdirectory and its column's name.
+        var name: String { "\(profile.rawValue)-\(mode.rawValue)" }
+    }
+
+    /// Parses `normal,hot,attack`: known names, each with its `suiteMode`, or with `:max` or `:open` for the other
+    /// mode (`normal:open`, the attack's normal traffic alone); each pair at most once, in the order given.
+    static func list(_ text: String) throws -> [Run] {
+        var runs: [Run] = []
+        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
+            guard let profile = parts.first.flatMap(LoadProfile.init(rawValue:)) else {
+                throw LoadTestError("unknown profile '\(item)' (known: \(allCases.map(\.rawValue).joined(separator: ", ")), each optionally with :max or :open)")
             }
-            guard !profiles.contains(profile) else { throw LoadTestError("profile '\(name)' is listed twice") }
-            profiles.append(profile)
+            var mode = profile.suiteMode
+            if parts.count == 2 {
+                switch parts[1] {
+                case "max": mode = .max
+                case "open": mode = .rate
+                default: throw LoadTestError("'\(item)': the mode after ':' is max or open")
+                }
+            }
+            let run = Run(profile: profile, mode: mode)
+            guard !runs.contains(run) else { throw LoadTestError("'\(item)' is listed twice") }
+            runs.append(run)
         }
-        guard !profiles.isEmpty else { throw LoadTestError("no profile given") }
-        return profiles
+        guard !runs.isEmpty else { throw LoadTestError("no profile given") }
+        return runs
     }
 }

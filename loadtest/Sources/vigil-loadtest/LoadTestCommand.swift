@@ -44,7 +44,7 @@ struct LoadTestCommand: ParsableCommand {
     @Option(help: "The traffic: normal (--cards cards), hot (--hot-cards cards) or attack (normal traffic plus a card-testing attack on one card at --attack-rate).")
     var profile: LoadProfile = .normal
 
-    @Option(help: "Compare profiles in one invocation, e.g. normal,hot,attack: one run each against a fresh Vigil (normal and hot with --max, attack open loop), then one table side by side. Replaces --profile and --max.")
+    @Option(help: "Compare profiles in one invocation, e.g. normal,hot,attack: one run each against a fresh Vigil (normal and hot with --max, attack open loop; name:max or name:open for the other mode, e.g. normal:open for the attack's normal traffic alone), then one table side by side. Replaces --profile and --max.")
     var profiles: String?
 
     @Option(help: "The hot profile's card population.")
@@ -198,7 +198,7 @@ struct LoadTestCommand: ParsableCommand {
         do {
             if let profiles {
                 let comparison = ProfileComparison(
-                    base: settings, profiles: try LoadProfile.list(profiles), signals: signals, interrupted: interrupted)
+                    base: settings, runs: try LoadProfile.list(profiles), signals: signals, interrupted: interrupted)
                 try comparison.execute()
             } else {
                 try LoadTestRun(settings: settings, signals: signals, interrupted: interrupted).execute()

@@ -145,9 +145,11 @@ extension LoadTestRun {
         let budget = Double(TestEnvironment.mockPartitionBytes) * 0.9
         guard settings.compression == "none", perPartition > budget else { return }
         let needed = Int((perMessage * Double(settings.count) / (budget * 0.95)).rounded(.up))
-        let text = "The backlog needs about \(Format.fixed(perPartition / 1_048_576, 1)) MiB per partition "
-            + "(\(Format.fixed(perMessage, 0)) bytes per record) but the mock cluster keeps only 5 MiB per partition: "
-            + "use --partitions \(needed) or more, or --compression lz4."
+        let remedy = attackMessages > 0
+            ? "the attack card's partition takes the whole attack: use a smaller --count or --attack-rate, or --compression lz4."
+            : "use --partitions \(needed) or more, or --compression lz4."
+        let text = "The backlog needs about \(Format.fixed(perPartition / 1_048_576, 1)) MiB \(attackMessages > 0 ? "in the attack card's partition" : "per partition") "
+            + "(\(Format.fixed(perMessage, 0)) bytes per record) but the mock cluster keeps only 5 MiB per partition: " + remedy
         Console.warning(text)
         result.warnings.append(text)
     }

@@ -5,7 +5,7 @@ import Foundation
 /// and written as the comparison's report.md and summary.json.
 struct ProfileComparison {
     let base: LoadTestSettings
-    let profiles: [LoadProfile]
+    let runs: [LoadProfile.Run]
     /// Set by Ctrl-C / SIGTERM: ends the current run and skips the rest.
     let signals: StopFlag
     let interrupted: Locked<Bool>
@@ -13,14 +13,14 @@ struct ProfileComparison {
     func execute() throws {
         let startedAt = Date()
         let directory = try makeDirectory(startedAt: startedAt)
-        Console.line("vigil-loadtest: comparing profiles \(profiles.map(\.rawValue).joined(separator: ", ")), one fresh Vigil each")
+        Console.line("vigil-loadtest: comparing \(runs.map(\.name).joined(separator: ", ")), one fresh Vigil each")
         Console.line("  report: \(directory)")
         var entries: [ProfileComparisonTable.Entry] = []
-        for (i, profile) in profiles.enumerated() where !signals.isSet {
-            let mode = profile.suiteMode
-            let runDirectory = directory + "/\(profile.rawValue)-\(mode.rawValue)"
+        for (i, run) in runs.enumerated() where !signals.isSet {
+            let (profile, mode) = (run.profile, run.mode)
+            let runDirectory = directory + "/" + run.name
             Console.line("")
-            Console.line("== profile \(i + 1) of \(profiles.count): \(profile.rawValue) (\(mode == .max ? "--max" : "open loop"))")
+            Console.line("== profile \(i + 1) of \(runs.count): \(profile.rawValue) (\(mode == .max ? "--max" : "open loop"))")
             let settings = base.forProfile(profile, mode: mode, reportDir: runDirectory)
             let (result, failure) = LoadTestRun(settings: settings, signals: signals, interrupted: interrupted).measure()
             if let failure { Console.error("profile \(profile.rawValue): \(failure)") }
@@ -41,9 +41,9 @@ struct ProfileComparison {
         } catch {
             Console.error("could not write the comparison report: \(error)")
         }
-        let failed = entries.filter { $0.failure != nil }.map(\.profile.rawValue)
-        if !failed.isEmpty { throw LoadTestError("profile(s) \(failed.joined(separator: ", ")) failed (see above)") }
-        if entries.count < profiles.count { throw LoadTestError("interrupted after \(entries.count) of \(profiles.count) profiles") }
+        let failed = entries.filter { $0.failure != nil }.map(\.name)
+        if !failed.isEmpty { throw LoadTestError("\(failed.joined(separator: ", ")) failed (see above)") }
+        if entries.count < runs.count { throw LoadTestError("interrupted after \(entries.count) of \(runs.count) runs") }
     }
 
     private func makeDirectory(startedAt: Date) throws -> String {

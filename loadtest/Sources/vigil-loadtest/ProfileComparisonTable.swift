@@ -9,6 +9,8 @@ struct ProfileComparisonTable {
         var result: RunResult?
         var failure: String?
         var reportDirectory: String
+
+        var name: String { LoadProfile.Run(profile: profile, mode: mode).name }
     }
 
     /// Issue 13's targets, printed next to the figures.
@@ -115,6 +117,10 @@ struct ProfileComparisonTable {
                 "Card-testing attack (\(Format.grouped(s.mix.attackRate))/s on one card on top of \(Format.grouped(s.rate))/s): "
                     + "normal traffic p99 \(Format.ms(p99)) ms from schedule (issue 13: under \(Format.fixed(Self.attackNormalP99TargetMs, 0)) ms at 2,000/s on 10,000/s)"
                     + (r.attackLatencyFromScheduled.map { "; attack card p99 \(Format.ms($0.p99)) ms" } ?? ""))
+            if let alone = entries.first(where: { $0.profile == .normal && $0.mode == .rate && $0.settings.rate == s.rate }),
+               let p99Alone = alone.result?.latencyFromScheduled?.p99 {
+                lines.append("The same normal traffic without the attack (\(alone.name)): p99 \(Format.ms(p99Alone)) ms from schedule")
+            }
         }
         return lines
     }
@@ -123,23 +129,23 @@ struct ProfileComparisonTable {
         let rows = rows()
         let labelWidth = rows.map(\.0.count).max() ?? 0
         let widths = entries.indices.map { i in
-            max(entries[i].profile.rawValue.count, rows.map { $0.1[i].count }.max() ?? 0)
+            max(entries[i].name.count, rows.map { $0.1[i].count }.max() ?? 0)
         }
         var lines = ["Profiles"]
-        lines.append("  " + Format.padRight("", labelWidth) + entries.indices.map { "  " + Format.padRight(entries[$0].profile.rawValue, widths[$0]) }.joined())
+        lines.append("  " + Format.padRight("", labelWidth) + entries.indices.map { "  " + Format.padRight(entries[$0].name, widths[$0]) }.joined())
         for (label, cells) in rows {
             lines.append("  " + Format.padRight(label, labelWidth) + cells.indices.map { "  " + Format.padRight(cells[$0], widths[$0]) }.joined())
         }
         for line in headlines() { lines.append("  " + line) }
         for e in entries {
-            for w in e.result?.warnings ?? [] { lines.append("  ! \(e.profile.rawValue): " + w.replacingOccurrences(of: "\n", with: " ")) }
-            if let f = e.failure, e.result == nil { lines.append("  ! \(e.profile.rawValue): " + f.replacingOccurrences(of: "\n", with: " ")) }
+            for w in e.result?.warnings ?? [] { lines.append("  ! \(e.name): " + w.replacingOccurrences(of: "\n", with: " ")) }
+            if let f = e.failure, e.result == nil { lines.append("  ! \(e.name): " + f.replacingOccurrences(of: "\n", with: " ")) }
         }
         return lines.joined(separator: "\n")
     }
 
     func markdown(commandLine: [String]) -> String {
-        var md = "# Vigil load test profiles: \(entries.map(\.profile.rawValue).joined(separator: ", "))\n\n"
+        var md = "# Vigil load test profiles: \(entries.map(\.name).joined(separator: ", "))\n\n"
         if let r = entries.compactMap(\.result).first {
             md += "\(startedAt) · \(r.machine.cpus) CPUs (\(r.machine.cpuModel)) · commit \(r.machine.gitCommit ?? "unknown")"
             md += (r.machine.gitDirty == true ? " (with uncommitted changes)" : "") + " · Vigil \(r.settings.vigilMode)\n\n"
@@ -149,11 +155,11 @@ struct ProfileComparisonTable {
             + "so a stalled Vigil cannot hide what it delayed). With the attack, the normal traffic's latency and the "
             + "attack card's are measured apart.\n\n"
         for line in headlines() { md += "- **\(line)**\n" }
-        md += "\n| | " + entries.map { "[\($0.profile.rawValue)](\(relative($0.reportDirectory))/report.md)" }.joined(separator: " | ") + " |\n"
+        md += "\n| | " + entries.map { "[\($0.name)](\(relative($0.reportDirectory))/report.md)" }.joined(separator: " | ") + " |\n"
         md += "|---|" + String(repeating: "---|", count: entries.count) + "\n"
         for (label, cells) in rows() { md += "| \(label) | " + cells.joined(separator: " | ") + " |\n" }
         let warnings = entries.flatMap { e in
-            (e.result?.warnings ?? []).map { "\(e.profile.rawValue): \($0)" } + (e.result == nil ? e.failure.map { ["\(e.profile.rawValue): \($0)"] } ?? [] : [])
+            (e.result?.warnings ?? []).map { "\(e.name): \($0)" } + (e.result == nil ? e.failure.map { ["\(e.name): \($0)"] } ?? [] : [])
         }
         if !warnings.isEmpty {
             md += "\nWarnings:\n\n"
@@ -174,6 +180,7 @@ struct ProfileComparisonTable {
         struct Profile: Codable {
             var profile: String
             var mode: String
+            var name: String
             var cards: Int
             var reportDirectory: String
             var completed: Bool
@@ -210,7 +217,7 @@ struct ProfileComparisonTable {
         Figures(startedAt: startedAt, hotToNormalThroughput: hotToNormal, profiles: entries.map { e in
             let r = e.result
             return Figures.Profile(
-                profile: e.profile.rawValue, mode: e.mode.rawValue, cards: e.settings.populationCards,
+                profile: e.profile.rawValue, mode: e.mode.rawValue, name: e.name, cards: e.settings.populationCards,
                 reportDirectory: e.reportDirectory, completed: r?.completed ?? false, failure: e.failure,
                 published: r?.published, outcomesPerSecond: r?.outcomesPerSecond, ceilingPerSecond: r?.ceiling?.messagesPerSecond,
                 shareOfCeiling: r?.ceilingRatio,
