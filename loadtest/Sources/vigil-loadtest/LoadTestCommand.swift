@@ -16,7 +16,7 @@ struct LoadTestCommand: ParsableCommand {
             attack on one card at --attack-rate.
             --profiles normal,hot,attack: one run per profile, each against a fresh Vigil, Kafka and Redis (normal \
             and hot with --max, the attack open loop), and one table side by side; its defaults are issue 13's \
-            figures: --count 200000, --partitions 20, --rate 10000.
+            figures: --count 200000, --partitions 20 (for --max), --open-loop-partitions 2, --rate 10000.
             By default Kafka is librdkafka's mock cluster in this process and Redis a throwaway redis-server. \
             See loadtest/README.md.
             """
@@ -69,6 +69,9 @@ struct LoadTestCommand: ParsableCommand {
 
     @Option(help: "Mock cluster: partitions of every topic. Default 4; 20 with --profiles.")
     var partitions: Int32?
+
+    @Option(help: "With --profiles: partitions for the open-loop runs (--partitions is then for the --max runs, whose backlog needs them). Default 2, the setup of the latency target: the mock broker's cost grows with partitions.")
+    var openLoopPartitions: Int32 = 2
 
     // MARK: Vigil
 
@@ -159,6 +162,7 @@ struct LoadTestCommand: ParsableCommand {
         guard rampSeconds >= 0, rampSeconds <= seconds else { throw ValidationError("--ramp-seconds must be 0...--seconds") }
         if let count { guard (1...50_000_000).contains(count) else { throw ValidationError("--count must be 1-50000000") } }
         if let partitions { guard (1...256).contains(partitions) else { throw ValidationError("--partitions must be 1-256") } }
+        guard (1...256).contains(openLoopPartitions) else { throw ValidationError("--open-loop-partitions must be 1-256") }
         guard cards >= 1, cards < 1 << 32 else { throw ValidationError("--cards must be 1-4294967295") }
         guard hotCards >= 1, hotCards < 1 << 32 else { throw ValidationError("--hot-cards must be 1-4294967295") }
         guard (1...1_000_000).contains(attackRate) else { throw ValidationError("--attack-rate must be 1-1000000") }

@@ -19,6 +19,8 @@ struct LoadTestSettings: Sendable, Codable {
     var redisCluster: Bool
     var redisClusterReplicas: Int
     var partitions: Int32
+    /// `--profiles`: the open-loop runs' partitions (`partitions` is the --max runs').
+    var openLoopPartitions: Int32
     var vigil: String?
     var model: String
     var vigilMode: String
@@ -65,6 +67,7 @@ struct LoadTestSettings: Sendable, Codable {
         redisCluster = c.redisCluster
         redisClusterReplicas = c.redisClusterReplicas
         partitions = c.partitions ?? (comparing ? 20 : 4)
+        openLoopPartitions = c.openLoopPartitions
         vigil = c.vigil
         model = c.model
         vigilMode = c.vigilMode
@@ -104,6 +107,7 @@ struct LoadTestSettings: Sendable, Codable {
         var s = self
         s.loadProfile = profile
         s.mode = mode
+        if mode == .rate { s.partitions = openLoopPartitions }
         s.reportDir = reportDir
         s.runId = Self.newRunId()
         return s

@@ -44,6 +44,7 @@ struct ProfileComparisonTable {
         let anyAttack = entries.contains { $0.profile == .attack && $0.mode == .rate }
         var rows: [(String, [String])] = [
             ("mode", entries.map { $0.mode == .max ? "--max" : "open loop" }),
+            ("partitions", entries.map { e in "\(e.result?.partitions ?? e.settings.partitions)" }),
             ("cards", entries.map { e in
                 Format.grouped(e.settings.populationCards) + (e.settings.mix.attackRate > 0 ? " + 1 attack card" : "")
             }),
