@@ -32,6 +32,9 @@ final class Ledger: Sendable {
         /// Alerts (not outcomes: each accompanies a review or block decision).
         var alerts = 0
         var reviewOrBlock = 0
+        /// The card-testing attack's share of `published` and `decisions` (`LoadProfile.attack`).
+        var attackPublished = 0
+        var attackDecisions = 0
     }
 
     struct Snapshot: Sendable {
@@ -70,6 +73,15 @@ final class Ledger: Sendable {
         var fromInputReadable = Ledger.makeHistogram()
         /// Like `fromScheduled`, for the decisions received since the monitor last took it.
         var second = Ledger.makeHistogram()
+        /// The three latencies above for the attack card's payments, which the ones above leave out: with an attack,
+        /// those are the normal traffic's.
+        var attack = AttackLatencies()
+    }
+
+    struct AttackLatencies {
+        var fromScheduled = Ledger.makeHistogram()
+        var fromSent = Ledger.makeHistogram()
+        var fromInputReadable = Ledger.makeHistogram()
     }
 
     let topics: OutputTopicNames
@@ -94,8 +106,8 @@ final class Ledger: Sendable {
     }
 
     /// Records a message about to be produced. Call before `produce`, so its outcome can never arrive first.
-    func register(_ message: GeneratedMessage, scheduledNs: Int64, sentNs: Int64) {
-        var truth: TruthFlags = []
+    func register(_ message: GeneratedMessage, isAttack: Bool = false, scheduledNs: Int64, sentNs: Int64) {
+        var truth: TruthFlags = isAttack ? .attack : []
         if let label = message.truth {
             truth.insert(.labelled)
             if label.isFraud { truth.insert(.fraud) }
@@ -114,6 +126,7 @@ final class Ledger: Sendable {
                 if truth.contains(.malformed) { c.malformedPublished += 1 }
                 if truth.contains(.late) { c.generatorLatePublished += 1 }
                 if truth.contains(.fraud) { c.fraudPublished += 1 }
+                if truth.contains(.attack) { c.attackPublished += 1 }
             }
         }
     }
@@ -145,21 +158,28 @@ final class Ledger: Sendable {
                     s.entries[i].outcome = verdict ?? .approve
                     let entry = s.entries[i]
                     let warm = entry.truth.contains(.warmup)
+                    let isAttack = entry.truth.contains(.attack)
                     Self.count(&s, warmup: warm) { c in
                         c.outcomes += 1
                         c.decisions += 1
                         if verdict == .review || verdict == .block { c.reviewOrBlock += 1 }
+                        if isAttack { c.attackDecisions += 1 }
                     }
                     if !warm {
                         measuredInBatch += 1
                         let fromScheduled = UInt64(max(0, receivedNs - entry.scheduledNs) / 1000)
                         let fromSent = UInt64(max(0, receivedNs - entry.sentNs) / 1000)
-                        s.fromScheduled.record(fromScheduled)
-                        s.fromSent.record(fromSent)
-                        if entry.inputReadableNs > 0 {
-                            s.fromInputReadable.record(UInt64(max(0, receivedNs - entry.inputReadableNs) / 1000))
+                        let fromInput = entry.inputReadableNs > 0 ? UInt64(max(0, receivedNs - entry.inputReadableNs) / 1000) : nil
+                        if isAttack {
+                            s.attack.fromScheduled.record(fromScheduled)
+                            s.attack.fromSent.record(fromSent)
+                            if let fromInput { s.attack.fromInputReadable.record(fromInput) }
+                        } else {
+                            s.fromScheduled.record(fromScheduled)
+                            s.fromSent.record(fromSent)
+                            if let fromInput { s.fromInputReadable.record(fromInput) }
+                            s.second.record(fromScheduled)
                         }
-                        s.second.record(fromScheduled)
                     }
                 } else if message.topic == topics.alerts {
                     // Keyed by card: matched to its transaction through the id in the value.
@@ -225,9 +245,14 @@ final class Ledger: Sendable {
     }
 
     /// The whole-run latency histograms (from the scheduled and the actual send time, and from the moment the input
-    /// was readable).
+    /// was readable), without the attack card's payments.
     var latencies: (fromScheduled: Histogram<UInt64>, fromSent: Histogram<UInt64>, fromInputReadable: Histogram<UInt64>) {
         state.withLock { ($0.fromScheduled, $0.fromSent, $0.fromInputReadable) }
+    }
+
+    /// The same for the attack card's payments alone.
+    var attackLatencies: AttackLatencies {
+        state.withLock { $0.attack }
     }
 
     /// Detection quality of the measured, labelled transactions that got a decision.

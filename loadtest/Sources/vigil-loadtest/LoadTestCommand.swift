@@ -12,6 +12,11 @@ struct LoadTestCommand: ParsableCommand {
             latency of every decision from its scheduled and its actual send time.
             --max: publishes a backlog of --count transactions while Vigil is stopped, measures how fast a bare \
             consumer reads it (the consume ceiling), then starts Vigil and measures how fast it works through it.
+            --profile hot: the traffic over --hot-cards cards; --profile attack: normal traffic plus a card-testing \
+            attack on one card at --attack-rate.
+            --profiles normal,hot,attack: one run per profile, each against a fresh Vigil, Kafka and Redis (normal \
+            and hot with --max, the attack open loop), and one table side by side; its defaults are issue 13's \
+            figures: --count 200000, --partitions 20 (for --max), --open-loop-partitions 2, --rate 10000.
             By default Kafka is librdkafka's mock cluster in this process and Redis a throwaway redis-server. \
             See loadtest/README.md.
             """
@@ -19,8 +24,8 @@ struct LoadTestCommand: ParsableCommand {
 
     // MARK: Mode
 
-    @Option(help: "Open loop: transactions per second to publish (in --max mode: the nominal rate that spaces event times).")
-    var rate = 5000
+    @Option(help: "Open loop: transactions per second to publish, the attack's not counted (in --max mode: the nominal rate that spaces event times). Default 5000; 10000 with --profiles.")
+    var rate: Int?
 
     @Option(help: "Open loop: how long to publish, in seconds.")
     var seconds = 30
@@ -31,8 +36,22 @@ struct LoadTestCommand: ParsableCommand {
     @Flag(help: "Maximum throughput: pre-publish --count transactions, then start Vigil and time the backlog.")
     var max = false
 
-    @Option(help: "--max: backlog size.")
-    var count = 500_000
+    @Option(help: "--max: backlog size. Default 500000; 200000 with --profiles.")
+    var count: Int?
+
+    // MARK: Profiles
+
+    @Option(help: "The traffic: normal (--cards cards), hot (--hot-cards cards) or attack (normal traffic plus a card-testing attack on one card at --attack-rate).")
+    var profile: LoadProfile = .normal
+
+    @Option(help: "Compare profiles in one invocation, e.g. normal,hot,attack: one run each against a fresh Vigil (normal and hot with --max, attack open loop; name:max or name:open for the other mode, e.g. normal:open for the attack's normal traffic alone), then one table side by side. Replaces --profile and --max.")
+    var profiles: String?
+
+    @Option(help: "The hot profile's card population.")
+    var hotCards = 300
+
+    @Option(help: "The attack profile: the attack card's payments per second, on top of --rate.")
+    var attackRate = 2000
 
     // MARK: Environment
 
@@ -48,8 +67,11 @@ struct LoadTestCommand: ParsableCommand {
     @Option(help: "With --redis-cluster: replicas per master (0 compares routing alone with a single Redis, which has none).")
     var redisClusterReplicas = 1
 
-    @Option(help: "Mock cluster: partitions of every topic.")
-    var partitions: Int32 = 4
+    @Option(help: "Mock cluster: partitions of every topic. Default 4; 20 with --profiles.")
+    var partitions: Int32?
+
+    @Option(help: "With --profiles: partitions for the open-loop runs (--partitions is then for the --max runs, whose backlog needs them). Default 2, the setup of the latency target: the mock broker's cost grows with partitions.")
+    var openLoopPartitions: Int32 = 2
 
     // MARK: Vigil
 
@@ -122,8 +144,11 @@ struct LoadTestCommand: ParsableCommand {
     @Option(help: "Seconds to wait for outstanding outcomes after publishing ends (--max: for the whole backlog). A run also ends when nothing arrives for 20 s.")
     var drainTimeout = 300
 
-    @Option(help: "Report directory (default loadtest/reports/<timestamp>-<mode>).")
+    @Option(help: "Report directory (default loadtest/reports/<timestamp>-<mode>[-<profile>], or <timestamp>-profiles with --profiles).")
     var reportDir: String?
+
+    @Option(help: "Print the first N messages this run would publish (event time from a fixed instant, so the same seed and flags print the same bytes) and exit without running anything.")
+    var printTraffic: Int?
 
     @Flag(help: "With --redis: leave the run's keys in Redis instead of deleting them.")
     var keepRedisKeys = false
@@ -132,12 +157,20 @@ struct LoadTestCommand: ParsableCommand {
     var keepMockNagle = false
 
     func validate() throws {
-        guard (1...1_000_000).contains(rate) else { throw ValidationError("--rate must be 1-1000000") }
+        if let rate { guard (1...1_000_000).contains(rate) else { throw ValidationError("--rate must be 1-1000000") } }
         guard (1...86_400).contains(seconds) else { throw ValidationError("--seconds must be 1-86400") }
         guard rampSeconds >= 0, rampSeconds <= seconds else { throw ValidationError("--ramp-seconds must be 0...--seconds") }
-        guard (1...50_000_000).contains(count) else { throw ValidationError("--count must be 1-50000000") }
-        guard (1...256).contains(partitions) else { throw ValidationError("--partitions must be 1-256") }
-        guard cards >= 1, cards <= 1 << 32 else { throw ValidationError("--cards must be 1-4294967296") }
+        if let count { guard (1...50_000_000).contains(count) else { throw ValidationError("--count must be 1-50000000") } }
+        if let partitions { guard (1...256).contains(partitions) else { throw ValidationError("--partitions must be 1-256") } }
+        guard (1...256).contains(openLoopPartitions) else { throw ValidationError("--open-loop-partitions must be 1-256") }
+        guard cards >= 1, cards < 1 << 32 else { throw ValidationError("--cards must be 1-4294967295") }
+        guard hotCards >= 1, hotCards < 1 << 32 else { throw ValidationError("--hot-cards must be 1-4294967295") }
+        guard (1...1_000_000).contains(attackRate) else { throw ValidationError("--attack-rate must be 1-1000000") }
+        if let printTraffic, !(0...100_000_000).contains(printTraffic) { throw ValidationError("--print-traffic must be 0-100000000") }
+        if let profiles {
+            do { _ = try LoadProfile.list(profiles) } catch { throw ValidationError("--profiles: \(error)") }
+            if max { throw ValidationError("--profiles picks each profile's mode itself: drop --max") }
+        }
         guard timeScale >= 1, timeScale <= 100_000 else { throw ValidationError("--time-scale must be 1-100000") }
         for (name, value) in [("--fraud-cards", fraudCards), ("--compromised-merchants", compromisedMerchants), ("--out-of-order", outOfOrder), ("--late", late), ("--malformed", malformed)] {
             guard (0...1).contains(value) else { throw ValidationError("\(name) must be 0-1") }
@@ -156,12 +189,29 @@ struct LoadTestCommand: ParsableCommand {
 
     func run() throws {
         let settings = LoadTestSettings(self)
-        let run = LoadTestRun(settings: settings)
+        if let printTraffic {
+            TrafficDump.write(settings: settings, count: printTraffic)
+            return
+        }
+        let signals = StopFlag()
+        let interrupted = Locked(false)
+        signals.installSignalHandlers { signal in
+            interrupted.withLock { $0 = true }
+            Console.line("\n(signal \(signal): stopping; the report covers what was measured so far)")
+        }
         do {
-            try run.execute()
+            if let profiles {
+                let comparison = ProfileComparison(
+                    base: settings, runs: try LoadProfile.list(profiles), signals: signals, interrupted: interrupted)
+                try comparison.execute()
+            } else {
+                try LoadTestRun(settings: settings, signals: signals, interrupted: interrupted).execute()
+            }
         } catch {
             Console.error("\(error)")
             throw ExitCode(1)
         }
     }
 }
+
+extension LoadProfile: ExpressibleByArgument {}

@@ -38,6 +38,14 @@ extension LoadTestRun {
         result.latencyFromScheduled = LatencySummary(latencies.fromScheduled)
         result.latencyFromSent = LatencySummary(latencies.fromSent)
         result.latencyFromInputReadable = LatencySummary(latencies.fromInputReadable)
+        result.attackPublished = m.attackPublished
+        result.attackDecisions = m.attackDecisions
+        if m.attackPublished > 0 {
+            let attack = ledger.attackLatencies
+            result.attackLatencyFromScheduled = LatencySummary(attack.fromScheduled)
+            result.attackLatencyFromSent = LatencySummary(attack.fromSent)
+            result.attackLatencyFromInputReadable = LatencySummary(attack.fromInputReadable)
+        }
         result.quality = ledger.detectionQuality()
         result.readerErrors = reader.errors.value
         let consumeErrors = reader.consumeErrors

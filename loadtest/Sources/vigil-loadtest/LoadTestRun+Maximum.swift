@@ -18,10 +18,13 @@ extension LoadTestRun {
         defer { reader.stopReading() }
         let startOffsets = try environment.commitStartOffsets(group: settings.runId, topic: topics.transactions)
 
-        let backlogSeconds = Double(count) / Double(settings.rate)  // the backlog's event times are spaced as at --rate
+        // The backlog's event times are spaced as at --rate (plus --attack-rate with an attack).
+        let backlogSeconds = Double(count) / Double(settings.mix.totalRate)
         let startMs = TrafficSource.startMs(
             endingAt: Int64(Date().timeIntervalSince1970 * 1000), spanSeconds: backlogSeconds, timeScale: settings.timeScale)
-        let source = TrafficSource(profile: settings.profile, startMs: startMs, timeScale: settings.timeScale)
+        let source = TrafficSource(
+            profile: settings.profile, startMs: startMs, timeScale: settings.timeScale, attack: settings.attack)
+        result.attackCardId = source.attackCardId
         if environment.isMockKafka { checkMockRetention(source: source, partitions: result.partitions, into: &result) }
         let publisher = try Publisher(
             brokers: environment.brokers, topic: topics.transactions, lingerMs: settings.lingerMs,
@@ -31,7 +34,7 @@ extension LoadTestRun {
         ledger.startMeasurement()
         Console.line("Publishing a backlog of \(Format.grouped(count)) transactions (Vigil not running)...")
         let publishStart = MonotonicClock.nowNs()
-        try publisher.publishBacklog(count: count, nominalRate: Double(settings.rate), deadlineNs: publishStart + 1_800_000_000_000)
+        try publisher.publishBacklog(count: count, nominalRate: Double(settings.mix.totalRate), deadlineNs: publishStart + 1_800_000_000_000)
         if stop.isSet { return }
         let status = publisher.status.value
         result.published = status.sent
@@ -107,6 +110,8 @@ extension LoadTestRun {
         }
         result.latencyFromScheduled = nil  // a backlog has no meaningful per-message latency
         result.latencyFromSent = nil
+        result.attackLatencyFromScheduled = nil
+        result.attackLatencyFromSent = nil
         collectRedis(redis, environment: environment, into: &result)
     }
 
@@ -115,20 +120,36 @@ extension LoadTestRun {
     private func checkMockRetention(source: TrafficSource, partitions: Int32, into result: inout RunResult) {
         var probe = source  // a copy: the real source is untouched
         var bytes = 0
+        var attackBytes = 0
+        var attackMessages = 0
         let sample = min(2000, settings.count)
         for i in 0..<sample {
-            let m = probe.next(atSeconds: Double(i) / Double(settings.rate))
-            bytes += m.value.count + (m.key?.count ?? 0) + 14  // + record framing (varints, attributes, batch header)
+            let (m, isAttack) = probe.next(atSeconds: Double(i) / Double(settings.mix.totalRate))
+            let size = m.value.count + (m.key?.count ?? 0) + 14  // + record framing (varints, attributes, batch header)
+            bytes += size
+            if isAttack {
+                attackBytes += size
+                attackMessages += 1
+            }
         }
         let perMessage = Double(bytes) / Double(sample)
-        let perPartition = perMessage * Double(settings.count) / Double(partitions)
+        var perPartition = perMessage * Double(settings.count) / Double(partitions)
+        if attackMessages > 0 {
+            // The attack card's partition holds its share of the normal traffic plus the whole attack.
+            let attackShare = Double(attackMessages) / Double(sample)
+            let normalPerMessage = Double(bytes - attackBytes) / Double(sample - attackMessages)
+            perPartition = normalPerMessage * Double(settings.count) * (1 - attackShare) / Double(partitions)
+                + Double(attackBytes) / Double(attackMessages) * Double(settings.count) * attackShare
+        }
         // Busy cards make some partitions a few percent fuller than the mean: keep a margin.
         let budget = Double(TestEnvironment.mockPartitionBytes) * 0.9
         guard settings.compression == "none", perPartition > budget else { return }
         let needed = Int((perMessage * Double(settings.count) / (budget * 0.95)).rounded(.up))
-        let text = "The backlog needs about \(Format.fixed(perPartition / 1_048_576, 1)) MiB per partition "
-            + "(\(Format.fixed(perMessage, 0)) bytes per record) but the mock cluster keeps only 5 MiB per partition: "
-            + "use --partitions \(needed) or more, or --compression lz4."
+        let remedy = attackMessages > 0
+            ? "the attack card's partition takes the whole attack: use a smaller --count or --attack-rate, or --compression lz4."
+            : "use --partitions \(needed) or more, or --compression lz4."
+        let text = "The backlog needs about \(Format.fixed(perPartition / 1_048_576, 1)) MiB \(attackMessages > 0 ? "in the attack card's partition" : "per partition") "
+            + "(\(Format.fixed(perMessage, 0)) bytes per record) but the mock cluster keeps only 5 MiB per partition: " + remedy
         Console.warning(text)
         result.warnings.append(text)
     }

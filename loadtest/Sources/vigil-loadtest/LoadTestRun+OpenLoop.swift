@@ -17,7 +17,9 @@ extension LoadTestRun {
 
         let simStartMs = TrafficSource.startMs(
             endingAt: Int64(Date().timeIntervalSince1970 * 1000), spanSeconds: Double(settings.seconds), timeScale: settings.timeScale)
-        let source = TrafficSource(profile: settings.profile, startMs: simStartMs, timeScale: settings.timeScale)
+        let source = TrafficSource(
+            profile: settings.profile, startMs: simStartMs, timeScale: settings.timeScale, attack: settings.attack)
+        result.attackCardId = source.attackCardId
         let publisher = try Publisher(
             brokers: environment.brokers, topic: topics.transactions, lingerMs: settings.lingerMs,
             compression: settings.compression, source: source, ledger: ledger, stop: stop)

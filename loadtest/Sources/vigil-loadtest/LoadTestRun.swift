@@ -6,8 +6,11 @@ import Kafka
 final class LoadTestRun: @unchecked Sendable {
     // @unchecked Sendable: driven by the main thread; the signal handler only touches the locked flags.
     let settings: LoadTestSettings
-    let stop = StopFlag()
-    let interrupted = Locked(false)
+    /// Set by Ctrl-C / SIGTERM (through its parent, to which the caller routes the signals), and when Vigil dies
+    /// during the measurement.
+    let stop: StopFlag
+    /// Whether a signal ended the run early.
+    let interrupted: Locked<Bool>
     let topics = OutputTopicNames()
     /// The port of Vigil's metrics endpoint, if its binary has one.
     private(set) var metricsPort: Int?
@@ -17,15 +20,29 @@ final class LoadTestRun: @unchecked Sendable {
         metricsPort.flatMap { VigilMetrics.scrape(port: $0) }
     }
 
-    init(settings: LoadTestSettings) {
+    init(settings: LoadTestSettings, signals: StopFlag, interrupted: Locked<Bool>) {
         self.settings = settings
+        stop = StopFlag(parent: signals)
+        self.interrupted = interrupted
     }
 
+    /// Runs the measurement and writes its report; throws what made it fail (after writing what it could).
     func execute() throws {
-        stop.installSignalHandlers { [interrupted] signal in
-            interrupted.withLock { $0 = true }
-            Console.line("\n(signal \(signal): stopping; the report covers what was measured so far)")
+        let (_, failure) = measure()
+        if let failure { throw failure }
+    }
+
+    /// Runs the measurement and writes its report. Returns the result (nil if the run failed before measuring
+    /// anything) and the error that made it fail, if any.
+    func measure() -> (result: RunResult?, failure: Error?) {
+        do {
+            return try measureOrThrow()
+        } catch {
+            return (nil, error)
         }
+    }
+
+    private func measureOrThrow() throws -> (result: RunResult?, failure: Error?) {
         let startedAt = Date()
         let vigilPath = try VigilProcess.locate(explicit: settings.vigil)
         let modelPath = URL(fileURLWithPath: settings.model).standardizedFileURL.path
@@ -35,6 +52,7 @@ final class LoadTestRun: @unchecked Sendable {
         let reportDirectory = try makeReportDirectory(startedAt: startedAt)
 
         Console.line("vigil-loadtest: \(settings.mode == .max ? "maximum throughput, backlog of \(Format.grouped(settings.count))" : "open loop at \(settings.rate)/s for \(settings.seconds) s"), Vigil \(settings.vigilMode)")
+        Console.line("  traffic: \(SummaryTable.profileText(settings))")
         Console.line("  vigil:  \(vigilPath)")
         Console.line("  report: \(reportDirectory)")
         Console.line(settings.brokers == nil ? "Starting librdkafka's mock cluster (\(settings.partitions) partitions per topic)..." : "Checking Kafka at \(settings.brokers!)...")
@@ -101,7 +119,7 @@ final class LoadTestRun: @unchecked Sendable {
         } catch {
             Console.error("could not write the report: \(error)")
         }
-        if let failure { throw failure }
+        return (result, failure)
     }
 
     /// fetch.wait.max.ms for consumers of the mock cluster (Vigil's and the tool's reader).
@@ -142,7 +160,8 @@ final class LoadTestRun: @unchecked Sendable {
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "UTC")
             formatter.dateFormat = "yyyyMMdd-HHmmss"
-            path = "loadtest/reports/\(formatter.string(from: startedAt))-\(settings.mode.rawValue)"
+            let profile = settings.loadProfile == .normal ? "" : "-" + settings.loadProfile.rawValue
+            path = "loadtest/reports/\(formatter.string(from: startedAt))-\(settings.mode.rawValue)\(profile)"
         }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         do {

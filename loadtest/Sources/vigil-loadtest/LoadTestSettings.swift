@@ -6,6 +6,9 @@ struct LoadTestSettings: Sendable, Codable {
     enum Mode: String, Sendable, Codable { case rate, max }
 
     var mode: Mode
+    /// The traffic (`--profile`; one of `--profiles` in a comparison).
+    var loadProfile: LoadProfile
+    /// Open loop: the normal traffic's rate (the attack's comes on top); --max: the nominal rate spacing event times.
     var rate: Int
     var seconds: Int
     var rampSeconds: Int
@@ -16,6 +19,8 @@ struct LoadTestSettings: Sendable, Codable {
     var redisCluster: Bool
     var redisClusterReplicas: Int
     var partitions: Int32
+    /// `--profiles`: the open-loop runs' partitions (`partitions` is the --max runs').
+    var openLoopPartitions: Int32
     var vigil: String?
     var model: String
     var vigilMode: String
@@ -23,7 +28,11 @@ struct LoadTestSettings: Sendable, Codable {
     var batchWaitMs: Int?
     var vigilLogLevel: String
     var vigilArgs: [String]
+    /// The normal population (`--cards`); the hot profile's is `hotCards`.
     var cards: Int
+    var hotCards: Int
+    /// The attack card's payments per second (`LoadProfile.attack` only).
+    var attackRate: Int
     var seed: UInt64
     var timeScale: Double
     var fraudCards: Double
@@ -46,15 +55,19 @@ struct LoadTestSettings: Sendable, Codable {
 
     init(_ c: LoadTestCommand) {
         mode = c.max ? .max : .rate
-        rate = c.rate
+        loadProfile = c.profile
+        // A comparison (--profiles) has defaults of its own: issue 13's figures (see LoadTestCommand).
+        let comparing = c.profiles != nil
+        rate = c.rate ?? (comparing ? 10_000 : 5000)
         seconds = c.seconds
         rampSeconds = c.rampSeconds
-        count = c.count
+        count = c.count ?? (comparing ? 200_000 : 500_000)
         brokers = c.brokers
         redis = c.redis
         redisCluster = c.redisCluster
         redisClusterReplicas = c.redisClusterReplicas
-        partitions = c.partitions
+        partitions = c.partitions ?? (comparing ? 20 : 4)
+        openLoopPartitions = c.openLoopPartitions
         vigil = c.vigil
         model = c.model
         vigilMode = c.vigilMode
@@ -63,6 +76,8 @@ struct LoadTestSettings: Sendable, Codable {
         vigilLogLevel = c.vigilLogLevel
         vigilArgs = c.vigilArg
         cards = c.cards
+        hotCards = c.hotCards
+        attackRate = c.attackRate
         seed = c.seed
         timeScale = c.timeScale
         fraudCards = c.fraudCards
@@ -79,13 +94,41 @@ struct LoadTestSettings: Sendable, Codable {
         reportDir = c.reportDir
         keepRedisKeys = c.keepRedisKeys
         keepMockNagle = c.keepMockNagle
-        runId = "loadtest-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        runId = Self.newRunId()
         commandLine = CommandLine.arguments
+    }
+
+    static func newRunId() -> String {
+        "loadtest-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    }
+
+    /// These settings for one profile of a comparison: its own mode, report directory, group and Redis prefix.
+    func forProfile(_ profile: LoadProfile, mode: Mode, reportDir: String) -> LoadTestSettings {
+        var s = self
+        s.loadProfile = profile
+        s.mode = mode
+        if mode == .rate { s.partitions = openLoopPartitions }
+        s.reportDir = reportDir
+        s.runId = Self.newRunId()
+        return s
+    }
+
+    /// The generated card population of this run: `hotCards` for the hot profile, else `cards`.
+    var populationCards: Int { loadProfile == .hot ? hotCards : cards }
+
+    /// The normal traffic and, for the attack profile, the attack's share of every second.
+    var mix: TrafficMix {
+        TrafficMix(normalRate: rate, attackRate: loadProfile == .attack ? attackRate : 0)
+    }
+
+    /// The attack's seed and share, for the attack profile.
+    var attack: (seed: UInt64, mix: TrafficMix)? {
+        loadProfile == .attack ? (seed, mix) : nil
     }
 
     var profile: TrafficProfile {
         var p = TrafficProfile()
-        p.cards = cards
+        p.cards = populationCards
         p.seed = seed
         p.fraudCardFraction = fraudCards
         if compromisedMerchants > 0 { p.compromisedMerchants = MerchantCompromise(merchantFraction: compromisedMerchants) }
@@ -96,7 +139,7 @@ struct LoadTestSettings: Sendable, Codable {
     }
 
     var schedule: OpenLoopSchedule {
-        OpenLoopSchedule(rate: Double(rate), rampSeconds: Double(rampSeconds), seconds: Double(seconds))
+        OpenLoopSchedule(rate: Double(mix.totalRate), rampSeconds: Double(rampSeconds), seconds: Double(seconds))
     }
 
     /// Vigil's batch settings as it will use them (its defaults when not passed through).

@@ -17,9 +17,9 @@ enum Outcome: UInt8, Sendable {
     }
 }
 
-/// What the generator knows about a published message, packed in a byte.
+/// What the generator knows about a published message, packed in two bytes.
 struct TruthFlags: OptionSet, Sendable {
-    let rawValue: UInt8
+    let rawValue: UInt16
 
     /// Well formed, with a ground-truth label (malformed messages have none).
     static let labelled = TruthFlags(rawValue: 1 << 0)
@@ -33,11 +33,14 @@ struct TruthFlags: OptionSet, Sendable {
     /// Bits 5-7: the fraud pattern's index in `FraudPattern.allCases` plus one, 0 for none.
     static func pattern(_ index: Int?) -> TruthFlags {
         guard let index else { return [] }
-        return TruthFlags(rawValue: UInt8(index + 1) << 5)
+        return TruthFlags(rawValue: UInt16(index + 1) << 5)
     }
 
+    /// A payment of the card-testing attack (`LoadProfile.attack`): its latency is kept apart from the normal traffic's.
+    static let attack = TruthFlags(rawValue: 1 << 8)
+
     var patternIndex: Int? {
-        let value = Int(rawValue >> 5)
+        let value = Int((rawValue >> 5) & 0b111)
         return value == 0 ? nil : value - 1
     }
 }

@@ -73,8 +73,8 @@ final class Publisher: @unchecked Sendable {
             while i < due {
                 let t = schedule.time(of: i)
                 let scheduledNs = startNs + Int64(t * 1e9)
-                let message = source.next(atSeconds: t)
-                send(message, scheduledNs: scheduledNs)
+                let (message, isAttack) = source.next(atSeconds: t)
+                send(message, isAttack: isAttack, scheduledNs: scheduledNs)
                 i += 1
                 if i & 255 == 0 {
                     let now = MonotonicClock.nowNs()
@@ -90,7 +90,7 @@ final class Publisher: @unchecked Sendable {
     }
 
     /// Sends `count` messages as fast as possible; message i happens at simulated second `i / nominalRate`, as if
-    /// the traffic had arrived at that rate. Prints progress once a second. Flushes before returning.
+    /// the traffic had arrived at that rate (the attack's share included, if any). Prints progress once a second. Flushes before returning.
     func publishBacklog(count: Int, nominalRate: Double, deadlineNs: Int64) throws {
         let start = MonotonicClock.nowNs()
         var nextReport = start + 1_000_000_000
@@ -100,7 +100,8 @@ final class Publisher: @unchecked Sendable {
             if now > deadlineNs {
                 throw LoadTestError("publishing the backlog took longer than allowed: \(i) of \(count) sent")
             }
-            send(source.next(atSeconds: Double(i) / nominalRate), scheduledNs: now)
+            let (message, isAttack) = source.next(atSeconds: Double(i) / nominalRate)
+            send(message, isAttack: isAttack, scheduledNs: now)
             if i & 1023 == 0, now >= nextReport {
                 let seconds = Double(now - start) / 1e9
                 Console.line(String(format: "  backlog %7d / %d  (%.0f/s)", i, count, Double(i) / seconds))
@@ -111,9 +112,9 @@ final class Publisher: @unchecked Sendable {
         status.withLock { $0.finished = true }
     }
 
-    private func send(_ message: GeneratedMessage, scheduledNs: Int64) {
+    private func send(_ message: GeneratedMessage, isAttack: Bool = false, scheduledNs: Int64) {
         let sentNs = MonotonicClock.nowNs()
-        ledger.register(message, scheduledNs: scheduledNs, sentNs: sentNs)
+        ledger.register(message, isAttack: isAttack, scheduledNs: scheduledNs, sentNs: sentNs)
         do {
             try producer.produce(topic: topic, key: message.key, value: message.value)
             status.withLock { s in

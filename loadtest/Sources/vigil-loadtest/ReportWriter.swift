@@ -8,9 +8,11 @@ struct ReportWriter {
     let directory: String
 
     func write() throws {
-        let title = result.settings.mode == .rate
-            ? "Vigil open loop: \(Format.grouped(result.settings.rate))/s for \(result.settings.seconds) s, \(result.settings.vigilMode)"
-            : "Vigil maximum throughput: backlog of \(Format.grouped(result.settings.count)), \(result.settings.vigilMode)"
+        let s = result.settings
+        let profile = s.loadProfile == .normal ? "" : ", profile \(s.loadProfile.rawValue)"
+        let title = s.mode == .rate
+            ? "Vigil open loop: \(Format.grouped(s.mix.totalRate))/s for \(s.seconds) s, \(s.vigilMode)\(profile)"
+            : "Vigil maximum throughput: backlog of \(Format.grouped(s.count)), \(s.vigilMode)\(profile)"
         try SVGChart.render(samples: result.samples, mode: result.settings.mode, title: title)
             .write(toFile: directory + "/chart.svg", atomically: true, encoding: .utf8)
         try markdown(title: title).write(toFile: directory + "/report.md", atomically: true, encoding: .utf8)
@@ -40,7 +42,10 @@ struct ReportWriter {
         md += "Command:\n\n```\n\(Format.commandLine(s.commandLine))\n```\n\n"
         md += "Vigil (child process, output in `vigil.log`):\n\n```\n\(Format.commandLine([r.vigilBinary] + r.vigilArguments))\n```\n\n"
         md += "| setting | value |\n|---|---|\n"
-        var settings: [(String, String)] = [("mode", s.mode == .rate ? "open loop" : "maximum throughput (--max)")]
+        var settings: [(String, String)] = [
+            ("mode", s.mode == .rate ? "open loop" : "maximum throughput (--max)"),
+            ("profile", SummaryTable.profileText(s) + (r.attackCardId.map { ", attack card \($0)" } ?? "")),
+        ]
         if s.mode == .rate {
             settings += [("rate", "\(s.rate)/s"), ("seconds", "\(s.seconds)"), ("ramp", "\(s.rampSeconds) s"), ("warm-up", "\(s.warmup) transactions")]
         } else {
@@ -53,7 +58,7 @@ struct ReportWriter {
             ("group / Redis prefix", s.runId),
             ("Vigil mode", s.vigilMode),
             ("batch size / wait", "\(s.batchSize.map(String.init) ?? "Vigil default (2000)") / \(s.batchWaitMs.map { "\($0) ms" } ?? "Vigil default (20 ms)")"),
-            ("cards", Format.grouped(s.cards)),
+            ("cards", Format.grouped(s.populationCards)),
             ("seed", "\(s.seed)"),
             ("time scale", "\(Format.fixed(s.timeScale, 0))x (event time per wall second)"),
             ("fraud cards / out of order / late / malformed", "\(s.fraudCards) / \(s.outOfOrder) / \(s.late) / \(s.malformed)"),
@@ -84,7 +89,12 @@ struct ReportWriter {
                 + "transaction on the input topic (what Vigil adds: its consume, work and produce, without the "
                 + "publisher's linger and the broker's side of publishing).\n\n"
             md += "| from | count | p50 | p90 | p99 | p99.9 | max | mean |\n|---|---|---|---|---|---|---|---|\n"
-            for (name, l) in [("schedule", r.latencyFromScheduled), ("send", r.latencyFromSent), ("input readable", r.latencyFromInputReadable)] {
+            let whose = r.attackPublished > 0 ? ", normal traffic" : ""
+            var rows = [("schedule" + whose, r.latencyFromScheduled), ("send" + whose, r.latencyFromSent), ("input readable" + whose, r.latencyFromInputReadable)]
+            if r.attackPublished > 0 {
+                rows += [("schedule, attack card", r.attackLatencyFromScheduled), ("send, attack card", r.attackLatencyFromSent), ("input readable, attack card", r.attackLatencyFromInputReadable)]
+            }
+            for (name, l) in rows {
                 guard let l else { continue }
                 md += "| \(name) | \(Format.grouped(Int(l.count))) | \(Format.ms(l.p50)) | \(Format.ms(l.p90)) | \(Format.ms(l.p99)) | \(Format.ms(l.p999)) | \(Format.ms(l.max)) | \(Format.ms(l.mean)) |\n"
             }
@@ -122,7 +132,8 @@ struct ReportWriter {
         md += "\n## Per second\n\n"
         md += s.mode == .rate
             ? "Outcomes are decisions, late and DLQ messages received in that second; lag is published minus outcomes "
-                + "at its end; latencies are of the decisions received in that second, from their scheduled send time.\n\n"
+                + "at its end; latencies are of the decisions received in that second, from their scheduled send time"
+                + (r.attackPublished > 0 ? " (the normal traffic's; the attack card's are left out).\n\n" : ".\n\n")
             : "Outcomes are decisions, late and DLQ messages received in that second; the backlog left is published "
                 + "minus outcomes at its end.\n\n"
         let rate = s.mode == .rate

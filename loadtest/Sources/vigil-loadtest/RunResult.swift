@@ -77,6 +77,15 @@ struct RunResult: Sendable, Codable {
     /// From the transaction being readable on the input topic to its decision being readable (open loop).
     var latencyFromInputReadable: LatencySummary?
 
+    /// `LoadProfile.attack`: the attack card's id and payments (published, decided) and their latencies, which the
+    /// three above leave out (with an attack, those are the normal traffic's).
+    var attackCardId: String?
+    var attackPublished = 0
+    var attackDecisions = 0
+    var attackLatencyFromScheduled: LatencySummary?
+    var attackLatencyFromSent: LatencySummary?
+    var attackLatencyFromInputReadable: LatencySummary?
+
     /// Outcomes received after the first batch, divided by the time from the first to the last batch.
     var outcomesPerSecond: Double?
     var decisionsPerSecond: Double?

@@ -8,11 +8,19 @@ import Darwin
 
 /// Set by Ctrl-C / SIGTERM: every loop of the tool checks it, so an interrupted run still stops Vigil and the
 /// throwaway servers and writes what it measured so far.
+///
+/// A run's own flag has the signals' flag as its parent: a signal stops every run, while a run that stops itself
+/// (Vigil died) leaves the next profile of a comparison alone.
 final class StopFlag: Sendable {
     private let flag = Locked(false)
     private let sources = Locked<[DispatchSourceSignal]>([])
+    private let parent: StopFlag?
 
-    var isSet: Bool { flag.value }
+    init(parent: StopFlag? = nil) {
+        self.parent = parent
+    }
+
+    var isSet: Bool { flag.value || parent?.isSet == true }
 
     func set() { flag.withLock { $0 = true } }
 

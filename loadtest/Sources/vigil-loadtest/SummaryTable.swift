@@ -11,8 +11,10 @@ enum SummaryTable {
             return "p50 \(Format.ms(l.p50)) · p90 \(Format.ms(l.p90)) · p99 \(Format.ms(l.p99)) · p99.9 \(Format.ms(l.p999)) · max \(Format.ms(l.max)) ms"
         }
 
+        add("Profile", profileText(s) + (r.attackCardId.map { " (\($0))" } ?? ""))
         if s.mode == .rate {
-            let target = s.rampSeconds > 0 ? "\(Format.grouped(s.rate))/s after a \(s.rampSeconds) s ramp" : "\(Format.grouped(s.rate))/s"
+            let rate = Format.grouped(s.mix.totalRate) + (s.mix.attackRate > 0 ? " (\(Format.grouped(s.rate)) normal + \(Format.grouped(s.mix.attackRate)) attack)" : "")
+            let target = s.rampSeconds > 0 ? "\(rate)/s after a \(s.rampSeconds) s ramp" : "\(rate)/s"
             add("Traffic", "\(target) for \(s.seconds) s: \(Format.grouped(r.published)) published"
                 + (r.publishSeconds.map { " in \(Format.fixed($0, 1)) s" } ?? ""))
         } else {
@@ -29,9 +31,17 @@ enum SummaryTable {
         if s.mode == .rate {
             add("Overall", "\(per(r.outcomesPerSecond)) outcomes from first publish to last outcome")
             add("Max lag", Format.grouped(r.samples.map(\.lag).max() ?? 0) + " transactions")
-            add("Latency (from schedule)", lat(r.latencyFromScheduled))
-            add("Latency (from send)", lat(r.latencyFromSent))
-            if let l = r.latencyFromInputReadable { add("Latency (input readable)", lat(l)) }
+            // With an attack, these three are the normal traffic's; the attack card's follow apart.
+            let whose = r.attackPublished > 0 ? ", normal traffic" : ""
+            add("Latency (from schedule\(whose))", lat(r.latencyFromScheduled))
+            add("Latency (from send\(whose))", lat(r.latencyFromSent))
+            if let l = r.latencyFromInputReadable { add("Latency (input readable\(whose))", lat(l)) }
+            if r.attackPublished > 0 {
+                add("Attack card", "\(Format.grouped(r.attackPublished)) payments published, \(Format.grouped(r.attackDecisions)) decided")
+                add("Latency (from schedule, attack card)", lat(r.attackLatencyFromScheduled))
+                add("Latency (from send, attack card)", lat(r.attackLatencyFromSent))
+                if let l = r.attackLatencyFromInputReadable { add("Latency (input readable, attack card)", lat(l)) }
+            }
             add("Publisher", "at most \(Format.ms(r.publisherMaxBehindMs)) ms behind schedule")
             add("Drain", r.drainSeconds.map { Format.fixed($0, 2) + " s after the last publish" } ?? "n/a")
             add("Startup", r.startupSeconds.map { Format.fixed($0, 1) + " s (launch to warm-up decided)" } ?? "n/a")
@@ -66,6 +76,17 @@ enum SummaryTable {
             add("Vigil stop", stop.exitedWithinTimeout ? "SIGTERM → \(stop.exit) after \(Format.fixed(stop.seconds, 2)) s" : stop.exit)
         }
         return rows
+    }
+
+    /// The run's traffic in a few words: which profile, how many cards, and the attack on top.
+    static func profileText(_ s: LoadTestSettings) -> String {
+        switch s.loadProfile {
+        case .normal: return "normal, \(Format.grouped(s.populationCards)) cards"
+        case .hot: return "hot, \(Format.grouped(s.populationCards)) cards"
+        case .attack:
+            return "attack: \(Format.grouped(s.populationCards)) cards at \(Format.grouped(s.rate))/s "
+                + "plus card testing on one card at \(Format.grouped(s.attackRate))/s"
+        }
     }
 
     static func render(_ r: RunResult) -> String {

@@ -22,7 +22,7 @@ struct Warmup {
     /// The next round of `count` messages, spread over the first simulated seconds (so that partition clocks
     /// advance and the late messages are late).
     mutating func round(_ index: Int, count: Int) -> [GeneratedMessage] {
-        (0..<count).map { i in source.next(atSeconds: (Double(index * count + i) / Double(count)) * 0.2) }
+        (0..<count).map { i in source.next(atSeconds: (Double(index * count + i) / Double(count)) * 0.2).message }
     }
 
     /// Whether the warm-up has touched every output topic.
