@@ -38,6 +38,9 @@ struct WindowIndex: Sendable, Equatable {
     init(_ events: [CardState.Event]) {
         let latest = events.last!.timeMs
         windows = WindowIndex.lengths.map { Window(start: events.upperBound(latest.minusSaturating($0))) }
+        // Sized once: at most one value per event of the window.
+        merchantsHour.reserveCapacity(events.count - windows[WindowIndex.hour].start)
+        merchantsDay.reserveCapacity(events.count - windows[WindowIndex.day].start)
         for k in windows.indices {
             for i in windows[k].start..<events.count { enter(events[i], k) }
         }
