@@ -68,11 +68,17 @@ final class OwnedCardCacheTests: XCTestCase {
 
     func testRemovingPartitionsForgetsOnlyTheirCards() {
         var cache = OwnedCardCache(budgetBytes: 1 << 20, maxAgeMs: .max)
-        for p in Int32(0)..<3 { for i in 0..<5 { cache.put(card(i, partition: p), state(events: 9), nowMs: 0) } }
-        let perCard = cache.bytes / 15
+        var kept = 0
+        for p in Int32(0)..<3 {
+            for i in 0..<5 {
+                let s = state(events: 9)
+                cache.put(card(i, partition: p), s, nowMs: 0)
+                if p != 1 { kept += OwnedCardCache.footprint(of: s, card: card(i, partition: p)) }
+            }
+        }
         cache.remove(partitions: [1])
         XCTAssertEqual(cache.count, 10)
-        XCTAssertEqual(cache.bytes, 10 * perCard)
+        XCTAssertEqual(cache.bytes, kept)
         XCTAssertNil(cache.take(card(3, partition: 1), nowMs: 0))
         XCTAssertNotNil(cache.take(card(3, partition: 2), nowMs: 0))
         cache.removeAll()
