@@ -14,6 +14,9 @@ extension CardState {
     public static let formatVersionWithDays: UInt8 = 2
     /// Format 2 with the decayed total (`decayed`: reference time, weighted sum, weight) after the aggregate.
     public static let formatVersionWithTotal: UInt8 = 3
+    /// A busy card's header: format 3 without events, then the log's event count and folded count (u32 each); its
+    /// events are in its log (`CardState+Log.swift`).
+    public static let formatVersionHeader: UInt8 = 4
 
     /// Format, flags and last country.
     static let blobHeaderSize = 4
@@ -118,8 +121,15 @@ extension CardState {
 
     /// Decodes a state written by `encode` from raw memory, which is only read during the call.
     public init(decoding bytes: UnsafeRawBufferPointer) throws(CardStateDecodingError) {
+        try self.init(decoding: bytes, asHeader: false)
+    }
+
+    /// `asHeader`: the bytes are a format-3 state without its events (a busy card's header, `CardState+Log.swift`).
+    init(decoding bytes: UnsafeRawBufferPointer, asHeader: Bool) throws(CardStateDecodingError) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw .truncated }
-        let version = base.load(as: UInt8.self)
+        let stored = base.load(as: UInt8.self)
+        if stored == CardState.formatVersionHeader, !asHeader { throw .isHeader }
+        let version = stored == CardState.formatVersionHeader && asHeader ? CardState.formatVersionWithTotal : stored
         guard version >= CardState.formatVersion, version <= CardState.formatVersionWithTotal else {
             throw .unknownFormat(version)
         }
@@ -138,7 +148,7 @@ extension CardState {
         var dayCount = 0
         if withDays {
             guard n <= CardState.maxHeldEvents, bytes.count >= eventsEnd + CardState.blobDayCountSize,
-                  !withTotal || n > CardState.indexThreshold else {
+                  !withTotal || n > CardState.indexThreshold || (asHeader && n == 0) else {
                 throw .badEventCount(n)
             }
             dayCount = Int(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: eventsEnd, as: UInt16.self)))
@@ -198,7 +208,7 @@ extension CardState {
 extension CardState {
     /// Puts held events of an earlier format in time order (stable: nearly sorted, so an insertion sort is close to
     /// linear), and builds what a state with many events keeps beside them.
-    mutating func afterDecoding() {
+    mutating func afterDecoding(keepingIndex: Bool = true) {
         var i = 1
         while i < events.count {
             if events[i].timeMs < events[i - 1].timeMs {
@@ -212,8 +222,11 @@ extension CardState {
             }
             i += 1
         }
+        guard keepingIndex else { return }
         if events.count > CardState.indexThreshold, decayed == nil { decayed = chainedDecayed(upTo: events.count) }
         updateIndexPresence()
+        // A busy card in one value (format 3, or 1 and 2 from before) has no log yet: the next transaction applied
+        // moves it to the log layout (`updateLogLayout`), and its next write writes the whole log.
     }
 }
 
@@ -223,6 +236,10 @@ public enum CardStateDecodingError: Error, Equatable, Sendable {
     case badEventCount(Int)
     /// Format 2: a day count of 0 or over `CardState.maxDays`, or one the length does not hold.
     case badDayCount(Int)
+    /// A busy card's header (format 4): its events are in its log (`CardState(header:log:)`).
+    case isHeader
+    /// A header's log counts do not match its log (or the held events are not a busy card's).
+    case badLog(count: Int, folded: Int, bytes: Int)
 }
 
 /// Sequential little-endian stores into memory the caller has sized.

@@ -92,6 +92,11 @@ public struct CardState: Sendable {
     /// With more than `indexThreshold` held events: the windows at the latest held event. Derived from the stored
     /// fields, never stored.
     var index: WindowIndex?
+    /// With more than `indexThreshold` held events, the state is stored as a header and a log of its events
+    /// (`CardState+Log.swift`): how many events the log holds and how many of them are folded.
+    public var log: EventLog?
+    /// What the store must do to the log for the changes since `beginBatch()` (not stored).
+    public internal(set) var logChange = LogChange()
 
     public init() {}
 
@@ -102,7 +107,8 @@ public struct CardState: Sendable {
 }
 
 extension CardState: Equatable {
-    /// Equal stored fields (the window index is a function of them).
+    /// Equal fields that features depend on (the window index is a function of them; the log's counts say how the
+    /// state is laid out in Redis, not what it is).
     public static func == (a: CardState, b: CardState) -> Bool {
         a.events == b.events && a.lastCountry == b.lastCountry && a.lastGeo == b.lastGeo && a.aggregate == b.aggregate
             && a.days == b.days && a.decayed?.refMs == b.decayed?.refMs
@@ -114,8 +120,18 @@ extension CardState {
     /// Applies an accepted transaction: it becomes part of `P` for every later transaction of the card.
     /// `partitionMaxEventMs` is the partition's highest accepted event time including this transaction.
     public mutating func apply(_ tx: Transaction, amount: Double, partitionMaxEventMs: Int64, config: FeatureConfig) {
-        insert(Event(timeMs: tx.eventTimeMs, amount: amount, merchantHash: fnv1a64(tx.merchantId),
-                     country: tx.country.rawValue))
+        let event = Event(timeMs: tx.eventTimeMs, amount: amount, merchantHash: fnv1a64(tx.merchantId),
+                          country: tx.country.rawValue)
+        if log != nil { logApplied(event) }
+        if let agg = aggregate, event.timeMs < agg.latestMs {
+            // Older than an event the cap folded: folded too, so that folded events stay older than held ones
+            // (only a card at the cap gets here; its windows saturate).
+            if decayed != nil { CardState.foldInto(&decayed, event) }
+            CardState.foldInto(&aggregate, event)
+            log?.folded += 1
+        } else {
+            insert(event)
+        }
         lastCountry = tx.country.rawValue
         if let location = tx.location {
             lastGeo = GeoFix(timeMs: tx.eventTimeMs, lat: location.lat, lon: location.lon)
@@ -124,6 +140,7 @@ extension CardState {
         foldEvents(atOrBelow: partitionMaxEventMs - config.foldHorizonMs)
         if events.count > CardState.maxHeldEvents { foldOldest(events.count - CardState.maxEvents) }
         updateIndexPresence()
+        updateLogLayout()
     }
 
     /// Inserts `event` after every held event at or before its time (usually at the end).
@@ -170,6 +187,7 @@ extension CardState {
     mutating func foldOldest(_ count: Int) {
         guard count > 0 else { return }
         for event in events[..<count] { CardState.foldInto(&aggregate, event) }
+        log?.folded += count
         index?.removingFront(count, of: events)
         events.removeSubrange(..<count)
     }
