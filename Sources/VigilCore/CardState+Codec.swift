@@ -206,21 +206,12 @@ extension CardState {
 }
 
 extension CardState {
-    /// Puts held events of an earlier format in time order (stable: nearly sorted, so an insertion sort is close to
-    /// linear), and builds what a state with many events keeps beside them.
+    /// Puts held events of an earlier format (or a log) in time order, stably, and builds what a state with many
+    /// events keeps beside them.
     mutating func afterDecoding(keepingIndex: Bool = true) {
-        var i = 1
-        while i < events.count {
-            if events[i].timeMs < events[i - 1].timeMs {
-                let e = events[i]
-                var j = i
-                while j > 0, events[j - 1].timeMs > e.timeMs {
-                    events[j] = events[j - 1]
-                    j -= 1
-                }
-                events[j] = e
-            }
-            i += 1
+        if zip(events, events.dropFirst()).contains(where: { $0.timeMs > $1.timeMs }) {
+            // Stable: equal times keep their order (the order they were applied in).
+            events = events.indices.sorted { (events[$0].timeMs, $0) < (events[$1].timeMs, $1) }.map { events[$0] }
         }
         guard keepingIndex else { return }
         if events.count > CardState.indexThreshold, decayed == nil { decayed = chainedDecayed(upTo: events.count) }

@@ -60,15 +60,15 @@ extension CardState {
         if latestAtOrBefore == Int64.min {
             f[.secondsSinceLast] = Windows.secondsSinceLastCap
         } else {
-            f[.secondsSinceLast] = min(Windows.secondsSinceLastCap, Double(t - latestAtOrBefore) / 1000)
+            f[.secondsSinceLast] = min(Windows.secondsSinceLastCap, Double(t.minusSaturating(latestAtOrBefore)) / 1000)
         }
         if let last = lastCountry, last != tx.country.rawValue { f[.countryChanged] = 1 }
         if let here = tx.location, let previous = lastGeo {
             let km = haversineKm(lat1: previous.lat, lon1: previous.lon, lat2: here.lat, lon2: here.lon)
-            let hours = max(Double(abs(t - previous.timeMs)), Double(Windows.minute)) / 3_600_000
+            let hours = max(Double(t.minusSaturating(previous.timeMs).magnitude), Double(Windows.minute)) / 3_600_000
             f[.geoVelocityKmh] = km / hours
         }
-        let any30d = latestAtOrBefore != Int64.min && t - latestAtOrBefore < Windows.thirtyDays
+        let any30d = latestAtOrBefore != Int64.min && t.minusSaturating(latestAtOrBefore) < Windows.thirtyDays
         if any30d, let mean = decayedMean(atOrBefore: high), mean > 0 {
             f[.amountVsAvg] = amount / mean
         } else {

@@ -38,6 +38,7 @@ public enum MetricsText {
         counter("vigil_cards_from_unfinished_batches_total", "Card states taken from an earlier batch not yet stored, instead of from Redis.", s.cardsFromUnfinishedBatches)
         counter("vigil_cards_from_cache_total", "Card states taken from the owned-card cache instead of from Redis.", s.cardsFromCache)
         counter("vigil_cards_from_redis_total", "Card states read from Redis (including cards Redis did not hold).", s.cardsFromRedis)
+        counter("vigil_card_logs_read_total", "Event logs of busy cards read from Redis (cards not in memory).", s.cardLogsRead)
         metric("vigil_card_cache_bytes", "gauge", "Estimated memory of the owned-card cache, in bytes.")
         sample("vigil_card_cache_bytes", s.cardCacheBytes)
         metric("vigil_card_cache_cards", "gauge", "Cards in the owned-card cache.")

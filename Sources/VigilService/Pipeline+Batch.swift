@@ -151,6 +151,7 @@ extension Pipeline {
         var states: [CardState] = []
         var recordCards = [Int](repeating: -1, count: messages.count)  // record -> index into cardKeys
         var fromUnfinished = 0, fromCache = 0
+        var withLogs: [(index: Int, header: [UInt8], key: (partition: Int32, idBytes: [UInt8]))] = []
         for (j, result) in decoded.enumerated() {
             guard case .success(let tx) = result else { continue }
             let card = CardKey(partition: parts.all[slots[j]].partition, cardId: tx.cardId)
@@ -169,16 +170,29 @@ extension Pipeline {
                 states.append(state)
                 fromCache += 1
             } else if let blob = blobs[loadSlots[j]] {
-                do {
-                    states.append(try CardState(decoding: blob))
-                } catch {
-                    logger.error("unreadable card state, starting the card afresh", metadata: ["error": "\(error)"])
+                if CardState.isHeader(blob) {
+                    // A busy card: its events are in its log, read below.
+                    withLogs.append((states.count, blob, (card.partition, messages[j].key!)))
                     states.append(CardState())
+                } else {
+                    states.append(decodeCard { () throws(CardStateDecodingError) in try CardState(decoding: blob) })
                 }
             } else {
                 states.append(CardState())
             }
         }
+        if !withLogs.isEmpty {
+            // Round trip 1b, only for busy cards not in memory (after a claim, or pushed out of the cache).
+            let logs = try store.loadLogs(withLogs.map(\.key))
+            for (card, log) in zip(withLogs, logs) {
+                states[card.index] = decodeCard { () throws(CardStateDecodingError) in
+                    try CardState(header: card.header, log: log ?? [])
+                }
+            }
+            stats.update { $0.cardLogsRead += withLogs.count }
+        }
+        // What each card's write will be is relative to the state as the batches before this one leave it.
+        for i in states.indices { states[i].beginBatch() }
         var touched = [Bool](repeating: false, count: cardKeys.count)
         let loadedFromRedis = keys.count
         let cacheBytes = cardCache.bytes, cacheCount = cardCache.count
@@ -248,6 +262,16 @@ extension Pipeline {
             misrouted: misrouted, modelVersion: model.version, stageNanos: timer.nanos)
     }
 
+    /// A card's state from what Redis held, or a fresh one (logged) if it cannot be read.
+    func decodeCard(_ decode: () throws(CardStateDecodingError) -> CardState) -> CardState {
+        switch Result(catching: decode) {
+        case .success(let state): return state
+        case .failure(let error):
+            logger.error("unreadable card state, starting the card afresh", metadata: ["error": "\(error)"])
+            return CardState()
+        }
+    }
+
     /// Emit stage: produces the outputs and waits until Kafka has them (acknowledged, or committed in a transaction
     /// with the offsets), then remembers them as emitted.
     func emitOutputs(of batch: PreparedBatch, _ encoded: EncodedOutputs) throws {
@@ -268,9 +292,9 @@ extension Pipeline {
     func store(_ batch: PreparedBatch, _ encoded: EncodedOutputs, emittedMs: Int64) throws {
         var timer = StageTimer()
         if !batch.updates.isEmpty {
-            let cards = batch.cards.map { (card: $0.key, blob: $0.state.encoded()) }
+            let cards = batch.cards.map { (card: $0.key, write: $0.state.stateWrite()) }
             let written = Result { () throws(StateStoreError) in
-                try stateWriter.write(partitions: batch.updates, cards: cards, ttlMs: config.features.stateTTLMs)
+                try stateWriter.write(partitions: batch.updates, writes: cards, ttlMs: config.features.stateTTLMs)
             }
             if case .failure(let error) = written {
                 // Redis Cluster: some partitions landed (each is one script on its own slot). They are stored as if

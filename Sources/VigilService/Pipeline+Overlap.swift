@@ -146,9 +146,20 @@ extension Pipeline {
     /// A batch was stored: Redis holds its cards' states now, so later batches may take them from the cache. (A later
     /// batch in flight that changed a card again puts its own state when it is stored, or, if it fails, every cached
     /// card is dropped.)
+    ///
+    /// Only partitions still owned under the epoch the batch wrote with: a partition revoked (and perhaps claimed
+    /// again, rebuilt from the log) since the batch was prepared keeps nothing of it.
     func cacheCards(of batch: PreparedBatch) {
         let storedMs = Self.nowMs()
-        for card in batch.cards { cardCache.put(card.key, card.state, nowMs: storedMs) }
+        var current: Set<Int32> = []
+        for update in batch.updates where partitions.record(update.partition)?.epoch == update.updated.epoch {
+            current.insert(update.partition.partition)
+        }
+        for card in batch.cards where current.contains(card.key.partition) {
+            var state = card.state
+            state.beginBatch()  // the batch's log changes are written: nothing of them is kept
+            cardCache.put(card.key, state, nowMs: storedMs)
+        }
     }
 
     /// Waits for every batch in flight. Returns the first failure with where to retry from (the earliest first

@@ -30,6 +30,8 @@ public final class PipelineStats: Sendable {
         /// Card states a batch took from the owned-card cache (`OwnedCardCache`), and those it read from Redis.
         public var cardsFromCache = 0
         public var cardsFromRedis = 0
+        /// Busy cards whose event logs were read from Redis (a second read after the batch's load).
+        public var cardLogsRead = 0
         /// The owned-card cache's estimated bytes and cards, as of the last batch.
         public var cardCacheBytes = 0
         public var cardCacheEntries = 0

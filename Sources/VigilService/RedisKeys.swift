@@ -33,6 +33,8 @@ public struct RedisKeys: Sendable, Equatable {
 
     /// `<prefix>:{<tag>}:card:`, to which a card id's bytes are appended: the card as that input partition saw it.
     public func cardKeyPrefix(partition: Int32) -> String { "\(prefix):{\(PartitionTag.tag(partition))}:card:" }
+    /// A busy card's event log (`CardState+Log.swift`), beside its card key on the same slot.
+    public func logKeyPrefix(partition: Int32) -> String { "\(prefix):{\(PartitionTag.tag(partition))}:log:" }
 
     /// `<prefix>:{model}:<slot>`: a published model's JSON.
     public func modelJSON(slot: String) -> String { "\(prefix):{model}:\(slot)" }

@@ -45,6 +45,17 @@ public struct CardKey: Hashable, Sendable {
         self.partition = partition
         self.cardId = cardId
     }
+
+    /// By the id's bytes, as Redis keys are: Swift's `String` equality is canonical equivalence, which would make
+    /// two card ids of different bytes (`"café"` composed and decomposed) one card.
+    public static func == (a: CardKey, b: CardKey) -> Bool {
+        a.partition == b.partition && a.cardId.utf8.elementsEqual(b.cardId.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(partition)
+        for byte in cardId.utf8 { hasher.combine(byte) }
+    }
 }
 
 /// The Vigil deployment a Redis prefix belongs to: its consumer group and input topic (`{prefix}:deployment`).
@@ -107,31 +118,46 @@ public final class StateStore: @unchecked Sendable {
     /// Card key prefixes by partition, built once (finding a partition's hash tag takes a fraction of a millisecond).
     var cardKeyPrefixes: [Int32: [UInt8]] = [:]
 
-    /// Checks every partition's epoch and `applied` against what the writer holds, then writes partition records and
-    /// card blobs. Atomic (a Lua script), so card state never moves without its partition's offset, and an instance
-    /// that lost a partition (a newer epoch was claimed) cannot write it. KEYS: partition keys, then card keys.
-    /// ARGV: partition count, TTL ms, per partition (epoch, expected applied, applied, max_event_ms), then one blob per
-    /// card key. Returns the number of cards written, or `{'FENCED', i, applied, epoch}` for the first partition `i`
-    /// that does not match.
+    /// Checks every partition's epoch and `applied` against what the writer holds, then writes partition records,
+    /// card values and busy cards' logs. Atomic (a Lua script), so card state never moves without its partition's
+    /// offset, and an instance that lost a partition (a newer epoch was claimed) cannot write it. KEYS: partition
+    /// keys (n), card keys (m), then the log keys that change (l). ARGV: n, TTL ms, m, per partition (epoch,
+    /// expected applied, applied, max_event_ms), one value per card key, then per log key an operation ('A' append
+    /// and renew the TTL, 'S' set, 'D' delete) and its bytes. Returns the number of cards written, or
+    /// `{'FENCED', i, applied, epoch}` for the first partition `i` that does not match.
     static let batchScript = RedisScript("""
         local n = tonumber(ARGV[1])
+        local m = tonumber(ARGV[3])
         for i = 1, n do
           local current = redis.call('HMGET', KEYS[i], 'applied', 'epoch')
           local applied = current[1] or ''
           local epoch = current[2] or ''
-          if epoch ~= ARGV[4 * i - 1] or applied ~= ARGV[4 * i] then
+          if epoch ~= ARGV[4 * i] or applied ~= ARGV[4 * i + 1] then
             return {'FENCED', i, applied, epoch}
           end
         end
         for i = 1, n do
-          redis.call('HSET', KEYS[i], 'applied', ARGV[4 * i + 1], 'max_event_ms', ARGV[4 * i + 2])
+          redis.call('HSET', KEYS[i], 'applied', ARGV[4 * i + 2], 'max_event_ms', ARGV[4 * i + 3])
         end
         local ttl = ARGV[2]
-        local first = 4 * n + 3
-        for j = n + 1, #KEYS do
-          redis.call('SET', KEYS[j], ARGV[first + j - n - 1], 'PX', ttl)
+        local first = 4 * n + 4
+        for j = 1, m do
+          redis.call('SET', KEYS[n + j], ARGV[first + j - 1], 'PX', ttl)
         end
-        return #KEYS - n
+        local logs = first + m
+        for k = 1, #KEYS - n - m do
+          local key = KEYS[n + m + k]
+          local op = ARGV[logs + 2 * k - 2]
+          if op == 'A' then
+            redis.call('APPEND', key, ARGV[logs + 2 * k - 1])
+            redis.call('PEXPIRE', key, ttl)
+          elseif op == 'S' then
+            redis.call('SET', key, ARGV[logs + 2 * k - 1], 'PX', ttl)
+          else
+            redis.call('DEL', key)
+          end
+        end
+        return m
         """)
 
     /// Lua that makes sure the prefix belongs to this deployment (KEYS[1] the deployment key or a partition record,
@@ -392,6 +418,13 @@ public final class StateStore: @unchecked Sendable {
     public func write(partitions: [PartitionUpdate], cards: [(card: CardKey, blob: [UInt8])], ttlMs: Int64)
         throws(StateStoreError)
     {
+        try write(partitions: partitions, writes: cards.map { ($0.card, CardStateWrite(value: $0.blob)) }, ttlMs: ttlMs)
+    }
+
+    /// `write`, with each card's log change (busy cards, `CardState.stateWrite()`).
+    public func write(partitions: [PartitionUpdate], writes cards: [(card: CardKey, write: CardStateWrite)], ttlMs: Int64)
+        throws(StateStoreError)
+    {
         if endpoint.cluster {
             try writeEach(partitions: partitions, cards: cards, ttlMs: ttlMs)
             return
@@ -402,10 +435,10 @@ public final class StateStore: @unchecked Sendable {
     }
 
     /// The cluster write: one batch script per partition, pipelined (one round trip per node).
-    func writeEach(partitions: [PartitionUpdate], cards: [(card: CardKey, blob: [UInt8])], ttlMs: Int64)
+    func writeEach(partitions: [PartitionUpdate], cards: [(card: CardKey, write: CardStateWrite)], ttlMs: Int64)
         throws(StateStoreError)
     {
-        var cardsOf: [Int32: [(card: CardKey, blob: [UInt8])]] = [:]
+        var cardsOf: [Int32: [(card: CardKey, write: CardStateWrite)]] = [:]
         for card in cards { cardsOf[card.card.partition, default: []].append(card) }
         for partition in cardsOf.keys where !partitions.contains(where: { $0.partition.partition == partition }) {
             throw .unexpectedReply("a batch holds cards of partition \(partition) without that partition's record")
@@ -453,10 +486,11 @@ public final class StateStore: @unchecked Sendable {
     }
 
     /// `EVALSHA batch` over `partitions` and `cards` (see `batchScript`).
-    func batchCommand(partitions: [PartitionUpdate], cards: ArraySlice<(card: CardKey, blob: [UInt8])>, ttlMs: Int64)
-        -> RedisCommand
-    {
-        var command = RedisCommand(evalSHA: Self.batchScript, keyCount: partitions.count + cards.count)
+    func batchCommand(
+        partitions: [PartitionUpdate], cards: ArraySlice<(card: CardKey, write: CardStateWrite)>, ttlMs: Int64
+    ) -> RedisCommand {
+        let logs = cards.filter { $0.write.log != .keep }
+        var command = RedisCommand(evalSHA: Self.batchScript, keyCount: partitions.count + cards.count + logs.count)
         for p in partitions { command.append(partitionKey(p.partition)) }
         var keyPrefixes = CardKeyPrefixes(store: self)
         for card in cards {
@@ -464,8 +498,14 @@ public final class StateStore: @unchecked Sendable {
             var id = card.card.cardId
             id.withUTF8 { command.append(keyPrefix, UnsafeRawBufferPointer($0)) }
         }
+        for card in logs {
+            let keyPrefix = logKeyPrefix(partition: card.card.partition)
+            var id = card.card.cardId
+            id.withUTF8 { command.append(keyPrefix, UnsafeRawBufferPointer($0)) }
+        }
         command.append(Int64(partitions.count))
         command.append(ttlMs)
+        command.append(Int64(cards.count))
         func text(_ v: Int64?) -> String { v.map(String.init) ?? "" }
         for p in partitions {
             command.append(text(p.expected.epoch))
@@ -473,8 +513,50 @@ public final class StateStore: @unchecked Sendable {
             command.append(text(p.updated.applied))
             command.append(text(p.updated.maxEventMs))
         }
-        for card in cards { command.append(card.blob) }
+        for card in cards { command.append(card.write.value) }
+        for card in logs {
+            switch card.write.log {
+            case .append(let bytes):
+                command.append("A")
+                command.append(bytes)
+            case .replace(let bytes):
+                command.append("S")
+                command.append(bytes)
+            case .delete, .keep:
+                command.append("D")
+                command.append("")
+            }
+        }
         return command
+    }
+
+    /// `<prefix>:{<tag>}:log:`, to which a card id's bytes are appended.
+    func logKeyPrefix(partition: Int32) -> [UInt8] { Array(keys.logKeyPrefix(partition: partition).utf8) }
+
+    /// The event logs of busy cards (their card keys held headers, `CardState.isHeader`), in the order given: one
+    /// round trip, one MGET (on a cluster one per partition). Nil where Redis has none.
+    public func loadLogs(_ cards: [(partition: Int32, idBytes: [UInt8])]) throws(StateStoreError) -> [[UInt8]?] {
+        guard !cards.isEmpty else { return [] }
+        let groups = endpoint.cluster ? Self.groupsByPartition(cards.map(\.partition)) : [Array(cards.indices)]
+        var prefixes: [Int32: [UInt8]] = [:]
+        let commands = groups.map { group in
+            var mget = RedisCommand("MGET")
+            for i in group {
+                let keyPrefix = prefixes[cards[i].partition] ?? logKeyPrefix(partition: cards[i].partition)
+                prefixes[cards[i].partition] = keyPrefix
+                cards[i].idBytes.withUnsafeBytes { mget.append(keyPrefix, $0) }
+            }
+            return mget
+        }
+        let replies = try run { c throws(RedisError) in try c.pipeline(commands) }
+        var logs = [[UInt8]?](repeating: nil, count: cards.count)
+        for (group, reply) in zip(groups, replies) {
+            guard let values = reply.array, values.count == group.count else {
+                throw .unexpectedReply("MGET of \(group.count) logs: \(reply)")
+            }
+            for (i, value) in zip(group, values) { logs[i] = value.bytes }
+        }
+        return logs
     }
 
     /// The batch script's reply: the number of cards written, or the first partition that did not match.

@@ -29,7 +29,6 @@ final class PipelineIntegrationTests: XCTestCase {
         XCTAssertGreaterThan(stats.verdicts[.block] ?? 0, 0)
         XCTAssertGreaterThan(stats.batches, 5, "several batches, so cards cross batch boundaries")
         XCTAssertGreaterThan(stats.cardsFromUnfinishedBatches, 0, "batches overlapped: cards came from unfinished batches")
-        XCTAssertGreaterThan(stats.cardsFromCache, 0, "cards stored by earlier batches came from the owned-card cache")
         let decided = try checkOutputs(h)
         XCTAssertGreaterThan(decided, 2500)
     }
