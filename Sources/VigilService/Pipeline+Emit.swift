@@ -102,15 +102,7 @@ extension Pipeline {
     func emitInTransaction(_ batches: [BatchToEmit], timer: inout StageTimer) throws -> Int {
         let members = batches.filter { !$0.outputs.isEmpty }
         guard !members.isEmpty else { return 0 }
-        // Each message's tag is its member's base plus its index in the member's outputs, so that the delivery
-        // failures of one transaction can be told apart per batch.
-        var trackers = members.map { DeliveryTracker(isCopy: $0.outputs.copies) }
-        var bases: [Int] = []
-        var nextBase = 0
-        for member in members {
-            bases.append(nextBase)
-            nextBase += member.outputs.entries.count
-        }
+        var deliveries = TransactionDeliveries(isCopy: members.map(\.outputs.copies))
         var run = TransactionRun()
         var retries = 0
         var refused: (any Error)?  // a refusal no degradation cures: abort, then fail the batches with it
@@ -137,7 +129,9 @@ extension Pipeline {
                 result = attempt { try producer.beginTransaction() }
             case .produce:
                 do {
-                    for i in members.indices { try produce(members[i].outputs, &trackers[i], tagBase: bases[i]) }
+                    for i in members.indices {
+                        try produce(members[i].outputs, &deliveries.trackers[i], tagBase: deliveries.bases[i])
+                    }
                     if !enqueued {
                         timer.lap(.enqueue)
                         enqueued = true
@@ -161,14 +155,9 @@ extension Pipeline {
                 result = attempt { try producer.abortTransaction(timeoutMs: -1) }
                 if result == .succeeded {
                     stats.update { $0.abortedTransactions += 1 }
-                    let failed = producer.takeDeliveryOutcome().failedTags
-                    for i in members.indices {
-                        // Every tracker starts over (nothing of an aborted transaction counts), each with its failures.
-                        let range = bases[i]..<(bases[i] + members[i].outputs.entries.count)
-                        let own = failed.filter { range.contains($0.tag) }.map { (entry: $0.tag - bases[i], code: $0.code) }
-                        if case .refused(let entry, let code) = trackers[i].aborted(failed: own), refused == nil {
-                            refused = refusal(members[i].outputs, entry: entry, code: code)
-                        }
+                    if let (i, entry, code) = deliveries.aborted(failed: producer.takeDeliveryOutcome().failedTags),
+                       refused == nil {
+                        refused = refusal(members[i].outputs, entry: entry, code: code)
                     }
                     if let refused { throw refused }
                 }
@@ -211,7 +200,7 @@ extension Pipeline {
         // later transaction or moves the group's offset back; on a real broker it repeats what the transaction
         // committed.
         if config.plainCommitAfterTransaction { commitEmitted(offsets, async: false) }
-        return trackers.reduce(0) { $0 + $1.degraded.count }
+        return deliveries.degradedCount
     }
 
     /// Runs one transactional call and turns its error into what `TransactionRun` needs.
