@@ -1,7 +1,8 @@
 /// The lifecycle of the batches handed to the encode, emit and store stages (`Pipeline+Overlap.swift`), as one plain
 /// value: the stages and the pipeline thread only report what happened and carry out what the transitions return.
 /// No I/O (`BatchesInFlightTests`). The rules it keeps:
-/// - a batch goes encoding -> emitting -> storing -> stored, each stage one batch at a time, in order;
+/// - a batch goes encoding -> emitting -> storing -> stored, each stage in order (exactly-once, several batches may be
+///   emitting at once: held for one transaction, `TransactionCadence`; they end their emit together);
 /// - once a batch's emit fails, no later batch is emitted; once a store fails, no later batch is stored (a later batch
 ///   whose outputs are out is remembered as emitted by the pipeline and not produced again);
 /// - a batch that an earlier failure stopped is *abandoned*; every unfinished batch is retried together once all are

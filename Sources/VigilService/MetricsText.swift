@@ -44,6 +44,9 @@ public enum MetricsText {
         metric("vigil_card_cache_cards", "gauge", "Cards in the owned-card cache.")
         sample("vigil_card_cache_cards", s.cardCacheEntries)
         counter("vigil_producer_rebuilds_total", "Producers replaced after a fatal Kafka error.", s.producerRebuilds)
+        counter("vigil_kafka_transactions_committed_total", "Kafka transactions committed (exactly-once).", s.committedTransactions)
+        counter("vigil_kafka_transaction_batches_total", "Batches carried by the committed Kafka transactions (several may share one).", s.batchesInTransactions)
+        counter("vigil_kafka_transactions_aborted_total", "Kafka transactions aborted (exactly-once); each is retried.", s.abortedTransactions)
         counter("vigil_misrouted_records_total",
                 "Input records on another partition than the input partitioner gives their key (a card's history split across partitions).",
                 s.misroutedRecords)

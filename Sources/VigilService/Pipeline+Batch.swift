@@ -272,21 +272,6 @@ extension Pipeline {
         }
     }
 
-    /// Emit stage: produces the outputs and waits until Kafka has them (acknowledged, or committed in a transaction
-    /// with the offsets), then remembers them as emitted.
-    func emitOutputs(of batch: PreparedBatch, _ encoded: EncodedOutputs) throws {
-        var timer = StageTimer()
-        try emit(encoded.outputs, lastOffsets: batch.lastOffsets, timer: &timer)
-        for (tp, last) in batch.lastOffsets { partitions.noteEmitted(tp, until: last + 1) }
-        if config.mode == .atLeastOnce, !batch.lastOffsets.isEmpty {
-            // The offsets are the mark below which outputs are out (`StartPlan`): committed now, before the state is
-            // stored, so that whoever owns the partition next replays an emitted but unstored batch into the state
-            // without emitting it again. Only a crash before this commit lands repeats outputs.
-            commitEmitted(offsetsToCommit(after: batch.lastOffsets), async: true)
-        }
-        record(timer)
-    }
-
     /// Store stage (after the batch's emit stage): stores the cards and the partitions' offsets in one atomic script
     /// fenced by epoch and applied offset, then commits the offsets to Kafka and counts the batch.
     func store(_ batch: PreparedBatch, _ encoded: EncodedOutputs, emittedMs: Int64) throws {

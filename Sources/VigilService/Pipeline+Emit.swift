@@ -2,33 +2,50 @@ import Foundation
 import Kafka
 import Logging
 
-/// The emit stage: gets one batch's outputs into Kafka, once. At-least-once: produce, wait for every
-/// acknowledgement, produce again only what did not arrive. Exactly-once: one transaction with the consumed offsets,
-/// driven by `TransactionRun` (librdkafka's documented rules, so a commit that may have landed is never produced
-/// again). In both, a copy of an input message that Kafka refuses as it is goes out degraded (`DeliveryTracker`), so
-/// one oversized message never stops a partition. The stage gives up only for a fatal error, a refusal no
-/// degradation can cure, or the shutdown bound.
+/// The emit stage: gets batches' outputs into Kafka, once. At-least-once: one batch at a time; produce, wait for
+/// every acknowledgement, produce again only what did not arrive. Exactly-once: one transaction with the consumed
+/// offsets for one or more batches (`TransactionCadence` says how many share one), driven by `TransactionRun`
+/// (librdkafka's documented rules, so a commit that may have landed is never produced again). In both, a copy of an
+/// input message that Kafka refuses as it is goes out degraded (`DeliveryTracker`), so one oversized message never
+/// stops a partition. The stage gives up only for a fatal error, a refusal no degradation can cure, or the shutdown
+/// bound.
 extension Pipeline {
-    /// Produces `outputs` and waits until Kafka has them. `lastOffsets`: the batch's last offset per partition.
-    func emit(_ outputs: OutputBatch, lastOffsets: [TopicPartition: Int64], timer: inout StageTimer) throws {
-        guard !outputs.isEmpty else {
-            timer.lap(.enqueue)
-            timer.lap(.produce)
-            return
-        }
-        var tracker = DeliveryTracker(isCopy: outputs.copies)
+    /// Emit stage: produces the outputs of `batches` (in order; more than one only exactly-once, all in one
+    /// transaction) and waits until Kafka has them (acknowledged, or committed with their offsets), then remembers
+    /// them as emitted. If it throws, none of them is emitted (a transaction that may have landed is settled first).
+    func emitOutputs(of batches: [BatchToEmit]) throws {
+        var timer = StageTimer()
+        var degraded = 0
         switch config.mode {
         case .atLeastOnce:
-            try emitAcknowledged(outputs, &tracker, timer: &timer)
+            for member in batches where !member.outputs.isEmpty {
+                var tracker = DeliveryTracker(isCopy: member.outputs.copies)
+                try emitAcknowledged(member.outputs, &tracker, timer: &timer)
+                degraded += tracker.degraded.count
+            }
         case .exactlyOnce:
-            try emitInTransaction(outputs, &tracker, lastOffsets: lastOffsets, timer: &timer)
+            degraded = try emitInTransaction(batches, timer: &timer)
         }
-        if !tracker.degraded.isEmpty {
+        if timer.nanos.isEmpty {  // nothing to produce
+            timer.lap(.enqueue)
+            timer.lap(.produce)
+        }
+        if degraded > 0 {
             logger.warning("input copies refused by Kafka as they are were sent without their body", metadata: [
-                "count": "\(tracker.degraded.count)",
+                "count": "\(degraded)",
             ])
-            stats.update { $0.degradedCopies += tracker.degraded.count }
+            stats.update { $0.degradedCopies += degraded }
         }
+        for member in batches {
+            for (tp, last) in member.batch.lastOffsets { partitions.noteEmitted(tp, until: last + 1) }
+            if config.mode == .atLeastOnce, !member.batch.lastOffsets.isEmpty {
+                // The offsets are the mark below which outputs are out (`StartPlan`): committed now, before the state
+                // is stored, so that whoever owns the partition next replays an emitted but unstored batch into the
+                // state without emitting it again. Only a crash before this commit lands repeats outputs.
+                commitEmitted(offsetsToCommit(after: member.batch.lastOffsets), async: true)
+            }
+        }
+        record(timer)
     }
 
     // MARK: at-least-once
@@ -80,14 +97,21 @@ extension Pipeline {
 
     // MARK: exactly-once
 
-    func emitInTransaction(
-        _ outputs: OutputBatch, _ tracker: inout DeliveryTracker, lastOffsets: [TopicPartition: Int64],
-        timer: inout StageTimer
-    ) throws {
+    /// One transaction for the outputs of `batches` (those that have any) and their offsets: they all land or none
+    /// does. Returns how many input copies went out degraded.
+    func emitInTransaction(_ batches: [BatchToEmit], timer: inout StageTimer) throws -> Int {
+        let members = batches.filter { !$0.outputs.isEmpty }
+        guard !members.isEmpty else { return 0 }
+        var deliveries = TransactionDeliveries(isCopy: members.map(\.outputs.copies))
         var run = TransactionRun()
         var retries = 0
-        var refused: (any Error)?  // a refusal no degradation cures: abort, then fail the batch with it
-        let offsets = offsetsToCommit(after: lastOffsets)
+        var refused: (any Error)?  // a refusal no degradation cures: abort, then fail the batches with it
+        // The batches are in order, so each partition's offset only grows from one to the next: the latest wins.
+        var offsets: [TopicPartition: Int64] = [:]
+        for member in members {
+            offsets.merge(offsetsToCommit(after: member.batch.lastOffsets)) { max($0, $1) }
+        }
+        var enqueued = false
         while run.step != .emitted {
             if stopDeadlinePassed {
                 // Past the bound: leave. An open transaction that cannot have landed is aborted (best effort; the
@@ -105,8 +129,13 @@ extension Pipeline {
                 result = attempt { try producer.beginTransaction() }
             case .produce:
                 do {
-                    try produce(outputs, &tracker)
-                    timer.lap(.enqueue)
+                    for i in members.indices {
+                        try produce(members[i].outputs, &deliveries.trackers[i], tagBase: deliveries.bases[i])
+                    }
+                    if !enqueued {
+                        timer.lap(.enqueue)
+                        enqueued = true
+                    }
                     result = .succeeded
                 } catch let error as KafkaError {
                     result = .failed(error.transactionalHandling)
@@ -126,9 +155,9 @@ extension Pipeline {
                 result = attempt { try producer.abortTransaction(timeoutMs: -1) }
                 if result == .succeeded {
                     stats.update { $0.abortedTransactions += 1 }
-                    let failed = producer.takeDeliveryOutcome().failedTags.map { (entry: $0.tag, code: $0.code) }
-                    if case .refused(let entry, let code) = tracker.aborted(failed: failed) {
-                        refused = refusal(outputs, entry: entry, code: code)
+                    if let (i, entry, code) = deliveries.aborted(failed: producer.takeDeliveryOutcome().failedTags),
+                       refused == nil {
+                        refused = refusal(members[i].outputs, entry: entry, code: code)
                     }
                     if let refused { throw refused }
                 }
@@ -162,11 +191,16 @@ extension Pipeline {
             }
         }
         timer.lap(.produce)
+        stats.update {
+            $0.committedTransactions += 1
+            $0.batchesInTransactions += batches.count
+        }
         // The "already emitted" mark for brokers that do not commit transactional offsets (librdkafka's mock cluster).
-        // Sent synchronously here, before the next batch's transaction begins (the emit stage is serial), so it never
-        // races a later transaction or moves the group's offset back; on a real broker it repeats what the
-        // transaction committed.
+        // Sent synchronously here, before the next transaction begins (the emit stage is serial), so it never races a
+        // later transaction or moves the group's offset back; on a real broker it repeats what the transaction
+        // committed.
         if config.plainCommitAfterTransaction { commitEmitted(offsets, async: false) }
+        return deliveries.degradedCount
     }
 
     /// Runs one transactional call and turns its error into what `TransactionRun` needs.
@@ -192,10 +226,10 @@ extension Pipeline {
 
     // MARK: shared
 
-    /// Hands the tracker's pending outputs to librdkafka (which copies them), each tagged with its index so that
-    /// delivery failures can be told apart. A copy librdkafka refuses at once (over `message.max.bytes`) is degraded
-    /// and handed over again.
-    func produce(_ outputs: OutputBatch, _ tracker: inout DeliveryTracker) throws {
+    /// Hands the tracker's pending outputs to librdkafka (which copies them), each tagged with `tagBase` plus its
+    /// index so that delivery failures can be told apart. A copy librdkafka refuses at once (over
+    /// `message.max.bytes`) is degraded and handed over again.
+    func produce(_ outputs: OutputBatch, _ tracker: inout DeliveryTracker, tagBase: Int = 0) throws {
         let topics = config.topics
         let names = [topics.decisions, topics.alerts, topics.features, topics.shadow, topics.late, topics.dlq]  // Topic order
         let producer = self.producer  // one read of the slot per batch, not per message
@@ -203,7 +237,7 @@ extension Pipeline {
             let topic = names[entry.topic.rawValue]
             if !tracker.degraded.contains(i) {
                 do {
-                    try producer.produce(topic: topic, key: key, value: value, headers: entry.headers, tag: i)
+                    try producer.produce(topic: topic, key: key, value: value, headers: entry.headers, tag: tagBase + i)
                     return
                 } catch let error as KafkaError where KafkaError.refusesMessage(error.code) {
                     guard tracker.refusedAtProduce(i, code: error.code) else { throw refusal(outputs, entry: i, code: error.code) }
@@ -213,7 +247,7 @@ extension Pipeline {
             do {
                 try producer.produce(
                     topic: topic, key: degraded.key, value: UnsafeRawBufferPointer(start: nil, count: 0),
-                    headers: degraded.headers, tag: i)
+                    headers: degraded.headers, tag: tagBase + i)
             } catch let error as KafkaError where KafkaError.refusesMessage(error.code) {
                 throw refusal(outputs, entry: i, code: error.code)
             }

@@ -60,11 +60,14 @@ struct EarlierBatchFailed: Error, CustomStringConvertible {
 
 /// Batches overlap in four stages. While the store stage writes batch N-2's state to Redis, the emit stage produces
 /// batch N-1's outputs and waits for Kafka, and the encode stage encodes batch N's outputs, the pipeline thread polls,
-/// decodes, loads and computes batch N+1. What keeps this equivalent to one batch at a time (`docs/state.md`):
+/// decodes, loads and computes batch N+1. Exactly-once, the emit stage may hold batches so that several share one
+/// transaction (`TransactionCadence`, `Pipeline+Cadence.swift`). What keeps this equivalent to one batch at a time
+/// (`docs/state.md`):
 /// - N+1 reads the state of every card an unfinished batch changed from memory (`inFlightStates`), not from Redis,
 ///   and fences its Redis write on the partition records the batches before it will have written;
-/// - each stage is one serial queue, so batches are encoded, emitted and stored one at a time, in order, and a
-///   batch is stored only after its own outputs are in Kafka;
+/// - each stage is one serial queue, so batches are encoded, emitted and stored in order, and a batch is stored only
+///   after its own outputs are in Kafka (exactly-once: after the transaction that carries them committed; a
+///   transaction's batches are emitted together or fail together);
 /// - a failure stops every later emit and store (a later batch's outputs may already be in Kafka: they are
 ///   remembered as emitted and not produced again), and all unfinished batches are retried from the earliest first
 ///   offsets.
@@ -85,42 +88,53 @@ extension Pipeline {
                     handle.finishEmit(EarlierBatchFailed())
                     return
                 }
-                do {
-                    try emitOutputs(of: batch, encoded)
-                } catch {
-                    _ = lifecycle.withLock { $0.emitEnded(sequence, ok: false) }
-                    handle.finishEmit(error)
+                arrivedAtEmit(BatchToEmit(handle: handle, encoded: encoded))
+            }
+        }
+    }
+
+    /// Emit stage: emits `batches` (in order: one at-least-once; exactly-once every batch of one transaction) and
+    /// hands each to the store stage, or fails them all: a transaction's batches land together or not at all.
+    func emitTogether(_ batches: [BatchToEmit]) {
+        do {
+            try emitOutputs(of: batches)
+        } catch {
+            for member in batches {
+                _ = lifecycle.withLock { $0.emitEnded(member.sequence, ok: false) }
+                member.handle.finishEmit(error)
+            }
+            return
+        }
+        let emittedMs = Self.nowMs()
+        for member in batches {
+            let (handle, batch, encoded, sequence) = (member.handle, member.batch, member.encoded, member.sequence)
+            _ = lifecycle.withLock { $0.emitEnded(sequence, ok: true) }
+            handle.finishEmit(nil)
+            storeQueue.async { [unowned self] in
+                guard lifecycle.withLock({ $0.startStore(sequence) }) == .run else {
+                    handle.finishStore(EarlierBatchFailed())
                     return
                 }
-                _ = lifecycle.withLock { $0.emitEnded(sequence, ok: true) }
-                handle.finishEmit(nil)
-                let emittedMs = Self.nowMs()
-                storeQueue.async { [unowned self] in
-                    guard lifecycle.withLock({ $0.startStore(sequence) }) == .run else {
-                        handle.finishStore(EarlierBatchFailed())
-                        return
-                    }
-                    do {
-                        try store(batch, encoded, emittedMs: emittedMs)
-                        _ = lifecycle.withLock { $0.storeEnded(sequence, ok: true) }
-                        probes.note(.stored)
-                        handle.finishStore(nil)
-                    } catch {
-                        _ = lifecycle.withLock { $0.storeEnded(sequence, ok: false) }
-                        handle.finishStore(error)
-                    }
+                do {
+                    try store(batch, encoded, emittedMs: emittedMs)
+                    _ = lifecycle.withLock { $0.storeEnded(sequence, ok: true) }
+                    probes.note(.stored)
+                    handle.finishStore(nil)
+                } catch {
+                    _ = lifecycle.withLock { $0.storeEnded(sequence, ok: false) }
+                    handle.finishStore(error)
                 }
             }
         }
     }
 
-    /// Before handing over the next batch: with three in flight, waits until the oldest is stored (bounded memory;
-    /// the stages' queues keep the order). Returns the failure to recover from, if any batch failed (every batch in
-    /// flight is then finished and forgotten).
+    /// Before handing over the next batch: with `maxBatchesInFlight` in flight, waits until the oldest is stored
+    /// (bounded memory; the stages' queues keep the order). Returns the failure to recover from, if any batch failed
+    /// (every batch in flight is then finished and forgotten).
     func makeRoomForNextBatch() -> (error: any Error, retryFrom: [TopicPartition: Int64])? {
-        if inFlight.count >= 3 {
+        if inFlight.count >= maxBatchesInFlight {
             let waitStart = DispatchTime.now().uptimeNanoseconds
-            let failed = inFlight[inFlight.count - 3].waitDone() != nil
+            let failed = inFlight[inFlight.count - maxBatchesInFlight].waitDone() != nil
             recordWait(since: waitStart)
             if failed { return settleInFlight() }
         }
@@ -167,6 +181,7 @@ extension Pipeline {
     func settleInFlight() -> (error: any Error, retryFrom: [TopicPartition: Int64])? {
         guard !inFlight.isEmpty else { return nil }
         let waitStart = DispatchTime.now().uptimeNanoseconds
+        beginHeldTransactionPromptly()
         var failure: (any Error)?
         var retryFrom: [TopicPartition: Int64] = [:]
         for handle in inFlight {
@@ -193,6 +208,7 @@ extension Pipeline {
     /// Waits until every batch in flight has finished, without settling: used by the revoke callback, so nothing of
     /// a revoked partition is written after the callback returns. The main loop settles them afterwards.
     func waitForInFlight() {
+        beginHeldTransactionPromptly()
         for handle in inFlight { handle.waitDone() }
     }
 

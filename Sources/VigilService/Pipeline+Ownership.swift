@@ -35,7 +35,7 @@ extension Pipeline {
     /// Rebalance callback (inside `poll`, on the pipeline thread): waits for the batch in flight to finish, so
     /// nothing of these partitions is written after this returns.
     func revoked(_ tps: [TopicPartition]) {
-        waitForInFlight()  // the emit stage never leaves a transaction open when a batch ends
+        waitForInFlight()  // begins the batches held for a transaction at once; none stays open after its batches
         // What was emitted but perhaps not stored (Redis down, a failed batch) is marked as emitted in the group's
         // offsets before it is forgotten, so the next owner replays it into the state without emitting it again.
         cardCache.remove(partitions: Set(tps.map(\.partition)))

@@ -33,8 +33,8 @@ public final class Pipeline: @unchecked Sendable {
     /// When the stage waits give up after a stop request (uptime nanoseconds; 0: no stop requested yet).
     let stopDeadline = Atomic<UInt64>(0)
     // Who touches what. The fields below without a lock belong to one thread each, and no other ever reads them:
-    // - encode stage (`encodeQueue`, serial): `encoder`. Store stage (`storeQueue`): `stateWriter`. Pipeline thread:
-    //   `store` (its Redis connection).
+    // - encode stage (`encodeQueue`, serial): `encoder`. Emit stage (`emitQueue`): `cadence`, `heldForTransaction`.
+    //   Store stage (`storeQueue`): `stateWriter`. Pipeline thread: `store` (its Redis connection).
     // - pipeline thread (`run()` and the rebalance callbacks, which librdkafka calls inside `poll` on that thread):
     //   `consecutiveFailures`, `redisOutage`, `rewoundThisBatch`, `lastIdleCheck`, `inFlight`, `inFlightStates`,
     //   `cardCache`, `batchSequence`.
@@ -42,6 +42,9 @@ public final class Pipeline: @unchecked Sendable {
     // (`BatchesInFlight`), the producer slot, `stats`; `stopRequested` and `stopDeadline` are atomics; the served
     // merchant-risk version (`merchantRisk`, read once per batch by the pipeline thread).
     var encoder: OutputEncoder
+    /// Exactly-once: when the emit stage begins the next transaction, and the batches it holds for it, in order.
+    var cadence: TransactionCadence
+    var heldForTransaction: [BatchToEmit] = []
     var consecutiveFailures = 0
     /// Set while Redis is unreachable: consumption is paused until it answers again.
     var redisOutage: RedisOutage?
@@ -87,6 +90,7 @@ public final class Pipeline: @unchecked Sendable {
         cardCache = OwnedCardCache(
             budgetBytes: config.cardCacheBytes, maxAgeMs: max(0, config.features.stateTTLMs - Windows.day))
         encoder = OutputEncoder(catalog: catalog)
+        cadence = TransactionCadence(intervalMs: config.transactionIntervalMs, maxBatches: config.transactionMaxBatches)
         merchantRisk = catalog.needsMerchantRisk
             ? MerchantRiskFollower(
                 endpoint: config.redisEndpoint, prefix: config.redisPrefix, logger: logger, stats: stats)

@@ -52,6 +52,10 @@ public final class PipelineStats: Sendable {
         public var outputsProducedAgain = 0
         /// Transactions aborted (exactly-once); their messages are invisible to `read_committed` readers.
         public var abortedTransactions = 0
+        /// Transactions committed (exactly-once), and the batches they carried (several may share one:
+        /// `TransactionCadence`).
+        public var committedTransactions = 0
+        public var batchesInTransactions = 0
         /// Why consumption is paused, if it is.
         public var pausedReason: String?
         /// What Redis said when consumption paused (or since): the cause with its bounded label and Redis's words.

@@ -96,6 +96,14 @@ public struct VigilConfig: Sendable {
     /// next transaction). Needed where the broker does not commit transactional offsets (librdkafka's mock
     /// cluster); on a real broker it repeats what the transaction committed and costs one round trip per batch.
     public var plainCommitAfterTransaction = true
+    /// Exactly-once: at most one Kafka transaction begins per this many ms. A batch ready sooner after the previous
+    /// transaction began waits (at most this long) and shares the next transaction with every batch ready by then:
+    /// each transaction costs the same round trips (and librdkafka CPU) whatever it carries, so under load this cuts
+    /// the cost per record; a batch ready later than this after the previous begin starts its transaction at once,
+    /// so light traffic waits for nothing. 0: one transaction per batch, at once (`TransactionCadence`).
+    public var transactionIntervalMs = 20
+    /// Exactly-once: most batches in one transaction; a transaction that has them begins at once.
+    public var transactionMaxBatches = 8
     /// How long the checks at start (`StartupChecks`) wait for a broker and for Redis to answer before Vigil gives up
     /// and exits, naming the setting.
     public var startupTimeoutMs = 10_000
@@ -178,6 +186,12 @@ public struct VigilConfig: Sendable {
         }
         if !(1000...3_600_000).contains(stallTimeoutMs) {
             problems.append("stall timeout must be 1000-3600000 ms, got \(stallTimeoutMs)")
+        }
+        if !(0...1000).contains(transactionIntervalMs) {
+            problems.append("transaction interval must be 0-1000 ms, got \(transactionIntervalMs)")
+        }
+        if !(1...64).contains(transactionMaxBatches) {
+            problems.append("transaction max batches must be 1-64, got \(transactionMaxBatches)")
         }
         if let id = transactionalId, id.isEmpty || id.utf8.count > 200 {
             problems.append("transactional id must be 1-200 bytes")

@@ -101,6 +101,33 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+
+    func testTransactionCadenceRanges() {
+        XCTAssertEqual(VigilConfig().transactionIntervalMs, 20)
+        XCTAssertEqual(VigilConfig().transactionMaxBatches, 8)
+        var c = VigilConfig()
+        for (value, valid) in [(-1, false), (0, true), (1000, true), (1001, false)] {
+            c.transactionIntervalMs = value
+            if valid {
+                XCTAssertNoThrow(try c.validate(), "\(value)")
+            } else {
+                XCTAssertThrowsError(try c.validate(), "\(value)") {
+                    XCTAssertEqual(($0 as? ConfigError)?.problems, ["transaction interval must be 0-1000 ms, got \(value)"])
+                }
+            }
+        }
+        c = VigilConfig()
+        for (value, valid) in [(0, false), (1, true), (64, true), (65, false)] {
+            c.transactionMaxBatches = value
+            if valid {
+                XCTAssertNoThrow(try c.validate(), "\(value)")
+            } else {
+                XCTAssertThrowsError(try c.validate(), "\(value)") {
+                    XCTAssertEqual(($0 as? ConfigError)?.problems, ["transaction max batches must be 1-64, got \(value)"])
+                }
+            }
+        }
+    }
     // MARK: Environment variables
 
     func testEnvironmentIntegersAreStrict() {

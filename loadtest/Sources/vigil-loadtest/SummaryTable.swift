@@ -52,6 +52,9 @@ enum SummaryTable {
             let perBatch = b.stages.filter { $0.seconds / b.batches >= 0.0001 }
                 .map { "\($0.name) \(Format.ms($0.seconds / b.batches * 1000))" }.joined(separator: " · ")
             add("Vigil batches", "\(Format.grouped(Int(b.batches))) of \(Format.fixed(b.meanBatchSize, 0)) records on average; ms per batch: \(perBatch)")
+            if b.transactions > 0 {
+                add("Kafka transactions", "\(Format.grouped(Int(b.transactions))) committed, \(Format.fixed(b.transactionBatches / b.transactions, 1)) batches each on average")
+            }
             if r.merchantSnapshot != nil || b.merchantLookupBatches > 0 {
                 add("Merchant risk", "snapshot \(r.merchantSnapshot ?? "none published"); \(Format.grouped(Int(b.merchantLookupBatches))) of \(Format.grouped(Int(b.batches))) batches looked their merchants up")
             }

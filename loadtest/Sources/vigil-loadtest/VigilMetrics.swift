@@ -82,6 +82,9 @@ struct StageBreakdown: Sendable, Codable {
 
     /// Batches that looked their merchants up in a merchant-risk snapshot.
     var merchantLookupBatches: Double = 0
+    /// Exactly-once: Kafka transactions committed, and the batches they carried (several may share one).
+    var transactions: Double = 0
+    var transactionBatches: Double = 0
 
     var totalSeconds: Double { stages.reduce(0) { $0 + $1.seconds } }
     var meanBatchSize: Double { batches > 0 ? records / batches : 0 }
@@ -100,6 +103,8 @@ struct StageBreakdown: Sendable, Codable {
         self.stages = stages
         batches = delta("vigil_batch_size_count")
         merchantLookupBatches = delta("vigil_merchant_risk_lookups_total")
+        transactions = delta("vigil_kafka_transactions_committed_total")
+        transactionBatches = delta("vigil_kafka_transaction_batches_total")
         records = delta("vigil_batch_size_sum")
         let latencyCount = delta("vigil_end_to_end_latency_seconds_count")
         vigilMeanLatencyMs = latencyCount > 0 ? delta("vigil_end_to_end_latency_seconds_sum") / latencyCount * 1000 : nil
