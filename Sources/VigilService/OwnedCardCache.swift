@@ -59,12 +59,17 @@ struct OwnedCardCache {
     /// Remembers `state` as what Redis now holds for `card` (its batch was stored at `nowMs`).
     mutating func put(_ card: CardKey, _ state: CardState, nowMs: Int64) {
         let size = OwnedCardCache.footprint(of: state, card: card)
-        if let previous = old.removeValue(forKey: card) { oldBytes -= previous.bytes }
-        if let previous = young.removeValue(forKey: card) { youngBytes -= previous.bytes }
+        forget(card)
         // A card bigger than a generation is not kept (it would turn the young generation over on its own), nor a
         // quiet one.
         guard size <= budgetBytes / 2, state.events.count >= OwnedCardCache.minimumEvents else { return }
         insertYoung(card, Entry(state: state, bytes: size, storedMs: nowMs))
+    }
+
+    /// Drops `card` (its stored state is no longer what is kept here).
+    mutating func forget(_ card: CardKey) {
+        if let previous = old.removeValue(forKey: card) { oldBytes -= previous.bytes }
+        if let previous = young.removeValue(forKey: card) { youngBytes -= previous.bytes }
     }
 
     private mutating func insertYoung(_ card: CardKey, _ entry: Entry) {

@@ -14,8 +14,10 @@ struct PreparedBatch: @unchecked Sendable {
     var lastOffsets: [TopicPartition: Int64]
     /// The partition records to write, fenced by the records they replace.
     var updates: [PartitionUpdate]
-    /// The state of every card a decision changed, to be stored (per partition: `CardKey`).
-    var cards: [(key: CardKey, state: CardState)]
+    /// Every card a decision changed (per partition: `CardKey`) and its state, to be stored; two arrays, so that
+    /// walking the keys copies no state.
+    var cardKeys: [CardKey]
+    var cardStates: [CardState]
     /// Per record of `messages`, its partition's index in `slotPartitions`.
     var recordSlots: [Int]
     var slotPartitions: [TopicPartition]
@@ -29,9 +31,30 @@ struct PreparedBatch: @unchecked Sendable {
     var stageNanos: [(PipelineStage, UInt64)]
 }
 
+/// Where a batch takes a card's state from.
+enum CardSource {
+    /// An unfinished batch changed it (Redis may not have that state yet).
+    case unfinished(InFlightCard)
+    /// Stored since its partition was claimed (`OwnedCardCache`).
+    case cached(CardState)
+    /// Its slot in the load's reply.
+    case redis(Int)
+}
+
+/// The batch in flight that last changed a card, and the card's place in that batch's `cardStates`.
+struct InFlightCard {
+    var sequence: Int
+    var index: Int
+}
+
 extension Pipeline {
-    /// A record's load slot when its card's state is in memory (an unfinished batch, or `cardCache`).
-    static let inMemory = -2
+    /// The state an unfinished batch left a card in.
+    func unfinishedState(_ card: InFlightCard) -> CardState {
+        guard let handle = inFlight.first(where: { $0.sequence == card.sequence }) else {
+            preconditionFailure("a card changed by a batch in flight names a batch that is not in flight")
+        }
+        return handle.batch.cardStates[card.index]
+    }
 
     /// The pipeline thread's part of a batch: decode, one Redis round trip (load), compute. Card
     /// state comes from the batches in flight when they touched the card (Redis may not have it yet), otherwise from
@@ -85,36 +108,37 @@ extension Pipeline {
         // the load is sent before decoding and Redis answers while the records are decoded. Each card is fetched
         // once; cards an unfinished batch changed, or stored since their partition was claimed (`cardCache`), are
         // taken from memory instead.
-        var loadSlots = [Int](repeating: -1, count: messages.count)  // record -> its card's slot in the MGET reply
+        // Each card gets a number the first time one of its records comes; later records of it, and the decode
+        // below, use the number (one hash of the card key per record).
+        var recordCards = [Int](repeating: -1, count: messages.count)  // record -> index into cardKeys
+        var cardIndex: [CardKey: Int] = [:]
+        cardIndex.reserveCapacity(messages.count)
+        var cardKeys: [CardKey] = []
+        var sources: [CardSource] = []
         var keys: [(partition: Int32, idBytes: [UInt8])] = []
         keys.reserveCapacity(messages.count)
-        var cardSlots: [CardKey: Int] = [:]
-        var cached: [CardKey: CardState] = [:]
+        let anyUnfinished = !inFlightStates.isEmpty, anyCached = cardCache.count > 0
         for (j, message) in messages.enumerated() {
-            guard let key = message.key else { continue }
-            let partition = parts.all[slots[j]].partition
-            // A key that is not UTF-8 cannot be a card id (its record is rejected): fetched, not looked up.
-            guard let id = String(validating: key, as: UTF8.self) else {
-                loadSlots[j] = keys.count
-                keys.append((partition, key))
+            // A record without a key, or whose key is not UTF-8, cannot match its card_id: the decoder rejects it.
+            guard let key = message.key, let id = String(validating: key, as: UTF8.self) else { continue }
+            let card = CardKey(partition: parts.all[slots[j]].partition, cardId: id)
+            if let i = cardIndex[card] {
+                recordCards[j] = i
                 continue
             }
-            let card = CardKey(partition: partition, cardId: id)
-            if let slot = cardSlots[card] {
-                loadSlots[j] = slot
-                continue
-            }
-            var slot = keys.count
-            if inFlightStates[card] != nil {
-                slot = Self.inMemory
-            } else if let state = cardCache.take(card, nowMs: nowMs) {
-                cached[card] = state
-                slot = Self.inMemory
+            let source: CardSource
+            if anyUnfinished, let unfinished = inFlightStates[card] {
+                source = .unfinished(unfinished)
+            } else if anyCached, let state = cardCache.take(card, nowMs: nowMs) {
+                source = .cached(state)
             } else {
-                keys.append((partition, key))
+                source = .redis(keys.count)
+                keys.append((card.partition, key))
             }
-            cardSlots[card] = slot
-            loadSlots[j] = slot
+            recordCards[j] = cardKeys.count
+            cardIndex[card] = cardKeys.count
+            cardKeys.append(card)
+            sources.append(source)
         }
         var owned: [(TopicPartition, [PartitionRecord])] = []
         for (slot, tp) in parts.all.enumerated() where !rewound[slot] {
@@ -146,39 +170,33 @@ extension Pipeline {
         let blobs = loaded.blobs
         let merchants = lookup?.resolve(loaded.merchants)
         let merchantVersion = lookup?.snapshot.version
-        var cardIndex: [CardKey: Int] = [:]
-        var cardKeys: [CardKey] = []
-        var states: [CardState] = []
-        var recordCards = [Int](repeating: -1, count: messages.count)  // record -> index into cardKeys
+        // The cards of records that decoded (the decoder checked each one's key against its card_id), in memory or
+        // read; a card whose records were all rejected keeps an empty state and is not written.
+        var used = [Bool](repeating: false, count: cardKeys.count)
+        for (j, result) in decoded.enumerated() {
+            guard case .success = result else { continue }
+            precondition(recordCards[j] >= 0, "the decoder accepted a record without a UTF-8 key")
+            used[recordCards[j]] = true
+        }
+        var states = [CardState](repeating: CardState(), count: cardKeys.count)
         var fromUnfinished = 0, fromCache = 0
         var withLogs: [(index: Int, header: [UInt8], key: (partition: Int32, idBytes: [UInt8]))] = []
-        for (j, result) in decoded.enumerated() {
-            guard case .success(let tx) = result else { continue }
-            let card = CardKey(partition: parts.all[slots[j]].partition, cardId: tx.cardId)
-            if let i = cardIndex[card] {
-                recordCards[j] = i
-                continue
-            }
-            recordCards[j] = cardKeys.count
-            cardIndex[card] = cardKeys.count
-            cardKeys.append(card)
-            precondition(loadSlots[j] != -1, "the decoder accepted a record without a key")
-            if let unfinished = inFlightStates[card] {
-                states.append(unfinished.state)
+        for i in cardKeys.indices where used[i] {
+            switch sources[i] {
+            case .unfinished(let unfinished):
+                states[i] = unfinishedState(unfinished)
                 fromUnfinished += 1
-            } else if let state = cached[card] {
-                states.append(state)
+            case .cached(let state):
+                states[i] = state
                 fromCache += 1
-            } else if let blob = blobs[loadSlots[j]] {
+            case .redis(let slot):
+                guard let blob = blobs[slot] else { continue }
                 if CardState.isHeader(blob) {
                     // A busy card: its events are in its log, read below.
-                    withLogs.append((states.count, blob, (card.partition, messages[j].key!)))
-                    states.append(CardState())
+                    withLogs.append((i, blob, keys[slot]))
                 } else {
-                    states.append(decodeCard { () throws(CardStateDecodingError) in try CardState(decoding: blob) })
+                    states[i] = decodeCard { () throws(CardStateDecodingError) in try CardState(decoding: blob) }
                 }
-            } else {
-                states.append(CardState())
             }
         }
         if !withLogs.isEmpty {
@@ -243,9 +261,15 @@ extension Pipeline {
             updates.append(PartitionUpdate(partition: parts.all[slot], expected: expected, updated: updated))
             lastOffsetsByPartition[parts.all[slot]] = last
         }
-        var cards: [(key: CardKey, state: CardState)] = []
-        cards.reserveCapacity(cardKeys.count)
-        for (i, card) in cardKeys.enumerated() where touched[i] { cards.append((card, states[i])) }
+        var writtenKeys: [CardKey] = []
+        var writtenStates: [CardState] = []
+        writtenKeys.reserveCapacity(cardKeys.count)
+        writtenStates.reserveCapacity(cardKeys.count)
+        for i in cardKeys.indices where touched[i] {
+            writtenKeys.append(cardKeys[i])
+            writtenStates.append(states[i])
+        }
+        states = []  // the written states are unique then (no copy when the cache takes them)
         timer.lap(.compute)
 
         if merchants != nil { stats.update { $0.merchantRiskLookups += 1 } }
@@ -257,7 +281,7 @@ extension Pipeline {
         var retryFrom = parts.dictionary(firstOffsets)
         for tp in rewoundThisBatch { retryFrom[tp] = nil }
         return PreparedBatch(
-            messages: messages, outcomes: outcomes, lastOffsets: lastOffsetsByPartition, updates: updates, cards: cards,
+            messages: messages, outcomes: outcomes, lastOffsets: lastOffsetsByPartition, updates: updates, cardKeys: writtenKeys, cardStates: writtenStates,
             recordSlots: slots, slotPartitions: parts.all, retryFrom: retryFrom, skipped: skipped,
             misrouted: misrouted, modelVersion: model.version, stageNanos: timer.nanos)
     }
@@ -277,7 +301,7 @@ extension Pipeline {
     func store(_ batch: PreparedBatch, _ encoded: EncodedOutputs, emittedMs: Int64) throws {
         var timer = StageTimer()
         if !batch.updates.isEmpty {
-            let cards = batch.cards.map { (card: $0.key, write: $0.state.stateWrite()) }
+            let cards = zip(batch.cardKeys, batch.cardStates).map { (card: $0, write: $1.stateWrite()) }
             let written = Result { () throws(StateStoreError) in
                 try stateWriter.write(partitions: batch.updates, writes: cards, ttlMs: config.features.stateTTLMs)
             }

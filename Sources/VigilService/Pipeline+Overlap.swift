@@ -77,7 +77,7 @@ extension Pipeline {
         batchSequence += 1
         let handle = InFlightBatch(batch, sequence: batchSequence)
         inFlight.append(handle)
-        for card in batch.cards { inFlightStates[card.key] = (card.state, handle.sequence) }
+        for (i, card) in batch.cardKeys.enumerated() { inFlightStates[card] = InFlightCard(sequence: handle.sequence, index: i) }
         let sequence = handle.sequence
         lifecycle.withLock { $0.handOver(sequence) }
         // Each stage asks the lifecycle first and reports to it before waking the pipeline thread (`finish*`).
@@ -148,8 +148,10 @@ extension Pipeline {
             inFlight.removeFirst()
             let removed = lifecycle.withLock { $0.removeOldestStored() }
             assert(removed == oldest.sequence, "the lifecycle and the handles agree on what is stored")
-            for card in oldest.batch.cards where inFlightStates[card.key]?.sequence == oldest.sequence {
-                inFlightStates[card.key] = nil
+            for card in oldest.batch.cardKeys {
+                if let i = inFlightStates.index(forKey: card), inFlightStates.values[i].sequence == oldest.sequence {
+                    inFlightStates.remove(at: i)
+                }
             }
             cacheCards(of: oldest.batch)
             consecutiveFailures = 0
@@ -169,10 +171,15 @@ extension Pipeline {
         for update in batch.updates where partitions.record(update.partition)?.epoch == update.updated.epoch {
             current.insert(update.partition.partition)
         }
-        for card in batch.cards where current.contains(card.key.partition) {
-            var state = card.state
+        for (i, card) in batch.cardKeys.enumerated() where current.contains(card.partition) {
+            // A quiet card is not kept (checked before copying its state: most cards are quiet).
+            guard batch.cardStates[i].events.count >= OwnedCardCache.minimumEvents else {
+                if cardCache.count > 0 { cardCache.forget(card) }
+                continue
+            }
+            var state = batch.cardStates[i]
             state.beginBatch()  // the batch's log changes are written: nothing of them is kept
-            cardCache.put(card.key, state, nowMs: storedMs)
+            cardCache.put(card, state, nowMs: storedMs)
         }
     }
 

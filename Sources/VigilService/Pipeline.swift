@@ -56,7 +56,7 @@ public final class Pipeline: @unchecked Sendable {
     /// Batches handed to the encode, emit and store stages and not yet settled, oldest first (at most three), and the state of
     /// the cards they changed (with the sequence number of the batch that changed each last).
     var inFlight: [InFlightBatch] = []
-    var inFlightStates: [CardKey: (state: CardState, sequence: Int)] = [:]
+    var inFlightStates: [CardKey: InFlightCard] = [:]
     /// The cards of owned partitions as last stored (pipeline thread).
     var cardCache: OwnedCardCache
     var batchSequence = 0

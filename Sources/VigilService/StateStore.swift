@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import Redis
 import VigilCore
@@ -48,13 +49,23 @@ public struct CardKey: Hashable, Sendable {
 
     /// By the id's bytes, as Redis keys are: Swift's `String` equality is canonical equivalence, which would make
     /// two card ids of different bytes (`"café"` composed and decomposed) one card.
+    /// Both by the contiguous UTF-8 of the ids (native strings always have it), in one call: a card key is hashed a
+    /// few times per record, and byte-at-a-time `Hasher.combine` was about 5 % of the pipeline thread's samples.
     public static func == (a: CardKey, b: CardKey) -> Bool {
-        a.partition == b.partition && a.cardId.utf8.elementsEqual(b.cardId.utf8)
+        guard a.partition == b.partition else { return false }
+        let equal = a.cardId.utf8.withContiguousStorageIfAvailable { x in
+            b.cardId.utf8.withContiguousStorageIfAvailable { y in
+                x.count == y.count && (x.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+            }
+        }
+        if let equal = equal ?? nil { return equal }
+        return a.cardId.utf8.elementsEqual(b.cardId.utf8)
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(partition)
-        for byte in cardId.utf8 { hasher.combine(byte) }
+        let hashed: Void? = cardId.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        if hashed == nil { Array(cardId.utf8).withUnsafeBytes { hasher.combine(bytes: $0) } }
     }
 }
 
