@@ -134,7 +134,9 @@ public final class StateStore: @unchecked Sendable {
     /// offset, and an instance that lost a partition (a newer epoch was claimed) cannot write it. KEYS: partition
     /// keys (n), card keys (m), then the log keys that change (l). ARGV: n, TTL ms, m, per partition (epoch,
     /// expected applied, applied, max_event_ms), one value per card key, then per log key an operation ('A' append
-    /// and renew the TTL, 'S' set, 'D' delete) and its bytes. Returns the number of cards written, or
+    /// and renew the TTL, 'S' set, 'D' delete) and its bytes. A log is a Redis list of the chunks its batches
+    /// appended (`RPUSH`), not a string grown by `APPEND`: Redis preallocates a growing string up to twice its length
+    /// (a 17,290-byte log took 28,720 bytes as a string, 18,384 as a list: `docs/state.md`). Returns the number of cards written, or
     /// `{'FENCED', i, applied, epoch}` for the first partition `i` that does not match.
     static let batchScript = RedisScript("""
         local n = tonumber(ARGV[1])
@@ -160,10 +162,18 @@ public final class StateStore: @unchecked Sendable {
           local key = KEYS[n + m + k]
           local op = ARGV[logs + 2 * k - 2]
           if op == 'A' then
-            redis.call('APPEND', key, ARGV[logs + 2 * k - 1])
+            local pushed = redis.pcall('RPUSH', key, ARGV[logs + 2 * k - 1])
+            if type(pushed) == 'table' and pushed.err then
+              -- a log written as one string (before logs were lists): made a list of that string first
+              local old = redis.call('GET', key)
+              redis.call('DEL', key)
+              redis.call('RPUSH', key, old, ARGV[logs + 2 * k - 1])
+            end
             redis.call('PEXPIRE', key, ttl)
           elseif op == 'S' then
-            redis.call('SET', key, ARGV[logs + 2 * k - 1], 'PX', ttl)
+            redis.call('DEL', key)
+            redis.call('RPUSH', key, ARGV[logs + 2 * k - 1])
+            redis.call('PEXPIRE', key, ttl)
           else
             redis.call('DEL', key)
           end
@@ -545,27 +555,46 @@ public final class StateStore: @unchecked Sendable {
     func logKeyPrefix(partition: Int32) -> [UInt8] { Array(keys.logKeyPrefix(partition: partition).utf8) }
 
     /// The event logs of busy cards (their card keys held headers, `CardState.isHeader`), in the order given: one
-    /// round trip, one MGET (on a cluster one per partition). Nil where Redis has none.
+    /// round trip of one `LRANGE` per log (on a cluster, each to its slot's master), the chunks joined. Nil where Redis
+    /// has none. A log still stored as one string (written before logs were lists) is read with `GET` in a second
+    /// round trip; the batch script makes it a list on its next append.
     public func loadLogs(_ cards: [(partition: Int32, idBytes: [UInt8])]) throws(StateStoreError) -> [[UInt8]?] {
         guard !cards.isEmpty else { return [] }
-        let groups = endpoint.cluster ? Self.groupsByPartition(cards.map(\.partition)) : [Array(cards.indices)]
         var prefixes: [Int32: [UInt8]] = [:]
-        let commands = groups.map { group in
-            var mget = RedisCommand("MGET")
-            for i in group {
-                let keyPrefix = prefixes[cards[i].partition] ?? logKeyPrefix(partition: cards[i].partition)
-                prefixes[cards[i].partition] = keyPrefix
-                cards[i].idBytes.withUnsafeBytes { mget.append(keyPrefix, $0) }
+        func command(_ name: String, _ i: Int) -> RedisCommand {
+            let keyPrefix = prefixes[cards[i].partition] ?? logKeyPrefix(partition: cards[i].partition)
+            prefixes[cards[i].partition] = keyPrefix
+            var command = RedisCommand(name)
+            cards[i].idBytes.withUnsafeBytes { command.append(keyPrefix, $0) }
+            if name == "LRANGE" {
+                command.append("0")
+                command.append("-1")
             }
-            return mget
+            return command
         }
-        let replies = try run { c throws(RedisError) in try c.pipeline(commands) }
+        let replies = try run { c throws(RedisError) in try c.pipeline(cards.indices.map { command("LRANGE", $0) }) }
         var logs = [[UInt8]?](repeating: nil, count: cards.count)
-        for (group, reply) in zip(groups, replies) {
-            guard let values = reply.array, values.count == group.count else {
-                throw .unexpectedReply("MGET of \(group.count) logs: \(reply)")
+        var strings: [Int] = []
+        for (i, reply) in replies.enumerated() {
+            if reply.errorCode == "WRONGTYPE" {
+                strings.append(i)
+                continue
             }
-            for (i, value) in zip(group, values) { logs[i] = value.bytes }
+            guard let chunks = reply.array else { throw .unexpectedReply("LRANGE of a card log: \(reply)") }
+            guard !chunks.isEmpty else { continue }
+            var log: [UInt8] = []
+            for chunk in chunks {
+                guard let bytes = chunk.bytes else { throw .unexpectedReply("LRANGE of a card log: \(reply)") }
+                log += bytes
+            }
+            logs[i] = log
+        }
+        if !strings.isEmpty {
+            let values = try run { c throws(RedisError) in try c.pipeline(strings.map { command("GET", $0) }) }
+            for (i, value) in zip(strings, values) {
+                if let message = value.errorMessage { throw .unexpectedReply("GET of a card log: \(message)") }
+                logs[i] = value.bytes
+            }
         }
         return logs
     }

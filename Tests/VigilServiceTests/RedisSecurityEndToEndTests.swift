@@ -15,7 +15,7 @@ final class RedisSecurityEndToEndTests: XCTestCase {
     }
 
     /// The ACL of docs/redis-security.md: Vigil's keys only, and only the commands Vigil sends (and its scripts call).
-    static let minimalRules = "~vigil:* resetchannels -@all +get +set +mget +hmget +hset +hincrby +hlen +del +append +pexpire +persist +evalsha +script|load +ping +info +config|get"
+    static let minimalRules = "~vigil:* resetchannels -@all +get +set +mget +hmget +hset +hincrby +hlen +del +rpush +lrange +pexpire +persist +evalsha +script|load +ping +info +config|get"
 
     func testServeOverTLSAsAnACLUserKeepsThePasswordOutOfSight() throws {
         let certificates = try RedisTestCertificates.make()

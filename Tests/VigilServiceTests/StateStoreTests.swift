@@ -85,6 +85,50 @@ final class StateStoreTests: XCTestCase {
         XCTAssertEqual(try s.finishLoadWithMerchants(alone).merchants, .array([.null]))
         XCTAssertEqual(try s.finishLoad(s.startLoad(cards: [(1, card)], verifying: [])), [[3]])
     }
+
+    /// A busy card's log is a Redis list of the chunks each batch appended, read back joined; a rewrite replaces it
+    /// with one chunk; a log still stored as one string (written before logs were lists) is read, and becomes a list
+    /// on its next append. Its memory is about its length (a string grown by APPEND took up to twice that).
+    func testCardLogsAreListsOfAppendedChunks() throws {
+        let s = store()
+        var record = try s.claimPartition(tp, for: a)
+        var applied: Int64 = 0
+        func write(_ writes: [(card: CardKey, write: CardStateWrite)]) throws {
+            let updated = PartitionRecord(applied: applied, maxEventMs: 1, epoch: record.epoch)
+            try s.write(partitions: [PartitionUpdate(partition: tp, expected: record, updated: updated)], writes: writes, ttlMs: 60_000)
+            record = updated
+            applied += 1
+        }
+        let busy = CardKey(partition: 0, cardId: "card-busy"), old = CardKey(partition: 0, cardId: "card-old")
+        let chunk = [UInt8](repeating: 7, count: 182)
+        try write([(busy, CardStateWrite(value: [4], log: .replace([1, 2, 3])))])
+        for i in 0..<95 { try write([(busy, CardStateWrite(value: [4], log: .append(chunk.map { $0 &+ UInt8(i) })))]) }
+        let expected: [UInt8] = [1, 2, 3] + (0..<95).flatMap { i in chunk.map { $0 &+ UInt8(i) } }
+        let ids: [(partition: Int32, idBytes: [UInt8])] = [(0, Array("card-busy".utf8)), (0, Array("card-none".utf8))]
+        XCTAssertEqual(try s.loadLogs(ids), [expected, nil])
+        let redisConnection = try RedisConnection(host: redis.host, port: redis.port)
+        let logKey = RedisKeys(prefix: "vigil").logKeyPrefix(partition: 0) + "card-busy"
+        XCTAssertEqual(try redisConnection.send("TYPE", logKey), .status("list"))
+        let usage = try XCTUnwrap(try redisConnection.send("MEMORY", "USAGE", logKey).int)
+        XCTAssertLessThan(Double(usage), Double(expected.count) * 1.15, "about its length: no string preallocation")
+        XCTAssertGreaterThan(try XCTUnwrap(try redisConnection.send("PTTL", logKey).int), 0)
+
+        try write([(busy, CardStateWrite(value: [4], log: .replace([9, 9])))])
+        XCTAssertEqual(try s.loadLogs(ids), [[9, 9], nil])
+        XCTAssertEqual(try redisConnection.send("LLEN", logKey), .integer(1))
+
+        // A log written as a string by an earlier build.
+        let oldKey = RedisKeys(prefix: "vigil").logKeyPrefix(partition: 0) + "card-old"
+        _ = try redisConnection.send("SET", oldKey, "abc")
+        let oldId: [(partition: Int32, idBytes: [UInt8])] = [(0, Array("card-old".utf8)), (0, Array("card-busy".utf8))]
+        XCTAssertEqual(try s.loadLogs(oldId), [Array("abc".utf8), [9, 9]])
+        try write([(old, CardStateWrite(value: [4], log: .append(Array("de".utf8))))])
+        XCTAssertEqual(try redisConnection.send("TYPE", oldKey), .status("list"))
+        XCTAssertEqual(try s.loadLogs(oldId), [Array("abcde".utf8), [9, 9]])
+
+        try write([(busy, CardStateWrite(value: [1], log: .delete))])
+        XCTAssertEqual(try redisConnection.send("EXISTS", logKey), .integer(0))
+    }
 }
 
 /// `RoutingWatch`: counts and rate-limited warnings, without I/O.
