@@ -18,6 +18,8 @@ struct BatchToEmit: @unchecked Sendable {
 ///   together or not at all; on failure every one of them fails and all are retried (`emitTogether`);
 /// - whoever waits for the batches in flight (a rebalance, a failure, an empty poll, a stop) first asks the emit stage
 ///   to begin at once with what it holds (`beginHeldTransactionPromptly`), so no wait depends on the cadence;
+/// - a batch queued behind a busy emit stage joins the transaction of the batches ahead of it (`queuedForEmit`),
+///   so a transaction slower than the interval does not make the next ones carry one batch each;
 /// - the pipeline thread may hand over more batches than a transaction can hold (`maxBatchesInFlight`), so a full
 ///   group always begins by count, never stalls waiting for a batch that cannot come.
 extension Pipeline {
@@ -32,7 +34,7 @@ extension Pipeline {
     func arrivedAtEmit(_ batch: BatchToEmit) {
         guard config.mode == .exactlyOnce else { return emitTogether([batch]) }
         heldForTransaction.append(batch)
-        carryOut(cadence.arrived(now: DispatchTime.now().uptimeNanoseconds))
+        carryOut(cadence.arrived(now: DispatchTime.now().uptimeNanoseconds, queuedBehind: queuedForEmit.load(ordering: .sequentiallyConsistent)))
     }
 
     /// Emit stage: does what the cadence said.
@@ -46,7 +48,9 @@ extension Pipeline {
             // Weak: a wake-up may come after the pipeline is gone (nothing is held then).
             emitQueue.asyncAfter(deadline: DispatchTime(uptimeNanoseconds: wakeAt)) { [weak self] in
                 guard let self else { return }
-                carryOut(cadence.wake(now: DispatchTime.now().uptimeNanoseconds))
+                carryOut(cadence.wake(
+                    now: DispatchTime.now().uptimeNanoseconds,
+                    queuedBehind: queuedForEmit.load(ordering: .sequentiallyConsistent)))
             }
         case .hold(nil), .idle:
             break

@@ -83,7 +83,9 @@ extension Pipeline {
         // Each stage asks the lifecycle first and reports to it before waking the pipeline thread (`finish*`).
         encodeQueue.async { [unowned self] in
             let encoded = encodeOutputs(of: batch)
+            queuedForEmit.add(1, ordering: .sequentiallyConsistent)
             emitQueue.async { [unowned self] in
+                queuedForEmit.subtract(1, ordering: .sequentiallyConsistent)
                 guard lifecycle.withLock({ $0.startEmit(sequence) }) == .run else {
                     handle.finishEmit(EarlierBatchFailed())
                     return

@@ -32,6 +32,9 @@ public final class Pipeline: @unchecked Sendable {
     let stopRequested = Atomic<Bool>(false)
     /// When the stage waits give up after a stop request (uptime nanoseconds; 0: no stop requested yet).
     let stopDeadline = Atomic<UInt64>(0)
+    /// Batches the encode stage handed to the emit queue that the emit stage has not taken yet (`TransactionCadence`:
+    /// they join the transaction of the batch ahead of them).
+    let queuedForEmit = Atomic<Int>(0)
     // Who touches what. The fields below without a lock belong to one thread each, and no other ever reads them:
     // - encode stage (`encodeQueue`, serial): `encoder`. Emit stage (`emitQueue`): `cadence`, `heldForTransaction`.
     //   Store stage (`storeQueue`): `stateWriter`. Pipeline thread: `store` (its Redis connection).
@@ -39,7 +42,7 @@ public final class Pipeline: @unchecked Sendable {
     //   `consecutiveFailures`, `redisOutage`, `rewoundThisBatch`, `lastIdleCheck`, `inFlight`, `inFlightStates`,
     //   `cardCache`, `batchSequence`.
     // Shared between threads, each behind its own lock: `partitions` (`PartitionTable`), `lifecycle`
-    // (`BatchesInFlight`), the producer slot, `stats`; `stopRequested` and `stopDeadline` are atomics; the served
+    // (`BatchesInFlight`), the producer slot, `stats`; `stopRequested`, `stopDeadline` and `queuedForEmit` are atomics; the served
     // merchant-risk version (`merchantRisk`, read once per batch by the pipeline thread).
     var encoder: OutputEncoder
     /// Exactly-once: when the emit stage begins the next transaction, and the batches it holds for it, in order.

@@ -8,9 +8,18 @@
 /// later releases). So at most one transaction begins per `interval`: a batch that reaches the emit stage sooner
 /// after the previous transaction began is *held*, and every batch held by then shares the next transaction (their
 /// outputs and offsets commit together, or none does). A batch that arrives later than `interval` after the previous
-/// begin starts its transaction at once, so light traffic waits for nothing. A batch is held at most `interval`;
-/// `maxBatches` held batches begin at once; `flush` begins with whatever is held (someone waits for the batches in
-/// flight). `interval` 0 gives one transaction per batch, at once.
+/// begin starts its transaction at once, so light traffic waits for nothing. `maxBatches` held batches begin at once;
+/// `flush` begins with whatever is held (someone waits for the batches in flight). `interval` 0 gives one transaction
+/// per batch, at once.
+///
+/// Batches already queued behind the arriving one (`queuedBehind`: encoded and handed to the emit stage while it
+/// was busy, typically with the previous transaction) join its transaction even when it is due: otherwise a
+/// transaction slower than the interval would make every next one begin with the single batch at the head of the
+/// queue, and the cadence would be off exactly under load. So a batch is held at most `interval` or until the
+/// batches queued behind it have arrived (the emit stage takes them next), whichever is later.
+///
+/// At most one wake-up is outstanding (`wakeArmed`): a group that began by count or by flush leaves its wake-up
+/// armed, and that wake-up serves the next group (asking again for its due time), so timers never pile up.
 struct TransactionCadence: Equatable {
     enum Action: Equatable {
         /// Begin a transaction with every held batch now (the arriving one included).
@@ -27,6 +36,8 @@ struct TransactionCadence: Equatable {
     private(set) var held = 0
     /// When the last transaction began (uptime nanoseconds); nil before the first.
     private(set) var lastBegan: UInt64?
+    /// A wake-up is asked for and has not come yet.
+    private(set) var wakeArmed = false
 
     init(intervalMs: Int, maxBatches: Int) {
         precondition(intervalMs >= 0 && maxBatches >= 1, "a cadence needs an interval >= 0 and at least one batch")
@@ -37,19 +48,19 @@ struct TransactionCadence: Equatable {
     /// When the next transaction may begin: one interval after the last one began.
     var due: UInt64? { lastBegan.map { $0 &+ intervalNanos } }
 
-    /// A batch reached the emit stage at `now`.
-    mutating func arrived(now: UInt64) -> Action {
+    /// A batch reached the emit stage at `now`, with `queuedBehind` more already handed to the emit stage after it.
+    mutating func arrived(now: UInt64, queuedBehind: Int = 0) -> Action {
         held += 1
-        if held >= maxBatches || isDue(now) { return begin(now) }
-        // Only the first held batch asks for a wake-up: the later ones share its time.
-        return .hold(wakeAt: held == 1 ? due : nil)
+        if held >= maxBatches || (isDue(now) && queuedBehind == 0) { return begin(now) }
+        return hold(now)
     }
 
     /// A wake-up asked for by `hold` came. Begins if it is time (a wake-up for a transaction that already began finds
     /// the next group not yet due and asks again for that one).
-    mutating func wake(now: UInt64) -> Action {
+    mutating func wake(now: UInt64, queuedBehind: Int = 0) -> Action {
+        wakeArmed = false
         guard held > 0 else { return .idle }
-        return isDue(now) ? begin(now) : .hold(wakeAt: due)
+        return isDue(now) && queuedBehind == 0 ? begin(now) : hold(now)
     }
 
     /// Begin now with whatever is held, due or not: the pipeline thread waits for the batches in flight (a rebalance,
@@ -61,6 +72,15 @@ struct TransactionCadence: Equatable {
     private func isDue(_ now: UInt64) -> Bool {
         guard let due else { return true }
         return now >= due
+    }
+
+    /// Keeps what is held, asking for a wake-up unless one is outstanding: at the group's due time, or, when it is due
+    /// already but batches are queued behind it, one interval from now (only a fallback: their arrival begins it).
+    private mutating func hold(_ now: UInt64) -> Action {
+        guard !wakeArmed else { return .hold(wakeAt: nil) }
+        wakeArmed = true
+        guard let due, due > now else { return .hold(wakeAt: now &+ intervalNanos) }
+        return .hold(wakeAt: due)
     }
 
     private mutating func begin(_ now: UInt64) -> Action {

@@ -49,7 +49,7 @@ final class TransactionCadenceTests: XCTestCase {
         _ = cadence.arrived(now: 100 * ms)
         _ = cadence.arrived(now: 101 * ms)  // wake-up asked for 120
         XCTAssertEqual(cadence.flush(now: 105 * ms), .begin)
-        XCTAssertEqual(cadence.arrived(now: 106 * ms), .hold(wakeAt: 125 * ms))
+        XCTAssertEqual(cadence.arrived(now: 106 * ms), .hold(wakeAt: nil), "the wake-up for 120 is still armed: no second one")
         XCTAssertEqual(cadence.wake(now: 120 * ms), .hold(wakeAt: 125 * ms), "the old wake-up finds the new group not due")
         XCTAssertEqual(cadence.wake(now: 125 * ms), .begin)
     }
@@ -93,38 +93,89 @@ final class TransactionCadenceTests: XCTestCase {
         for t in [100, 101, 102] { XCTAssertEqual(cadence.arrived(now: UInt64(t) * ms), .begin) }
     }
 
-    func testUnderSteadyLoadTransactionsBeginOncePerIntervalAndNoBatchWaitsLonger() {
-        // A batch every 3 ms for a second, wake-ups delivered on time: about 50 transactions instead of 334, and no
-        // batch held longer than the interval.
+    func testBatchesQueuedBehindADueOneJoinItsTransaction() {
+        // The previous transaction took longer than the interval; three batches queued up behind it meanwhile.
         var cadence = TransactionCadence(intervalMs: 20, maxBatches: 8)
-        var wakeAt: UInt64?
+        _ = cadence.arrived(now: 100 * ms)
+        XCTAssertEqual(cadence.arrived(now: 130 * ms, queuedBehind: 2), .hold(wakeAt: 150 * ms), "due, but two are behind it")
+        XCTAssertEqual(cadence.arrived(now: 130 * ms, queuedBehind: 1), .hold(wakeAt: nil))
+        XCTAssertEqual(cadence.arrived(now: 130 * ms, queuedBehind: 0), .begin, "the last of the queue begins the three")
+        XCTAssertEqual(cadence.lastBegan, 130 * ms)
+        // A full group begins whatever is queued behind it.
+        var full = TransactionCadence(intervalMs: 20, maxBatches: 2)
+        _ = full.arrived(now: 100 * ms)
+        _ = full.arrived(now: 130 * ms, queuedBehind: 5)
+        XCTAssertEqual(full.arrived(now: 130 * ms, queuedBehind: 4), .begin)
+        // A wake-up that finds batches queued leaves the group to their arrival (and asks again, as a fallback).
+        var woken = TransactionCadence(intervalMs: 20, maxBatches: 8)
+        _ = woken.arrived(now: 100 * ms)
+        _ = woken.arrived(now: 101 * ms)
+        XCTAssertEqual(woken.wake(now: 120 * ms, queuedBehind: 1), .hold(wakeAt: 140 * ms))
+        XCTAssertEqual(woken.arrived(now: 120 * ms, queuedBehind: 0), .begin)
+    }
+
+    /// A model of the emit stage: batches handed over every `everyMs`, each transaction taking `transactionMs` of
+    /// the stage (batches queue behind it meanwhile), wake-ups delivered on time, every timer tracked (a timer is never
+    /// cancelled: a stale one fires too).
+    func simulate(everyMs: UInt64, transactionMs: UInt64, durationMs: UInt64 = 1000)
+        -> (transactions: Int, longestHeldMs: UInt64, mostTimers: Int, batches: Int)
+    {
+        var cadence = TransactionCadence(intervalMs: 20, maxBatches: 8)
+        var timers: [UInt64] = []
+        var queue: [UInt64] = []  // handed over, not yet taken by the stage
         var heldSince: [UInt64] = []
-        var begun = 0
-        var longestWait: UInt64 = 0
-        func begin(_ now: UInt64) {
-            begun += 1
-            longestWait = max(longestWait, heldSince.map { now - $0 }.max() ?? 0)
-            heldSince = []
-            wakeAt = nil
-        }
-        for now in stride(from: UInt64(0), to: 1000 * ms, by: Int(ms)) {
-            if let due = wakeAt, now >= due {
-                wakeAt = nil
-                switch cadence.wake(now: now) {
-                case .begin: begin(now)
-                case .hold(let at): wakeAt = at
-                case .idle: break
-                }
+        var busyUntil: UInt64 = 0
+        var transactions = 0, mostTimers = 0, batches = 0
+        var longest: UInt64 = 0
+        func carry(_ action: TransactionCadence.Action, _ now: UInt64) {
+            switch action {
+            case .begin:
+                transactions += 1
+                longest = max(longest, heldSince.map { now - $0 }.max() ?? 0)
+                heldSince = []
+                busyUntil = now + transactionMs * ms
+            case .hold(let at): if let at { timers.append(at) }
+            case .idle: break
             }
-            guard now % (3 * ms) == 0 else { continue }
-            heldSince.append(now)
-            switch cadence.arrived(now: now) {
-            case .begin: begin(now)
-            case .hold(let at): if let at { wakeAt = at }
-            case .idle: XCTFail("an arrival is never idle")
-            }
+            mostTimers = max(mostTimers, timers.count)
         }
-        XCTAssertEqual(begun, 50)
-        XCTAssertLessThanOrEqual(longestWait, 20 * ms)
+        for now in stride(from: UInt64(0), to: durationMs * ms, by: Int(ms)) {
+            if now % (everyMs * ms) == 0 {
+                queue.append(now)
+                batches += 1
+            }
+            guard now >= busyUntil else { continue }  // the stage is in a transaction
+            while let handed = queue.first, now >= busyUntil {
+                queue.removeFirst()
+                heldSince.append(handed)
+                carry(cadence.arrived(now: now, queuedBehind: queue.count), now)
+            }
+            guard now >= busyUntil else { continue }  // a wake-up waits for the stage too (a serial queue)
+            let fired = timers.filter { $0 <= now }.count
+            timers.removeAll { $0 <= now }
+            for _ in 0..<fired { carry(cadence.wake(now: now, queuedBehind: queue.count), now) }
+        }
+        return (transactions, longest / ms, mostTimers, batches)
+    }
+
+    func testUnderSteadyLoadTransactionsBeginOncePerIntervalWithOneTimer() {
+        // A batch every 3 ms for a second, transactions quick: about 50 instead of 334, and no batch held longer
+        // than the interval.
+        let quick = simulate(everyMs: 3, transactionMs: 0)
+        XCTAssertEqual(quick.transactions, 50)
+        XCTAssertLessThanOrEqual(quick.longestHeldMs, 20)
+        XCTAssertEqual(quick.mostTimers, 1, "at most one wake-up outstanding")
+        // Batches faster than the interval fills a group: groups begin by count, and stale wake-ups do not pile up.
+        let busy = simulate(everyMs: 1, transactionMs: 0)
+        XCTAssertEqual(busy.mostTimers, 1)
+        XCTAssertLessThanOrEqual(busy.transactions, busy.batches / 8 + 1)
+    }
+
+    func testATransactionSlowerThanTheIntervalKeepsGroupingBatches() {
+        // A batch every 5 ms, each transaction 25 ms (a broker a few milliseconds away): batches queue behind each
+        // transaction and share the next one, instead of one batch per transaction.
+        let slow = simulate(everyMs: 5, transactionMs: 25)
+        XCTAssertGreaterThanOrEqual(Double(slow.batches) / Double(slow.transactions), 4.5)
+        XCTAssertEqual(slow.mostTimers, 1)
     }
 }
