@@ -104,7 +104,7 @@ extension Pipeline {
         guard !members.isEmpty else { return 0 }
         var deliveries = TransactionDeliveries(isCopy: members.map(\.outputs.copies))
         var run = TransactionRun()
-        var retries = 0
+        var retries = 0, aborts = 0
         var refused: (any Error)?  // a refusal no degradation cures: abort, then fail the batches with it
         // The batches are in order, so each partition's offset only grows from one to the next: the latest wins.
         var offsets: [TopicPartition: Int64] = [:]
@@ -155,11 +155,18 @@ extension Pipeline {
                 result = attempt { try producer.abortTransaction(timeoutMs: -1) }
                 if result == .succeeded {
                     stats.update { $0.abortedTransactions += 1 }
+                    aborts += 1
                     if let (i, entry, code) = deliveries.aborted(failed: producer.takeDeliveryOutcome().failedTags),
                        refused == nil {
                         refused = refusal(members[i].outputs, entry: entry, code: code)
                     }
                     if let refused { throw refused }
+                    // Every abort follows a failure. One that keeps coming (a lost assignment whose offsets the
+                    // group refuses, a persistent produce error) is not retried here without end: after a pause each
+                    // time, the batches fail to the pipeline, which rewinds them and retries with its own back-off
+                    // (and a rebalance callback waiting for them returns).
+                    if aborts >= Self.abortsBeforeFailing { throw PipelineError.transactionAborted(aborts) }
+                    try pauseEmit(round: aborts)
                 }
             case .rebuildProducer:
                 result = attempt {
@@ -279,6 +286,9 @@ extension Pipeline {
             logger.warning("offset commit failed", metadata: ["error": "\(error)"])
         }
     }
+
+    /// Aborted transactions in a row after which the emit stage fails its batches instead of beginning again.
+    static let abortsBeforeFailing = 5
 
     /// Between two tries of the emit stage: 50 ms doubling to 2 s, cut short by the shutdown bound.
     func pauseEmit(round: Int) throws {

@@ -293,6 +293,8 @@ public enum PipelineError: Error, CustomStringConvertible {
     case refused(String)
     /// The stop request's bound passed before the batch's outputs were out; its records are processed again.
     case shutdownBound(String)
+    /// The emit stage aborted this many transactions in a row for the same batches.
+    case transactionAborted(Int)
     /// The models cannot be served by the running feature catalog.
     case catalog(String)
 
@@ -302,6 +304,7 @@ public enum PipelineError: Error, CustomStringConvertible {
         case .notOwned(let tp): "partition \(tp) is not claimed"
         case .refused(let s): "output refused: \(s)"
         case .shutdownBound(let s): "stopping: shutdown bound reached (\(s))"
+        case .transactionAborted(let n): "Kafka transaction aborted \(n) times in a row"
         case .catalog(let s): "feature catalog: \(s)"
         }
     }

@@ -47,6 +47,28 @@ final class TransactionCadencePipelineTests: XCTestCase {
         try checkOutputs(h, allowIdenticalDuplicates: true)
     }
 
+    func testAbortsThatKeepComingFailTheBatchesToThePipelineWhichRetriesThem() throws {
+        let h = try Harness(partitions: 2)
+        h.config.batchSize = 20
+        h.config.transactionIntervalMs = 100
+        let input = traffic(count: 2000, seed: 98)
+        try h.publish(Array(input[..<1000]))
+        let runner = try h.makePipeline()
+        XCTAssertTrue(runner.waitForProcessed(1000, timeout: 90))
+        // Seven commits in a row fail after one that succeeds (EndTxn serves commits and aborts: each abort's
+        // succeeds): the emit stage gives up after five aborts (pausing between them), the pipeline retries the
+        // batches, and two more aborts later they land.
+        try h.cluster.pushRequestErrors(apiKey: 26, errors: [0] + (0..<7).flatMap { _ in [42, 0] })
+        try h.publish(Array(input[1000...]))
+        XCTAssertTrue(runner.waitForProcessed(input.count, timeout: 120))
+        runner.stop()
+        let s = runner.pipeline.stats.snapshot
+        XCTAssertEqual(s.abortedTransactions, 7)
+        XCTAssertGreaterThanOrEqual(s.retriedBatches, 1, "the emit stage failed the batches to the pipeline")
+        XCTAssertEqual(s.processed, input.count)
+        try checkOutputs(h, allowIdenticalDuplicates: true)
+    }
+
     func testARebalanceCommitsTheHeldBatchesBeforeHandingOver() throws {
         let h = try Harness(partitions: 4)
         h.config.batchSize = 20
