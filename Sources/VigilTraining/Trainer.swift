@@ -30,18 +30,26 @@ public struct Trainer: Sendable {
         do { scores = ModelEvaluation.scores(try CompiledModel(provisional), set.validation) } catch {
             throw .invalidModel("\(error)")
         }
+        // The serving model on the same slice first: the candidate's alert budget may be bounded by its alert rate.
+        let currentScores = current.map { ModelEvaluation.scores($0, set.validation) }
+        let currentEvaluation = current.map { model in
+            ModelEvaluation.evaluate(version: model.version, scores: currentScores!, labels: set.validation.labels, thresholds: model.thresholds)
+        }
+        let gate = PromotionGate(options: options)
+        let budget = gate.budget(serving: currentEvaluation)
+        if budget < options.alertBudget, let currentEvaluation {
+            warnings.append("review threshold chosen for an alert budget of \(percentText(budget)): \(PromotionGate.plain(options.maxAlertGrowth))x "
+                + "the current model's alert rate \(percentText(currentEvaluation.alertRate)) on the slice (--max-alert-growth), "
+                + "below the absolute budget \(percentText(options.alertBudget))")
+        }
         let choice = ThresholdSelection.choose(
-            scores: scores, labels: set.validation.labels, blockPrecision: options.blockPrecision, alertBudget: options.alertBudget)
+            scores: scores, labels: set.validation.labels, blockPrecision: options.blockPrecision, alertBudget: budget)
         warnings.append(contentsOf: choice.notes)
         let thresholds = ModelFile.Thresholds(review: choice.review, block: choice.block)
         let file = Self.modelFile(version: version, standardization: standardization, fit: fit, thresholds: thresholds)
         do { _ = try CompiledModel(file) } catch { throw .invalidModel("\(error)") }
 
         let candidate = ModelEvaluation.evaluate(version: version, scores: scores, labels: set.validation.labels, thresholds: thresholds)
-        let currentScores = current.map { ModelEvaluation.scores($0, set.validation) }
-        let currentEvaluation = current.map { model in
-            ModelEvaluation.evaluate(version: model.version, scores: currentScores!, labels: set.validation.labels, thresholds: model.thresholds)
-        }
         let patterns = PatternRecall.measure(
             names: set.patternNames, patterns: set.validation.patterns, candidateScores: scores,
             candidate: (thresholds.review, thresholds.block), currentScores: currentScores,
@@ -53,8 +61,7 @@ public struct Trainer: Sendable {
         for (c, feature) in standardization.features.enumerated() where standardization.stds[c] == 1 && fit.weights[c] == 0 {
             warnings.append("\(feature.name) is constant on the training slice (weight 0)")
         }
-        let promotion = PromotionGate(minPRAUCGain: options.minPRAUCGain)
-            .decide(candidate: candidate, current: currentEvaluation, fitConverged: fit.converged)
+        let promotion = gate.decide(candidate: candidate, current: currentEvaluation, fitConverged: fit.converged)
         return TrainingResult(
             model: file, standardization: standardization, fit: fit, thresholds: choice, candidate: candidate,
             current: currentEvaluation, patterns: patterns, promotion: promotion, warnings: warnings)

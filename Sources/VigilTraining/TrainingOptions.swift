@@ -10,6 +10,9 @@ public struct TrainingOptions: Sendable, Equatable {
     public var blockPrecision: Double = 0.9
     /// The review threshold keeps the share of validation-period traffic that is reviewed or blocked at most this.
     public var alertBudget: Double = 0.02
+    /// The candidate's alert rate may be at most this many times the serving model's on the same slice (the review
+    /// threshold is chosen for it, and the gate checks it).
+    public var maxAlertGrowth: Double = 1.25
     /// The candidate is promoted when its validation PR AUC is at least the current model's plus this.
     public var minPRAUCGain: Double = 0.0
     /// What an unlabelled transaction that was blocked counts as.
@@ -33,6 +36,7 @@ public struct TrainingOptions: Sendable, Equatable {
         if !(l2 >= 0 && l2.isFinite) { problems.append("l2 must be >= 0, got \(l2)") }
         if !(blockPrecision > 0 && blockPrecision <= 1) { problems.append("block precision must be in (0, 1], got \(blockPrecision)") }
         if !(alertBudget > 0 && alertBudget < 1) { problems.append("alert budget must be in (0, 1), got \(alertBudget)") }
+        if !(maxAlertGrowth >= 1) { problems.append("max alert growth must be >= 1 (or inf), got \(maxAlertGrowth)") }
         if !minPRAUCGain.isFinite || abs(minPRAUCGain) > 1 { problems.append("min PR AUC gain must be in [-1, 1], got \(minPRAUCGain)") }
         if maxIterations < 1 { problems.append("max iterations must be >= 1") }
         problems.append(contentsOf: transforms.problems())

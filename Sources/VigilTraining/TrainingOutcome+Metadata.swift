@@ -7,6 +7,13 @@ extension TrainingOutcome {
         let r = result
         let c = counts
         let o = options
+        let maxAlertGrowth: JSONValue = o.maxAlertGrowth.isFinite ? .number(o.maxAlertGrowth) : .string("inf")
+        let decidedBy: JSONValue = r.promotion.decidedBy.map { .string($0.rawValue) } ?? .null
+        let checks: [JSONValue] = r.promotion.checks.map { check in
+            .object([
+                "condition": .string(check.condition.rawValue), "passed": .bool(check.passed), "detail": .string(check.detail),
+            ])
+        }
         return .object([
             "method": .string("l2-logistic-regression, Newton/IRLS, balanced class weights, standardized after transform"),
             "trained_at": .string(UTCTime.iso(startedAtMs)),
@@ -17,6 +24,7 @@ extension TrainingOutcome {
                 "l2": .number(o.l2),
                 "block_precision": .number(o.blockPrecision),
                 "alert_budget": .number(o.alertBudget),
+                "max_alert_growth": maxAlertGrowth,
                 "min_pr_auc_gain": .number(o.minPRAUCGain),
                 "blocked_unlabelled": .string(o.blockedUnlabelled.rawValue),
             ]),
@@ -86,6 +94,8 @@ extension TrainingOutcome {
             "promotion": .object([
                 "promoted": .bool(r.promotion.promoted),
                 "reason": .string(r.promotion.reason),
+                "decided_by": decidedBy,
+                "checks": .array(checks),
             ]),
             "warnings": .array(r.warnings.map { .string($0) }),
         ])

@@ -47,6 +47,13 @@ extension TrainingOutcome {
             lines.append(contentsOf: patternTable(result.patterns))
             lines.append("")
         }
+        if !result.promotion.checks.isEmpty {
+            lines.append("gate (validation slice, candidate against the serving model)")
+            for check in result.promotion.checks {
+                lines.append("  \(check.passed ? "pass" : "FAIL")  \(check.condition.rawValue): \(check.detail)")
+            }
+            lines.append("")
+        }
         lines.append((result.promotion.promoted ? "PROMOTED: " : "NOT PROMOTED: ") + result.promotion.reason)
         if !result.warnings.isEmpty {
             lines.append("")

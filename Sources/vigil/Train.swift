@@ -69,6 +69,9 @@ struct Train: AsyncParsableCommand {
     @Option(name: .customLong("min-pr-auc-gain"), help: "Promote only if the candidate's validation PR AUC is at least the current model's plus this (may be negative).")
     var minPRAUCGain = 0.0
 
+    @Option(help: "Promote only if the candidate's alert rate on the validation slice is at most this many times the serving model's ('inf': no relative bound); the review threshold is chosen for it. The absolute bound is --alert-budget.")
+    var maxAlertGrowth = 1.25
+
     @Option(help: "Blocked transactions without a label: 'exclude' (unknown outcome) or 'negative'.")
     var blockedUnlabelled = "exclude"
 
@@ -151,6 +154,7 @@ struct Train: AsyncParsableCommand {
         o.l2 = l2
         o.blockPrecision = blockPrecision
         o.alertBudget = alertBudget
+        o.maxAlertGrowth = maxAlertGrowth
         o.minPRAUCGain = minPRAUCGain
         o.blockedUnlabelled = BlockedPolicy(rawValue: blockedUnlabelled) ?? .exclude
         o.maxIterations = maxIterations
@@ -271,8 +275,19 @@ struct Train: AsyncParsableCommand {
         print("")
         print(written.joined(separator: "; "))
         let seconds = Date().timeIntervalSince(started)
-        print("took \(String(format: "%.1f", seconds)) s (\(console.stageTimes())), peak memory \(peakMemoryMB()) MB")
+        print("took \(String(format: "%.1f", seconds)) s (\(console.stageTimes())), peak memory \(peakMemoryMB()) MB (this process)")
         if let publishFailure { throw ValidationError("publishing the candidate to redis failed: \(publishFailure)") }
+        if let condition = outcome.result.promotion.decidedBy { throw ExitCode(Self.exitStatus(keptBy: condition)) }
+    }
+
+    /// The exit status of a run that kept the serving model, naming the condition that decided (docs/retraining.md).
+    static func exitStatus(keptBy condition: GateCondition) -> Int32 {
+        switch condition {
+        case .prAUC: 3
+        case .alertRate: 4
+        case .blockPrecision: 5
+        case .evidence: 6
+        }
     }
 
     // MARK: - Synthetic history
@@ -452,13 +467,20 @@ final class LineWriter {
     }
 }
 
-/// Peak resident memory of this process in MB.
+/// Peak resident memory of this process in MB: `VmHWM` of /proc/self/status, the high-water mark of this
+/// process's own address space. Not `getrusage`'s `ru_maxrss`: Linux carries it across `execve`, so a `vigil train`
+/// started by a large parent (a test runner, a shell's fork of a big process) reported the parent's peak.
 func peakMemoryMB() -> Int {
-    var usage = rusage()
-    #if canImport(Glibc)
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) / 1024
+    #if os(Linux)
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kB = Int(line.dropFirst("VmHWM:".count).split(whereSeparator: \.isWhitespace).first ?? "")
+    {
+        return kB / 1024
+    }
+    return -1
     #else
+    var usage = rusage()
     getrusage(RUSAGE_SELF, &usage)
     return Int(usage.ru_maxrss) / (1024 * 1024)  // bytes on Darwin
     #endif
