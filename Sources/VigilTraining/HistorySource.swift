@@ -15,11 +15,19 @@ public struct RawRecord {
     public var location: RecordLocation
     /// The record was longer than the source's limit; `bytes` holds only its beginning.
     public var isTruncated: Bool
+    /// The Kafka message's key and timestamp (nil for a line of a file, or a message without them).
+    public var key: [UInt8]?
+    public var timestampMs: Int64?
 
-    public init(bytes: UnsafeRawBufferPointer, location: RecordLocation, isTruncated: Bool = false) {
+    public init(
+        bytes: UnsafeRawBufferPointer, location: RecordLocation, isTruncated: Bool = false, key: [UInt8]? = nil,
+        timestampMs: Int64? = nil
+    ) {
         self.bytes = bytes
         self.location = location
         self.isTruncated = isTruncated
+        self.key = key
+        self.timestampMs = timestampMs
     }
 }
 

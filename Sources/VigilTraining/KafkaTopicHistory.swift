@@ -89,7 +89,7 @@ public struct KafkaTopicHistory: HistorySource {
                 withUnsafeBytes(of: &length) { hashers[tp]!.update($0) }
                 try message.value.withUnsafeBytes { value in
                     hashers[tp]!.update(value)
-                    try body(RawRecord(bytes: value, location: .message(tp, offset: message.offset)))
+                    try body(RawRecord(bytes: value, location: .message(tp, offset: message.offset), key: message.key, timestampMs: message.timestampMs))
                 }
                 records += 1
                 bytes += Int64(message.value.count)

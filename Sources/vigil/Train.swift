@@ -457,7 +457,11 @@ final class LineWriter {
     }
 
     func write(_ line: [UInt8]) {
-        line.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, handle) }
+        line.withUnsafeBytes { write($0) }
+    }
+
+    func write(_ line: UnsafeRawBufferPointer) {
+        _ = fwrite(line.baseAddress, 1, line.count, handle)
         fputc(0x0A, handle)
     }
 

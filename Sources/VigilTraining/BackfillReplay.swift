@@ -1,0 +1,173 @@
+import VigilCore
+
+/// The merchant-risk snapshots as the stream served them over time: a transaction is scored with the newest
+/// snapshot published before it, i.e. whose cut plus the publication delay is at or before its event time.
+/// Event time stands in for the moment the live service decided it (seconds apart for live traffic). Pure.
+public struct MerchantRiskTimeline: Sendable {
+    /// Sorted by cut, one per cut.
+    public let snapshots: [MerchantRiskSnapshot]
+    public let publishDelayMs: Int64
+
+    public init(_ snapshots: [MerchantRiskSnapshot], publishDelayMs: Int64 = 0) {
+        var byCut: [Int64: MerchantRiskSnapshot] = [:]
+        for s in snapshots { byCut[s.cut.cutMs] = s }  // the last given for a cut wins
+        self.snapshots = byCut.values.sorted { $0.cut.cutMs < $1.cut.cutMs }
+        self.publishDelayMs = publishDelayMs
+    }
+
+    /// The snapshot serving at `eventTimeMs`, nil before the first was published.
+    public func served(atMs eventTimeMs: Int64) -> MerchantRiskSnapshot? {
+        var low = 0, high = snapshots.count
+        while low < high {
+            let mid = (low + high) / 2
+            if snapshots[mid].cut.cutMs + publishDelayMs <= eventTimeMs { low = mid + 1 } else { high = mid }
+        }
+        return low == 0 ? nil : snapshots[low - 1]
+    }
+}
+
+/// `vigil backfill`'s engine: recomputes the feature records of a transaction history with the current catalog,
+/// exactly as `vigil serve` computes them — the same decoder, `ScoringStep`, card state per input partition, one
+/// clock (watermark) per partition, the same encoder — so the running catalog's records are identical to what the
+/// service logged for the same history (docs/backfill.md). It never touches live state: everything is in memory.
+///
+/// Memory is bounded by the cards active within the state TTL, not by the history: a card idle for longer than
+/// the TTL in event time is forgotten, as its Redis key expires for live traffic. Pure: bytes in, bytes out.
+public struct BackfillReplay {
+    public struct Counts: Sendable, Equatable {
+        public var read = 0
+        public var decided = 0
+        /// Beyond the allowed lateness: the service sends them to `fraud.late`, with no feature record.
+        public var late = 0
+        /// Refused (the service's `fraud.dlq`), by reason code.
+        public var rejected: [String: Int] = [:]
+        /// Decided with a merchant-risk snapshot (catalog 2).
+        public var withMerchantSnapshot = 0
+        /// Cards forgotten after the state TTL without an event.
+        public var cardsForgotten = 0
+        public var rejectedTotal: Int { rejected.values.reduce(0, +) }
+        public init() {}
+    }
+
+    struct Card {
+        var state: CardState
+        var lastEventMs: Int64
+    }
+
+    public let config: FeatureConfig
+    public let catalog: FeatureCatalog
+    public let model: CompiledModel
+    public let merchants: MerchantRiskTimeline?
+    public private(set) var counts = Counts()
+    /// Cards held now, across partitions.
+    public private(set) var cardsHeld = 0
+    let step: ScoringStep
+    var encoder: OutputEncoder
+    var clocks: [Int32: PartitionClock] = [:]
+    var cards: [Int32: [String: Card]] = [:]
+    let stateTTLMs: Int64
+    var sinceSweep = 0
+    /// Features of merchants of the snapshot in use, by merchant id (cleared when the snapshot changes).
+    var merchantCache: [String: MerchantRiskFeatures] = [:]
+    var merchantCacheVersion: String?
+
+    /// `stateTTLMs`: how long a card without events is kept (docs/state.md: 30 days plus the lateness bounds).
+    public init(
+        config: FeatureConfig, catalog: FeatureCatalog, model: CompiledModel, merchants: MerchantRiskTimeline? = nil,
+        stateTTLMs: Int64? = nil
+    ) {
+        self.config = config
+        self.catalog = catalog
+        self.model = model
+        self.merchants = catalog == .v1 ? nil : merchants
+        step = ScoringStep(config: config)
+        encoder = OutputEncoder(catalog: catalog)
+        self.stateTTLMs = stateTTLMs ?? (30 * 86_400_000 + config.latenessMs + config.outOfOrdernessMs)
+    }
+
+    /// What became of one input message.
+    public enum Outcome: Equatable {
+        case decided
+        case late
+        case rejected(String)
+    }
+
+    /// Processes one message of `partition`, in the partition's offset order. `nowMs` is the wall clock (the
+    /// future bound is measured from the earlier of it and `timestampMs`, as in the service); a feature record is
+    /// handed to `emit` with its transaction id (the bytes are valid only inside the call).
+    @discardableResult
+    public mutating func process(
+        value: UnsafeRawBufferPointer, key: [UInt8]?, partition: Int32, timestampMs: Int64?, nowMs: Int64,
+        emit: (_ record: UnsafeRawBufferPointer, _ transactionId: String) throws -> Void
+    ) rethrows -> Outcome {
+        counts.read += 1
+        sinceSweep += 1
+        if sinceSweep >= 65_536 { sweep() }
+        let decoded = TransactionDecoder.decode(value: Array(value), key: key)
+        let tx: Transaction
+        switch decoded {
+        case .failure(let reason):
+            counts.rejected[reason.code, default: 0] += 1
+            return .rejected(reason.code)
+        case .success(let t): tx = t
+        }
+        var merchant = MerchantRiskFeatures.noSnapshot
+        var merchantVersion: String?
+        if let merchants, let snapshot = merchants.served(atMs: tx.eventTimeMs) {
+            if merchantCacheVersion != snapshot.version {
+                merchantCache.removeAll(keepingCapacity: true)
+                merchantCacheVersion = snapshot.version
+            }
+            if let cached = merchantCache[tx.merchantId] {
+                merchant = cached
+            } else {
+                merchant = MerchantRiskFeatures(merchant: snapshot.counts(of: tx.merchantId), totals: snapshot.totals)
+                if merchantCache.count < 1 << 20 { merchantCache[tx.merchantId] = merchant }
+            }
+            merchantVersion = snapshot.version
+        }
+        var clock = clocks[partition] ?? PartitionClock()
+        var card = cards[partition]?[tx.cardId] ?? Card(state: CardState(), lastEventMs: .min)
+        let outcome = step.process(
+            tx, state: &card.state, clock: &clock, model: model, nowMs: nowMs,
+            referenceMs: ScoringStep.referenceMs(nowMs: nowMs, messageTimestampMs: timestampMs),
+            merchant: merchant, merchantRiskVersion: merchantVersion)
+        clocks[partition] = clock
+        switch outcome {
+        case .decided(let decision):
+            card.lastEventMs = max(card.lastEventMs, tx.eventTimeMs)
+            if cards[partition, default: [:]].updateValue(card, forKey: tx.cardId) == nil { cardsHeld += 1 }
+            counts.decided += 1
+            if merchantVersion != nil { counts.withMerchantSnapshot += 1 }
+            try encoder.withFeatureRecord(decision) { try emit($0, tx.transactionId) }
+            return .decided
+        case .late:
+            counts.late += 1
+            return .late
+        case .rejected(let reason):
+            counts.rejected[reason.code, default: 0] += 1
+            return .rejected(reason.code)
+        }
+    }
+
+    /// Counts a message too long to have been read whole (longer than any acceptable transaction): refused as
+    /// `too_large`, as the service refuses it.
+    public mutating func countTooLarge() {
+        counts.read += 1
+        counts.rejected[RejectReason.tooLarge.code, default: 0] += 1
+    }
+
+    /// Forgets the cards whose newest event is more than the state TTL behind their partition's newest event.
+    public mutating func sweep() {
+        sinceSweep = 0
+        for (partition, held) in cards {
+            guard let newest = clocks[partition]?.maxEventMs else { continue }
+            let before = held.count
+            let kept = held.filter { $0.value.lastEventMs >= newest - stateTTLMs }
+            guard kept.count < before else { continue }
+            cards[partition] = kept
+            counts.cardsForgotten += before - kept.count
+            cardsHeld -= before - kept.count
+        }
+    }
+}

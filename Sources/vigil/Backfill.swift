@@ -1,0 +1,208 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import VigilCore
+import VigilService
+import VigilTraining
+
+/// `vigil backfill`: recomputes feature records for history by replaying the retained transactions (the Kappa way),
+/// with the current catalog, exactly as `vigil serve` computes them. See docs/backfill.md.
+struct Backfill: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recompute feature records for history by replaying the transactions topic (or a JSON-lines archive) "
+            + "with the current catalog, exactly as vigil serve computes them, into a file or a topic of your choice. "
+            + "Never touches the live state, offsets or outputs."
+    )
+
+    @OptionGroup(title: "Service configuration (as for vigil serve: the same flags and VIGIL_* variables give the same features; brokers, input topic, model, catalog, lateness bounds)")
+    var service: PipelineOptions
+
+    @Option(help: "Replay this JSON-lines archive of transactions (one message value per line) instead of the input topic.")
+    var transactionsFile: String?
+
+    @Option(help: "Partitions the archive's transactions were spread over, by card_id with --file-partitioner: each partition has its own watermark, as in the topic (default 1).")
+    var filePartitions: Int32 = 1
+
+    @Option(help: "Partitioner of --file-partitions: murmur2 (Java clients' default) or crc32 (librdkafka's default).")
+    var filePartitioner = "murmur2"
+
+    @Option(help: "Write the feature records to this JSON-lines file.")
+    var out: String?
+
+    @Option(help: "Write the feature records to this Kafka topic (key transaction_id), which must exist and must not be one of the service's topics.")
+    var outTopic: String?
+
+    @Option(name: .customLong("merchant-risk-table"), help: "A merchant-risk snapshot file written by 'vigil merchant-risk --out', repeatable: each transaction is scored with the newest one whose cut (plus --merchant-risk-publish-delay-ms) is at or before its event time, as the stream served them. Without any, merchant features are the no-snapshot defaults (merchant_risk_version \"none\").")
+    var merchantRiskTables: [String] = []
+
+    @Option(help: "How long after its cut a snapshot started serving, in ms (the merchant-risk job's run time plus publication).")
+    var merchantRiskPublishDelayMs: Int64 = 0
+
+    func validate() throws {
+        var problems: [String] = []
+        if (out == nil) == (outTopic == nil) { problems.append("give exactly one of --out FILE and --out-topic TOPIC") }
+        if filePartitions < 1 { problems.append("--file-partitions must be >= 1") }
+        if Partitioner(rawValue: filePartitioner) == nil || filePartitioner == "auto" || filePartitioner == "none" {
+            problems.append("--file-partitioner must be murmur2 or crc32, got '\(filePartitioner)'")
+        }
+        if let transactionsFile, !FileManager.default.fileExists(atPath: transactionsFile) {
+            problems.append("--transactions-file \(transactionsFile) does not exist")
+        }
+        for table in merchantRiskTables where !FileManager.default.fileExists(atPath: table) {
+            problems.append("--merchant-risk-table \(table) does not exist")
+        }
+        if merchantRiskPublishDelayMs < 0 { problems.append("--merchant-risk-publish-delay-ms must be >= 0") }
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
+    }
+
+    func run() async throws {
+        let command = self
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            let thread = Thread {
+                do {
+                    try command.backfill()
+                    done.resume()
+                } catch {
+                    done.resume(throwing: error)
+                }
+            }
+            thread.name = "vigil-backfill"
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+    }
+
+    private func backfill() throws {
+        let started = Date()
+        let config = try service.config()
+        if let outTopic {
+            let live = [config.topics.transactions] + config.topics.outputs + [config.topics.shadow]
+            if live.contains(outTopic) {
+                throw ValidationError("--out-topic \(outTopic) is one of the service's topics: backfill never writes to live outputs; give a topic of its own")
+            }
+        }
+        if let out, let source = transactionsFile, URL(fileURLWithPath: out).standardized == URL(fileURLWithPath: source).standardized {
+            throw ValidationError("--out would overwrite --transactions-file")
+        }
+        // Loaded as the service loads it: a model naming a feature the catalog does not serve is refused.
+        let model: CompiledModel
+        do { model = try ModelHolder(path: config.modelPath, catalog: config.featureCatalog).model } catch {
+            throw ValidationError("the model \(config.modelPath) cannot be served under feature catalog \(config.featureCatalog.rawValue): \(error)")
+        }
+
+        let console = ProgressConsole()
+        var snapshots: [MerchantRiskSnapshot] = []
+        for table in merchantRiskTables {
+            do { snapshots.append(try MerchantRiskSnapshot.read(from: JSONLinesFile(path: table))) } catch {
+                throw ValidationError("the merchant-risk table \(table) cannot be read: \(error)")
+            }
+        }
+        if config.featureCatalog == .v1, !snapshots.isEmpty {
+            console.note("warning: feature catalog 1 has no merchant features; --merchant-risk-table is ignored")
+        }
+        let timeline = snapshots.isEmpty ? nil : MerchantRiskTimeline(snapshots, publishDelayMs: merchantRiskPublishDelayMs)
+        var replay = BackfillReplay(config: config.features, catalog: config.featureCatalog, model: model, merchants: timeline)
+
+        let source: any HistorySource = transactionsFile.map { JSONLinesFile(path: $0, maxLineBytes: 64 * 1024) }
+            ?? KafkaTopicHistory(brokers: config.brokers, topic: config.topics.transactions, properties: config.kafka.consumer)
+        let sink = try FeatureSink(path: out, topic: outTopic, brokers: config.brokers, properties: config.kafka.producer)
+        let partitioner = Partitioner(rawValue: filePartitioner) ?? .murmur2
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        console.note("vigil backfill: catalog \(config.featureCatalog.rawValue), model \(model.version), from \(transactionsFile ?? "kafka:\(config.topics.transactions)") to \(out ?? "kafka:\(outTopic!)")"
+            + (timeline.map { ", \($0.snapshots.count) merchant-risk snapshots" } ?? ""))
+        console.show(.stage("replaying"))
+        let summary = try source.read({ record in
+            let partition: Int32
+            switch record.location {
+            case .message(let tp, _): partition = tp.partition
+            case .line:
+                partition = filePartitions == 1 ? 0 : Self.cardPartition(record.bytes, partitioner: partitioner, count: filePartitions)
+            }
+            if record.isTruncated {
+                // Longer than any acceptable transaction (16 KiB): the service refuses it as too large.
+                replay.countTooLarge()
+                return
+            }
+            try replay.process(value: record.bytes, key: record.key, partition: partition, timestampMs: record.timestampMs, nowMs: nowMs) { bytes, id in
+                try sink.write(bytes, key: id)
+            }
+        }, progress: { console.show(.reading("transactions", $0)) })
+        try sink.close()
+        console.finish()
+
+        let c = replay.counts
+        let seconds = Date().timeIntervalSince(started)
+        let rejected = c.rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("""
+            backfill: \(c.read) transactions from \(summary.description)
+              feature records  \(c.decided) written to \(out ?? "kafka:\(outTopic!)") (catalog \(config.featureCatalog.rawValue), model \(model.version)\(timeline == nil ? "" : ", \(c.withMerchantSnapshot) with a merchant-risk snapshot"))
+              late             \(c.late) (no feature record, as in the service: fraud.late)
+              refused          \(c.rejectedTotal)\(rejected.isEmpty ? "" : " (\(rejected))") (no feature record: fraud.dlq)
+              cards            \(replay.cardsHeld) held at the end, \(c.cardsForgotten) forgotten after the state TTL
+            took \(String(format: "%.1f", seconds)) s, \(Int(Double(c.read) / max(seconds, 1e-3))) transactions/s, peak memory \(peakMemoryMB()) MB (this process)
+            """)
+    }
+
+    /// The partition the service's topic would hold a line in: the card_id's, as a keyed publisher would choose.
+    static func cardPartition(_ bytes: UnsafeRawBufferPointer, partitioner: Partitioner, count: Int32) -> Int32 {
+        switch TransactionDecoder.decode(value: Array(bytes), key: nil) {
+        case .success(let tx): Array(tx.cardId.utf8).withUnsafeBytes { partitioner.partition(of: $0, partitionCount: count) }
+        case .failure: 0  // refused wherever it lands; its partition does not matter
+        }
+    }
+}
+
+/// Where backfilled feature records go: a JSON-lines file or a Kafka topic (keyed by transaction id, as
+/// `fraud.features` is).
+final class FeatureSink {
+    private let file: LineWriter?
+    private let producer: KafkaProducer?
+    private let topic: String?
+    private var count = 0
+
+    init(path: String?, topic: String?, brokers: String, properties: [String: String]) throws {
+        if let path {
+            file = try LineWriter(path: path)
+            producer = nil
+            self.topic = nil
+        } else {
+            var config = properties
+            config["bootstrap.servers"] = brokers
+            config["enable.idempotence"] = config["enable.idempotence"] ?? "true"
+            config["linger.ms"] = config["linger.ms"] ?? "50"
+            let p: KafkaProducer
+            do { p = try KafkaProducer(config: config) } catch { throw ValidationError("creating the Kafka producer failed: \(error)") }
+            do { try p.prepare(topics: [topic!], timeoutMs: 10_000) } catch {
+                throw ValidationError("--out-topic \(topic!) is not usable (it must exist): \(error)")
+            }
+            producer = p
+            file = nil
+            self.topic = topic
+        }
+    }
+
+    func write(_ record: UnsafeRawBufferPointer, key: String) throws {
+        if let file {
+            file.write(record)
+            return
+        }
+        guard let producer, let topic else { return }
+        let value = Array(record)
+        let produced = Result { () throws(KafkaError) in try producer.produce(topic: topic, key: Array(key.utf8), value: value) }
+        if case .failure(let error) = produced { throw ValidationError("producing to \(topic) failed: \(error)") }
+        count += 1
+        if count % 10_000 == 0 {
+            let outcome = producer.takeDeliveryOutcome()
+            if outcome.failed > 0 { throw ValidationError("\(outcome.failed) feature records were not delivered to \(topic)") }
+        }
+    }
+
+    func close() throws {
+        if let file { try file.close() }
+        if let producer, let topic {
+            let outcome: DeliveryOutcome
+            do { outcome = try producer.flush(timeoutMs: 60_000) } catch { throw ValidationError("delivering to \(topic) failed: \(error)") }
+            if outcome.failed > 0 { throw ValidationError("\(outcome.failed) feature records were not delivered to \(topic)") }
+        }
+    }
+}
