@@ -3,8 +3,10 @@
 struct FieldReader {
     let base: UnsafePointer<UInt8>
 
+    /// `keyIsCardId`: the message has no key of its own (a line of an archive of message values) and stands for
+    /// one published under its card_id, so there is no key to compare.
     func transaction(
-        from fields: TransactionFieldValues, key: UnsafeRawBufferPointer?
+        from fields: TransactionFieldValues, key: UnsafeRawBufferPointer?, keyIsCardId: Bool = false
     ) throws(RejectReason) -> Transaction {
         let schemaVersion = try integer(fields.schemaVersion, .schemaVersion)
         guard schemaVersion == 1 else { throw .unknownSchemaVersion }
@@ -51,7 +53,9 @@ struct FieldReader {
             throw TransactionField.eventTimeMs.reasons.outOfRange
         }
 
-        guard let key, Self.bytes(of: cardId, equal: key) else { throw .keyMismatch }
+        if !keyIsCardId {
+            guard let key, Self.bytes(of: cardId, equal: key) else { throw .keyMismatch }
+        }
 
         return Transaction(
             transactionId: transactionId, cardId: cardId, amountMinor: amountMinor, currency: currency,

@@ -42,6 +42,18 @@ public enum TransactionDecoder {
     public static func decode(
         value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?
     ) -> Result<Transaction, RejectReason> {
+        decode(value: value, key: key, keyIsCardId: false)
+    }
+
+    /// Decodes a message value archived without its key (a JSON-lines archive of `transactions`), as if it had been
+    /// published keyed by its `card_id` as the contract asks: every other rule applies.
+    public static func decodeArchived(value: UnsafeRawBufferPointer) -> Result<Transaction, RejectReason> {
+        decode(value: value, key: nil, keyIsCardId: true)
+    }
+
+    static func decode(
+        value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?, keyIsCardId: Bool
+    ) -> Result<Transaction, RejectReason> {
         guard value.count <= maxMessageBytes else { return .failure(.tooLarge) }
         guard value.count > 0, let base = value.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
             return .failure(.invalidJSON)
@@ -57,7 +69,7 @@ public enum TransactionDecoder {
         }
         do throws(RejectReason) {
             let reader = FieldReader(base: base)
-            return .success(try reader.transaction(from: fields, key: key))
+            return .success(try reader.transaction(from: fields, key: key, keyIsCardId: keyIsCardId))
         } catch {
             return .failure(error)
         }

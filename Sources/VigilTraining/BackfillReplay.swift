@@ -94,16 +94,17 @@ public struct BackfillReplay {
 
     /// Processes one message of `partition`, in the partition's offset order. `nowMs` is the wall clock (the
     /// future bound is measured from the earlier of it and `timestampMs`, as in the service); a feature record is
-    /// handed to `emit` with its transaction id (the bytes are valid only inside the call).
+    /// handed to `emit` with its transaction id (the bytes are valid only inside the call). `archived`: a line of an
+    /// archive of message values, which stands for a message keyed by its card_id (no key to compare).
     @discardableResult
     public mutating func process(
         value: UnsafeRawBufferPointer, key: [UInt8]?, partition: Int32, timestampMs: Int64?, nowMs: Int64,
-        emit: (_ record: UnsafeRawBufferPointer, _ transactionId: String) throws -> Void
+        archived: Bool = false, emit: (_ record: UnsafeRawBufferPointer, _ transactionId: String) throws -> Void
     ) rethrows -> Outcome {
         counts.read += 1
         sinceSweep += 1
         if sinceSweep >= 65_536 { sweep() }
-        let decoded = TransactionDecoder.decode(value: Array(value), key: key)
+        let decoded = archived ? TransactionDecoder.decodeArchived(value: value) : TransactionDecoder.decode(value: Array(value), key: key)
         let tx: Transaction
         switch decoded {
         case .failure(let reason):

@@ -38,6 +38,15 @@ struct Backfill: AsyncParsableCommand {
     @Option(help: "How long after its cut a snapshot started serving, in ms (the merchant-risk job's run time plus publication).")
     var merchantRiskPublishDelayMs: Int64 = 0
 
+    @Option(name: .customLong("rebuild-merchant-risk-labels-file"), help: "Rebuild the merchant-risk snapshots that would have served the history instead of reading tables: run the merchant-risk job at every cut (--merchant-risk-every-hours, aligned to UTC midnight) over the replayed transactions and these labels, each cut counting only labels reported before it (their reported_at_ms). Repeatable.")
+    var rebuildLabelsFiles: [String] = []
+
+    @Option(help: "With --rebuild-merchant-risk-labels-file: hours between cuts (24: the daily CronJob).")
+    var merchantRiskEveryHours = 24.0
+
+    @Option(help: "With --rebuild-merchant-risk-labels-file: the label delay D of each cut, in days, as for vigil merchant-risk.")
+    var merchantRiskLabelDelayDays = 7.0
+
     func validate() throws {
         var problems: [String] = []
         if (out == nil) == (outTopic == nil) { problems.append("give exactly one of --out FILE and --out-topic TOPIC") }
@@ -52,6 +61,14 @@ struct Backfill: AsyncParsableCommand {
             problems.append("--merchant-risk-table \(table) does not exist")
         }
         if merchantRiskPublishDelayMs < 0 { problems.append("--merchant-risk-publish-delay-ms must be >= 0") }
+        if !rebuildLabelsFiles.isEmpty, !merchantRiskTables.isEmpty {
+            problems.append("give either --merchant-risk-table or --rebuild-merchant-risk-labels-file, not both")
+        }
+        for file in rebuildLabelsFiles where !FileManager.default.fileExists(atPath: file) {
+            problems.append("--rebuild-merchant-risk-labels-file \(file) does not exist")
+        }
+        if !(merchantRiskEveryHours >= 1 && merchantRiskEveryHours <= 24 * 31) { problems.append("--merchant-risk-every-hours must be 1-744") }
+        if !(merchantRiskLabelDelayDays >= 0 && merchantRiskLabelDelayDays <= 365) { problems.append("--merchant-risk-label-delay-days must be 0-365") }
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
@@ -97,14 +114,17 @@ struct Backfill: AsyncParsableCommand {
                 throw ValidationError("the merchant-risk table \(table) cannot be read: \(error)")
             }
         }
-        if config.featureCatalog == .v1, !snapshots.isEmpty {
-            console.note("warning: feature catalog 1 has no merchant features; --merchant-risk-table is ignored")
+        let source: any HistorySource = transactionsFile.map { JSONLinesFile(path: $0, maxLineBytes: 64 * 1024) }
+            ?? KafkaTopicHistory(brokers: config.brokers, topic: config.topics.transactions, properties: config.kafka.consumer)
+        if !rebuildLabelsFiles.isEmpty, config.featureCatalog != .v1 {
+            snapshots = try rebuildSnapshots(source: source, console: console)
+        }
+        if config.featureCatalog == .v1, !snapshots.isEmpty || !rebuildLabelsFiles.isEmpty {
+            console.note("warning: feature catalog 1 has no merchant features; the merchant-risk tables are ignored")
         }
         let timeline = snapshots.isEmpty ? nil : MerchantRiskTimeline(snapshots, publishDelayMs: merchantRiskPublishDelayMs)
         var replay = BackfillReplay(config: config.features, catalog: config.featureCatalog, model: model, merchants: timeline)
 
-        let source: any HistorySource = transactionsFile.map { JSONLinesFile(path: $0, maxLineBytes: 64 * 1024) }
-            ?? KafkaTopicHistory(brokers: config.brokers, topic: config.topics.transactions, properties: config.kafka.consumer)
         let sink = try FeatureSink(path: out, topic: outTopic, brokers: config.brokers, properties: config.kafka.producer)
         let partitioner = Partitioner(rawValue: filePartitioner) ?? .murmur2
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
@@ -123,7 +143,12 @@ struct Backfill: AsyncParsableCommand {
                 replay.countTooLarge()
                 return
             }
-            try replay.process(value: record.bytes, key: record.key, partition: partition, timestampMs: record.timestampMs, nowMs: nowMs) { bytes, id in
+            let archived: Bool
+            if case .line = record.location { archived = true } else { archived = false }
+            try replay.process(
+                value: record.bytes, key: record.key, partition: partition, timestampMs: record.timestampMs, nowMs: nowMs,
+                archived: archived
+            ) { bytes, id in
                 try sink.write(bytes, key: id)
             }
         }, progress: { console.show(.reading("transactions", $0)) })
@@ -143,9 +168,49 @@ struct Backfill: AsyncParsableCommand {
             """)
     }
 
+    /// The snapshots the daily merchant-risk job would have published over the history: one run of the job per cut,
+    /// over the same transactions and the labels reported before that cut (the job's own rule), so each is exactly
+    /// the table that job would have computed then. One pass over the transactions finds the event-time range; then
+    /// one pass per cut (the job's cost, times the cuts).
+    private func rebuildSnapshots(source: any HistorySource, console: ProgressConsole) throws -> [MerchantRiskSnapshot] {
+        console.show(.stage("finding the history's event-time range"))
+        var first = Int64.max, last = Int64.min
+        _ = try source.read({ record in
+            guard !record.isTruncated, case .success(let tx) = Self.decode(record) else { return }
+            first = min(first, tx.eventTimeMs)
+            last = max(last, tx.eventTimeMs)
+        }, progress: { console.show(.reading("transactions", $0)) })
+        guard first <= last else { return [] }
+        let every = Int64((merchantRiskEveryHours * 3_600_000).rounded())
+        let delay = Int64((merchantRiskLabelDelayDays * 86_400_000).rounded())
+        // Cuts on the schedule (UTC midnight plus multiples of the interval) from the first after the history starts
+        // (the one before would have counted nothing of it) to the last at or before its end.
+        var cut = (first / every + 1) * every
+        var cuts: [Int64] = []
+        while cut <= last {
+            cuts.append(cut)
+            cut += every
+        }
+        let labels = rebuildLabelsFiles.map { JSONLinesFile(path: $0) as any HistorySource }
+        var snapshots: [MerchantRiskSnapshot] = []
+        for (i, cutMs) in cuts.enumerated() {
+            console.show(.stage("merchant risk at \(UTCTime.iso(cutMs)) (\(i + 1) of \(cuts.count))"))
+            let outcome = try MerchantRiskJob(cut: MerchantRiskCut(cutMs: cutMs, labelDelayMs: delay))
+                .run(transactions: [source], labels: labels)
+            snapshots.append(outcome.snapshot)
+        }
+        return snapshots
+    }
+
+    /// A record of the source as the service would decode it (an archive line as keyed by its card_id).
+    static func decode(_ record: RawRecord) -> Result<Transaction, RejectReason> {
+        if case .line = record.location { return TransactionDecoder.decodeArchived(value: record.bytes) }
+        return TransactionDecoder.decode(value: Array(record.bytes), key: record.key)
+    }
+
     /// The partition the service's topic would hold a line in: the card_id's, as a keyed publisher would choose.
     static func cardPartition(_ bytes: UnsafeRawBufferPointer, partitioner: Partitioner, count: Int32) -> Int32 {
-        switch TransactionDecoder.decode(value: Array(bytes), key: nil) {
+        switch TransactionDecoder.decodeArchived(value: bytes) {
         case .success(let tx): Array(tx.cardId.utf8).withUnsafeBytes { partitioner.partition(of: $0, partitionCount: count) }
         case .failure: 0  // refused wherever it lands; its partition does not matter
         }

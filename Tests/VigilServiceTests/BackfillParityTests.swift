@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import VigilCore
 import VigilTraffic
+import VigilTraining
 import XCTest
 
 /// `vigil backfill` against `vigil serve` on the same history (issue 14, "replay parity"): the real binary serves a
@@ -122,6 +123,65 @@ final class BackfillParityTests: ScratchDirectoryTestCase {
         XCTAssertEqual(versions.count, 1, "\(versions)")
         XCTAssertNotEqual(versions.first, "none")
         XCTAssertTrue(run.output.contains("\(logged.count) with a merchant-risk snapshot"), run.output)
+    }
+
+    /// Snapshots rebuilt from the labels: every record names the snapshot of the last daily cut before it, and that
+    /// snapshot is exactly what the merchant-risk job computes at that cut (labels reported before it only).
+    func testRebuiltSnapshotsAreThoseTheDailyJobWouldHaveServed() throws {
+        let day: Int64 = 86_400_000
+        let startMs: Int64 = 1_763_942_400_000 + 5 * 3_600_000  // 2025-11-24T05:00Z
+        var profile = TrafficProfile()
+        profile.cards = 50
+        profile.seed = 61
+        profile.fraudCardFraction = 0.2
+        profile.malformedFraction = 0
+        profile.lateFraction = 0
+        var generator = TrafficGenerator(profile: profile)
+        var history: [UInt8] = [], labels: [UInt8] = []
+        for i in 0..<2000 {
+            let m = generator.next(nowMs: startMs + Int64(i) * 300_000)  // about 7 days
+            history += m.value + [0x0A]
+            if let truth = m.truth, truth.isFraud {
+                // Reported two days later: a cut counts a fraud only once its label was reported before the cut.
+                labels += TrafficGenerator.labelJSON(for: truth, reportedAtMs: truth.eventTimeMs + 2 * day) + [0x0A]
+            }
+        }
+        let historyPath = directory.appendingPathComponent("history.jsonl").path
+        let labelsPath = directory.appendingPathComponent("labels.jsonl").path
+        try Data(history).write(to: URL(fileURLWithPath: historyPath))
+        try Data(labels).write(to: URL(fileURLWithPath: labelsPath))
+        let out = directory.appendingPathComponent("backfill.jsonl").path
+        let run = try runVigil([
+            "backfill", "--transactions-file", historyPath, "--out", out, "--model", "models/baseline.json",
+            "--rebuild-merchant-risk-labels-file", labelsPath, "--merchant-risk-label-delay-days", "0",
+        ])
+        XCTAssertEqual(run.status, 0, run.output)
+        var expected: [Int64: String] = [:]
+        func version(at cutMs: Int64) throws -> String {
+            if let v = expected[cutMs] { return v }
+            let v = try MerchantRiskJob(cut: MerchantRiskCut(cutMs: cutMs, labelDelayMs: 0))
+                .run(transactions: [JSONLinesFile(path: historyPath)], labels: [JSONLinesFile(path: labelsPath)]).snapshot.version
+            expected[cutMs] = v
+            return v
+        }
+        var checked = 0, none = 0
+        for line in try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n") {
+            let fields = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let eventMs = try XCTUnwrap(fields["event_time_ms"] as? Int64 ?? (fields["event_time_ms"] as? NSNumber)?.int64Value)
+            let served = try XCTUnwrap(fields["merchant_risk_version"] as? String)
+            let cut = eventMs / day * day
+            if cut <= startMs {
+                XCTAssertEqual(served, "none", "before the first cut nothing was served")
+                none += 1
+            } else {
+                XCTAssertEqual(served, try version(at: cut), "event \(eventMs)")
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(none, 100, run.output)
+        XCTAssertGreaterThan(checked, 1000)
+        XCTAssertGreaterThanOrEqual(expected.count, 6, "one snapshot per day")
+        XCTAssertEqual(Set(expected.values).count, expected.count, "every cut's table differs (new transactions, new labels)")
     }
 
     func testBackfillRefusesToWriteToTheServicesTopics() throws {
