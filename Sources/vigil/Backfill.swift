@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import VigilCore
 import VigilService
+import VigilTraffic
 import VigilTraining
 
 /// `vigil backfill`: recomputes feature records for history by replaying the retained transactions (the Kappa way),
@@ -47,8 +48,15 @@ struct Backfill: AsyncParsableCommand {
     @Option(help: "With --rebuild-merchant-risk-labels-file: the label delay D of each cut, in days, as for vigil merchant-risk.")
     var merchantRiskLabelDelayDays = 7.0
 
+    @Option(help: ArgumentHelp("Write N generated transactions (100,000 cards, 90 days, with late and malformed ones) to --transactions-file, then exit.", visibility: .hidden))
+    var synthesize: Int?
+
     func validate() throws {
         var problems: [String] = []
+        if let synthesize {
+            if synthesize < 1 || transactionsFile == nil { throw ValidationError("--synthesize N needs N >= 1 and --transactions-file to write") }
+            return
+        }
         if (out == nil) == (outTopic == nil) { problems.append("give exactly one of --out FILE and --out-topic TOPIC") }
         if filePartitions < 1 { problems.append("--file-partitions must be >= 1") }
         if Partitioner(rawValue: filePartitioner) == nil || filePartitioner == "auto" || filePartitioner == "none" {
@@ -77,7 +85,7 @@ struct Backfill: AsyncParsableCommand {
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
             let thread = Thread {
                 do {
-                    try command.backfill()
+                    if let n = command.synthesize { try command.writeSynthetic(count: n) } else { try command.backfill() }
                     done.resume()
                 } catch {
                     done.resume(throwing: error)
@@ -200,6 +208,27 @@ struct Backfill: AsyncParsableCommand {
             snapshots.append(outcome.snapshot)
         }
         return snapshots
+    }
+
+    /// A transactions archive for measurements: generated card traffic over 90 days ending 2026-11-25.
+    private func writeSynthetic(count: Int) throws {
+        var profile = TrafficProfile()
+        profile.cards = 100_000
+        profile.seed = 42
+        var generator = TrafficGenerator(profile: profile)
+        let writer = try LineWriter(path: transactionsFile!)
+        let endMs: Int64 = 1_795_564_800_000, spanMs: Int64 = 90 * 86_400_000
+        let console = ProgressConsole()
+        console.show(.stage("writing synthetic transactions"))
+        for i in 0..<count {
+            writer.write(generator.next(nowMs: endMs - spanMs + spanMs * Int64(i) / Int64(count)).value)
+            if i % 100_000 == 0 {
+                console.show(.reading("synthetic", ReadProgress(source: "synthesize", records: i, bytes: 0, expectedRecords: Int64(count))))
+            }
+        }
+        try writer.close()
+        console.finish()
+        print("wrote \(count) transactions to \(transactionsFile!)")
     }
 
     /// A record of the source as the service would decode it (an archive line as keyed by its card_id).
