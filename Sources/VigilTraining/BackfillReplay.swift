@@ -31,8 +31,10 @@ public struct MerchantRiskTimeline: Sendable {
 /// clock (watermark) per partition, the same encoder — so the running catalog's records are identical to what the
 /// service logged for the same history (docs/backfill.md). It never touches live state: everything is in memory.
 ///
-/// Memory is bounded by the cards active within the state TTL, not by the history: a card idle for longer than
-/// the TTL in event time is forgotten, as its Redis key expires for live traffic. Pure: bytes in, bytes out.
+/// Memory is bounded by the cards active within the state TTL, not by the history: a card not written for longer
+/// than the TTL is forgotten, as its Redis key expires in the service. The service's clock for that is the wall
+/// clock; the replay's is each record's Kafka timestamp (the producer's clock when it was published, seconds before
+/// the service read it), or its event time for a record without one (an archive line). Pure: bytes in, bytes out.
 public struct BackfillReplay {
     public struct Counts: Sendable, Equatable {
         public var read = 0
@@ -51,7 +53,9 @@ public struct BackfillReplay {
 
     struct Card {
         var state: CardState
-        var lastEventMs: Int64
+        /// When the service last wrote the card (which renews its Redis key's TTL): the record's Kafka timestamp,
+        /// or its event time when it has none.
+        var lastWriteMs: Int64
     }
 
     public let config: FeatureConfig
@@ -64,6 +68,8 @@ public struct BackfillReplay {
     let step: ScoringStep
     var encoder: OutputEncoder
     var clocks: [Int32: PartitionClock] = [:]
+    /// Per partition, the newest record time seen (Kafka timestamp, or event time without one).
+    var newestWriteMs: [Int32: Int64] = [:]
     var cards: [Int32: [String: Card]] = [:]
     let stateTTLMs: Int64
     var sinceSweep = 0
@@ -128,7 +134,19 @@ public struct BackfillReplay {
             merchantVersion = snapshot.version
         }
         var clock = clocks[partition] ?? PartitionClock()
-        var card = cards[partition]?[tx.cardId] ?? Card(state: CardState(), lastEventMs: .min)
+        let writeMs = timestampMs ?? tx.eventTimeMs
+        newestWriteMs[partition] = max(newestWriteMs[partition] ?? .min, writeMs)
+        var card = Card(state: CardState(), lastWriteMs: writeMs)
+        if let held = cards[partition]?[tx.cardId] {
+            if writeMs - held.lastWriteMs > stateTTLMs {
+                // Its Redis key would have expired: the service starts the card afresh.
+                cards[partition]![tx.cardId] = nil
+                cardsHeld -= 1
+                counts.cardsForgotten += 1
+            } else {
+                card = held
+            }
+        }
         let outcome = step.process(
             tx, state: &card.state, clock: &clock, model: model, nowMs: nowMs,
             referenceMs: ScoringStep.referenceMs(nowMs: nowMs, messageTimestampMs: timestampMs),
@@ -136,7 +154,7 @@ public struct BackfillReplay {
         clocks[partition] = clock
         switch outcome {
         case .decided(let decision):
-            card.lastEventMs = max(card.lastEventMs, tx.eventTimeMs)
+            card.lastWriteMs = max(card.lastWriteMs, writeMs)
             if cards[partition, default: [:]].updateValue(card, forKey: tx.cardId) == nil { cardsHeld += 1 }
             counts.decided += 1
             if merchantVersion != nil { counts.withMerchantSnapshot += 1 }
@@ -158,13 +176,13 @@ public struct BackfillReplay {
         counts.rejected[RejectReason.tooLarge.code, default: 0] += 1
     }
 
-    /// Forgets the cards whose newest event is more than the state TTL behind their partition's newest event.
+    /// Forgets the cards last written more than the state TTL before their partition's newest record.
     public mutating func sweep() {
         sinceSweep = 0
         for (partition, held) in cards {
-            guard let newest = clocks[partition]?.maxEventMs else { continue }
+            guard let newest = newestWriteMs[partition] else { continue }
             let before = held.count
-            let kept = held.filter { $0.value.lastEventMs >= newest - stateTTLMs }
+            let kept = held.filter { newest - $0.value.lastWriteMs <= stateTTLMs }
             guard kept.count < before else { continue }
             cards[partition] = kept
             counts.cardsForgotten += before - kept.count

@@ -112,7 +112,7 @@ struct Backfill: AsyncParsableCommand {
         // Loaded as the service loads it: a model naming a feature the catalog does not serve is refused.
         let model: CompiledModel
         do { model = try ModelHolder(path: config.modelPath, catalog: config.featureCatalog).model } catch {
-            throw ValidationError("the model \(config.modelPath) cannot be served under feature catalog \(config.featureCatalog.rawValue): \(error)")
+            throw ValidationError("the model \(config.modelPath) cannot be loaded under feature catalog \(config.featureCatalog.rawValue): \(error)")
         }
 
         let console = ProgressConsole()

@@ -87,4 +87,21 @@ final class BackfillReplayTests: XCTestCase {
         XCTAssertEqual(replay.cardsHeld, 1)
         XCTAssertEqual(replay.counts.cardsForgotten, 2)
     }
+
+    func testExpiryFollowsTheRecordsKafkaTimestampsLikeTheServicesWallClock() throws {
+        // Event time runs 10 days between the two records, but they were published a minute apart (a compressed
+        // replay, or the demo): the service's Redis key did not expire, so the card is kept.
+        var replay = BackfillReplay(config: FeatureConfig(), catalog: .v1, model: try model(), stateTTLMs: 86_400_000)
+        let day: Int64 = 86_400_000, start: Int64 = 1_764_000_000_000, published: Int64 = 1_790_000_000_000
+        for (i, (t, ts)) in [(start, published), (start + 10 * day, published + 60_000)].enumerated() {
+            let value = tx(i, card: "card-a", timeMs: t)
+            _ = value.withUnsafeBytes { replay.process(value: $0, key: Array("card-a".utf8), partition: 0, timestampMs: ts, nowMs: published + day) { _, _ in } }
+        }
+        XCTAssertEqual(replay.counts.cardsForgotten, 0)
+        // Published two days after the last write: expired, the card starts afresh.
+        let value = tx(3, card: "card-a", timeMs: start + 11 * day)
+        _ = value.withUnsafeBytes { replay.process(value: $0, key: Array("card-a".utf8), partition: 0, timestampMs: published + 2 * day + 60_000, nowMs: published + 3 * day) { _, _ in } }
+        XCTAssertEqual(replay.counts.cardsForgotten, 1)
+        XCTAssertEqual(replay.cardsHeld, 1)
+    }
 }
