@@ -45,6 +45,12 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Read labels from this JSON-lines file instead of Kafka.")
     var labelsFile: String?
 
+    @Option(help: "Feature records of a backfill ('vigil backfill --out-topic'), read before the feature records: for a transaction in both, the backfilled record is used (the current catalog's features). Repeatable.")
+    var backfillTopic: [String] = []
+
+    @Option(help: "As --backfill-topic, from a JSON-lines file ('vigil backfill --out'). Repeatable.")
+    var backfillFile: [String] = []
+
     @Option(help: "Ground truth of generated traffic: JSON lines {\"transaction_id\":...,\"pattern\":...} ('none' for genuine); the summary then shows recall per fraud pattern for both models. Never used to fit.")
     var truth: String?
 
@@ -139,6 +145,7 @@ struct Train: AsyncParsableCommand {
         if redisPrefix.isEmpty || redisPrefix.contains(" ") { problems.append("--redis-prefix must be non-empty without spaces") }
         if CatalogChoice(rawValue: catalog) == nil { problems.append("--catalog must be auto, 1 or 2, got '\(catalog)'") }
         if let truth, !FileManager.default.fileExists(atPath: truth) { problems.append("--truth \(truth) does not exist") }
+        for file in backfillFile where !FileManager.default.fileExists(atPath: file) { problems.append("--backfill-file \(file) does not exist") }
         if !["exclude", "negative"].contains(blockedUnlabelled) { problems.append("--blocked-unlabelled must be exclude or negative") }
         if let version, version.isEmpty || version.utf8.count > 128 || version.contains("/") {
             problems.append("--version must be 1-128 bytes without '/'")
@@ -231,8 +238,12 @@ struct Train: AsyncParsableCommand {
         let settings = kafkaSettings()
         if !settings.problems.isEmpty { throw ValidationError(settings.problems.joined(separator: "\n")) }
         let properties = settings.consumer
-        let features: any HistorySource = featuresFile.map { JSONLinesFile(path: $0) }
+        let logged: any HistorySource = featuresFile.map { JSONLinesFile(path: $0) }
             ?? KafkaTopicHistory(brokers: brokers, topic: featuresTopic, properties: properties)
+        // Backfilled records first: the first record of a transaction is the one kept.
+        let backfills: [any HistorySource] = backfillFile.map { JSONLinesFile(path: $0) as any HistorySource }
+            + backfillTopic.map { KafkaTopicHistory(brokers: brokers, topic: $0, properties: properties) as any HistorySource }
+        let features: any HistorySource = ConcatenatedHistory(backfills + [logged])
         let labels: any HistorySource = labelsFile.map { JSONLinesFile(path: $0) }
             ?? KafkaTopicHistory(brokers: brokers, topic: labelsTopic, properties: properties)
 

@@ -57,6 +57,27 @@ final class TrainCommandGateTests: ScratchDirectoryTestCase {
         }
     }
 
+    func testBackfilledRecordsAreReadFirstAndWinOverTheLoggedOnes() throws {
+        let features = directory.appendingPathComponent("features.jsonl").path
+        let labels = directory.appendingPathComponent("labels.jsonl").path
+        let synthetic = try runVigil(["train", "--synthesize", "20000", "--features-file", features, "--labels-file", labels])
+        XCTAssertEqual(synthetic.status, 0, synthetic.output)
+        let plain = try runVigil(["train", "--features-file", features, "--labels-file", labels, "--dry-run", "--current", "models/baseline.json"])
+        let both = try runVigil([
+            "train", "--features-file", features, "--backfill-file", features, "--labels-file", labels, "--dry-run",
+            "--current", "models/baseline.json",
+        ])
+        func transactions(_ output: String) throws -> (Int, Int) {
+            let m = try XCTUnwrap(output.firstMatch(of: /([\d,]+) duplicates, ([\d,]+) transactions/), output)
+            return (Int(m.1.replacingOccurrences(of: ",", with: ""))!, Int(m.2.replacingOccurrences(of: ",", with: ""))!)
+        }
+        let (plainDuplicates, plainTransactions) = try transactions(plain.output)
+        let (bothDuplicates, bothTransactions) = try transactions(both.output)
+        XCTAssertEqual(bothTransactions, plainTransactions, "the same transactions")
+        XCTAssertEqual(bothDuplicates, plainDuplicates + 20000, "every logged record is a duplicate of its backfilled one")
+        XCTAssertTrue(both.output.contains("file:\(features) + file:\(features)"), both.output)
+    }
+
     func testAMaxAlertGrowthBelowOneIsRefused() throws {
         let result = try runVigil(["train", "--max-alert-growth", "0.5", "--features-file", "/dev/null", "--labels-file", "/dev/null"])
         XCTAssertNotEqual(result.status, 0)
