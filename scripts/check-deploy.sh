@@ -11,7 +11,7 @@
 #      transactional id comes from the pod name; terminationGracePeriodSeconds above the shutdown bound; every
 #      ConfigMap, Secret and volume claim that a pod names defined among the manifests; no hostPath;
 #   3. `systemd-analyze verify` of deploy/systemd (no unknown or unparsable setting), and
-#      `systemd-analyze security --offline=true` of vigil.service and vigil-train.service: the "Overall exposure
+#      `systemd-analyze security --offline=true` of vigil.service, vigil-train.service and vigil-backfill.service: the "Overall exposure
 #      level" must be below VIGIL_SYSTEMD_MAX_EXPOSURE (3.0).
 #
 # Exits non-zero naming every violation. Usage: bash scripts/check-deploy.sh
@@ -267,13 +267,13 @@ if command -v systemd-analyze >/dev/null 2>&1; then
   echo "== systemd: exposure of the units (systemd-analyze security --offline, $(systemd-analyze --version | head -1 | cut -d' ' -f1-2)), limit < $MAX_EXPOSURE"
   # Syntax first: an unknown or misspelt setting is only a warning to systemd ("ignoring"), and would silently
   # weaken the sandbox. The binary is not installed here, so its absence is the one complaint accepted.
-  verify=$(cd deploy/systemd && systemd-analyze verify vigil.service vigil-train.service vigil-train.timer 2>&1 \
+  verify=$(cd deploy/systemd && systemd-analyze verify vigil.service vigil-train.service vigil-backfill.service vigil-train.timer 2>&1 \
     | grep -v 'Command /usr/local/bin/vigil is not executable') || true
   if [ -n "$verify" ]; then
     printf '%s\n' "$verify" >&2
     fail "systemd-analyze verify complains about deploy/systemd"
   fi
-  for unit in vigil.service vigil-train.service; do
+  for unit in vigil.service vigil-train.service vigil-backfill.service; do
     out=$(systemd-analyze security --offline=true --no-pager "deploy/systemd/$unit" 2>&1) || true
     level=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' | tail -1)
     if [ -z "$level" ]; then

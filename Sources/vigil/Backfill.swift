@@ -48,6 +48,9 @@ struct Backfill: AsyncParsableCommand {
     @Option(help: "With --rebuild-merchant-risk-labels-file: the label delay D of each cut, in days, as for vigil merchant-risk.")
     var merchantRiskLabelDelayDays = 7.0
 
+    @Option(help: "A file recording the catalog the last complete backfill computed: if it names the catalog served now, exit at once (nothing to do); after a complete run, it is written (atomically). For schedulers that run backfill before every training: it replays only after a catalog change.")
+    var doneMarker: String?
+
     @Option(help: ArgumentHelp("Write N generated transactions (100,000 cards, 90 days, with late and malformed ones) to --transactions-file, then exit.", visibility: .hidden))
     var synthesize: Int?
 
@@ -116,6 +119,13 @@ struct Backfill: AsyncParsableCommand {
         }
 
         let console = ProgressConsole()
+        let marker = "catalog \(config.featureCatalog.rawValue)"
+        if let doneMarker, let done = try? String(contentsOfFile: doneMarker, encoding: .utf8),
+            done.split(separator: "\n").first.map(String.init) == marker
+        {
+            print("backfill: nothing to do, \(doneMarker) says the history was backfilled for \(marker) (\(done.split(separator: "\n").dropFirst().first ?? ""))")
+            return
+        }
         var snapshots: [MerchantRiskSnapshot] = []
         for table in merchantRiskTables {
             do { snapshots.append(try MerchantRiskSnapshot.read(from: JSONLinesFile(path: table))) } catch {
@@ -163,6 +173,12 @@ struct Backfill: AsyncParsableCommand {
         try sink.close()
         console.finish()
 
+        if let doneMarker {
+            let text = "\(marker)\nmodel \(model.version), \(replay.counts.decided) records to \(out ?? "kafka:\(outTopic!)"), finished \(UTCTime.iso(Int64(Date().timeIntervalSince1970 * 1000)))\n"
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: doneMarker), options: .atomic) } catch {
+                throw ValidationError("the backfill is complete but \(doneMarker) cannot be written: \(error)")
+            }
+        }
         let c = replay.counts
         let seconds = Date().timeIntervalSince(started)
         let rejected = c.rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

@@ -56,6 +56,23 @@ final class BackfillParityTests: ScratchDirectoryTestCase {
         XCTAssertTrue(servedById.isEmpty, "logged by serve but not backfilled: \(servedById.keys.prefix(5))")
         XCTAssertTrue(run.output.contains("late             \(late) "), run.output)
         XCTAssertTrue(run.output.contains("refused          \(dlq)"), run.output)
+
+        // --done-marker: a second run for the same catalog does nothing; a catalog change replays again.
+        let marker = directory.appendingPathComponent("backfill-catalog").path
+        let again = directory.appendingPathComponent("again.jsonl").path
+        let common = ["backfill", "--brokers", h.config.brokers, "--model", h.config.modelPath, "--done-marker", marker]
+        let first = try runVigil(common + ["--out", again])
+        XCTAssertEqual(first.status, 0, first.output)
+        XCTAssertTrue(try String(contentsOfFile: marker, encoding: .utf8).hasPrefix("catalog 2\n"))
+        try FileManager.default.removeItem(atPath: again)
+        let second = try runVigil(common + ["--out", again])
+        XCTAssertEqual(second.status, 0, second.output)
+        XCTAssertTrue(second.output.contains("nothing to do"), second.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: again), "nothing written")
+        let changed = try runVigil(common + ["--out", again, "--feature-catalog", "1"])
+        XCTAssertEqual(changed.status, 0, changed.output)
+        XCTAssertTrue(changed.output.contains("feature records  \(logged.count) written"), changed.output)
+        XCTAssertTrue(try String(contentsOfFile: marker, encoding: .utf8).hasPrefix("catalog 1\n"))
     }
 
     /// Catalog 2 with a real merchant-risk snapshot: `vigil merchant-risk` computes it from an earlier history and
