@@ -85,18 +85,8 @@ struct Backfill: AsyncParsableCommand {
 
     func run() async throws {
         let command = self
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            let thread = Thread {
-                do {
-                    if let n = command.synthesize { try command.writeSynthetic(count: n) } else { try command.backfill() }
-                    done.resume()
-                } catch {
-                    done.resume(throwing: error)
-                }
-            }
-            thread.name = "vigil-backfill"
-            thread.stackSize = 16 << 20
-            thread.start()
+        try await runOnOwnThread(name: "vigil-backfill") {
+            if let n = command.synthesize { try command.writeSynthetic(count: n) } else { try command.backfill() }
         }
     }
 

@@ -117,21 +117,8 @@ struct MerchantRiskCommand: AsyncParsableCommand {
     func run() async throws {
         // Reading blocks (files, librdkafka): on a thread of its own, off Swift's cooperative pool.
         let command = self
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            let thread = Thread {
-                do {
-                    if let n = command.synthesize {
-                        try command.writeSynthetic(count: n)
-                    } else {
-                        try command.compute()
-                    }
-                    done.resume()
-                } catch {
-                    done.resume(throwing: error)
-                }
-            }
-            thread.name = "vigil-merchant-risk"
-            thread.start()
+        try await runOnOwnThread(name: "vigil-merchant-risk") {
+            if let n = command.synthesize { try command.writeSynthetic(count: n) } else { try command.compute() }
         }
     }
 
