@@ -131,7 +131,8 @@ public struct TransformSelection: Sendable {
             keep[row] = negativeIndex % every == 0
             negativeIndex += 1
         }
-        return train.filter { keep[$0] }.reweighted { train.labels[$0] == 1 ? 1 : Float(every) }
+        let kept = train.filter { keep[$0] }
+        return kept.reweighted { kept.labels[$0] == 1 ? 1 : Float(every) }
     }
 
     /// The older part to fit on and the newest `holdoutFraction` (by weight) to judge on.
