@@ -52,7 +52,7 @@ public struct TrainingJob: Sendable {
         if options.chooseTransforms {
             progress(.stage("choosing transforms on the newest part of the training slice"))
             let chosen = TransformSelection(l2: options.l2).choose(set.train, start: options.transforms, fixed: options.fixedTransforms) {
-                progress(.stage($0))
+                progress(.choosing($0))
             }
             fitOptions.transforms = chosen.plan
             selection = chosen
@@ -95,6 +95,8 @@ public enum TrainingProgress: Sendable {
     /// Which input ("labels", "features") and how far.
     case reading(String, ReadProgress)
     case fitting(FitProgress)
+    /// Which feature's transform is being chosen.
+    case choosing(String)
 }
 
 /// Everything a run produced: the candidate model file (with its training metadata) and the facts behind it.

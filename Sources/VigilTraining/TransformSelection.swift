@@ -168,9 +168,11 @@ public struct TransformSelection: Sendable {
         return weight > 0 ? sum / weight : .nan
     }
 
-    /// The `q` quantile of sorted values (nearest rank).
+    /// The `q` quantile of sorted values (nearest rank), as the shortest decimal of its Float32 value (the values
+    /// are Float32), so that the model file shows `424.23`, not `424.2300109863281`.
     static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
-        return sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count - 1)).rounded())))]
+        let value = sorted[min(sorted.count - 1, max(0, Int((q * Double(sorted.count - 1)).rounded())))]
+        return Double(Float(value).description) ?? value
     }
 }

@@ -420,6 +420,8 @@ final class ProgressConsole {
             }
             text += ", \(Int(Double(p.records) / elapsed)) records/s"
             emit(text, force: p.finished)
+        case .choosing(let what):
+            emit("  \(what)", force: true)
         case .fitting(let f):
             emit("  iteration \(f.iteration): objective \(String(format: "%.6g", f.objective)), largest gradient \(String(format: "%.3g", f.gradientNorm)), step \(f.step)", force: false)
         }
