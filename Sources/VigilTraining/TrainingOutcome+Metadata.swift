@@ -111,7 +111,10 @@ extension TrainingOutcome {
         guard let report else { return .object(["chosen_by_data": .bool(false)]) }
         func optional(_ x: Double?) -> JSONValue { x.map { .number($0) } ?? .null }
         let features: [JSONValue] = report.choices.map { choice in
-            let tried: [JSONValue] = choice.tried.map { .object(["transform": .string($0.transform.description), "holdout_log_loss": .number($0.holdoutLoss)]) }
+            let tried: [JSONValue] = choice.tried.map { t in
+                .object(["transform": .string(t.transform.description), "holdout_log_loss": .number(t.holdoutLoss),
+                         "holdout_pr_auc": t.holdoutPRAUC.map { .number($0) } ?? .null])
+            }
             return .object([
                 "feature": .string(choice.feature.name), "start": .string(choice.start.description),
                 "chosen": .string(choice.chosen.description), "basis": .string(choice.basis), "tried": .array(tried),

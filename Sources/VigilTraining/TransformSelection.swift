@@ -15,7 +15,8 @@ import Darwin
 /// Greedy, one feature at a time in catalog order, starting from the plan given (the hand-chosen plan plus any
 /// `--transform` override): for each feature not fixed by an override, try identity, log1p and a clip at the
 /// fitting part's `clipQuantiles`, refit the whole model with each, and keep the one with the lowest class-weighted
-/// log-loss on the hold-out if it beats the current plan by at least `margin` (relative). 0/1 flags and constant
+/// log-loss on the hold-out among those that beat the current plan by at least `margin` (relative) without lowering
+/// the hold-out PR AUC. 0/1 flags and constant
 /// features keep their transform (every transform gives them the same model). At most `1 + 2 * features` refits,
 /// on at most `maxRows` rows: every positive, and an evenly spaced share of the negatives, weighted up to stand for
 /// the rest. Deterministic: the same slice gives the same plan.
@@ -47,6 +48,20 @@ public struct TransformSelection: Sendable {
     public struct Tried: Sendable, Equatable {
         public var transform: FeatureTransform
         public var holdoutLoss: Double
+        /// Weighted PR AUC on the hold-out (nil without fraud there).
+        public var holdoutPRAUC: Double?
+    }
+
+    /// How a plan does on the hold-out.
+    struct Judgement {
+        var loss: Double
+        var prAUC: Double?
+
+        /// Better than `current` by the margin in log-loss, and not worse in PR AUC: log-loss alone rewards a better
+        /// fit of the bulk, which can come with a worse top of the ranking, where the alerts are.
+        func beats(_ current: Judgement, margin: Double) -> Bool {
+            loss <= current.loss * (1 - margin) && (prAUC ?? 0) >= (current.prAUC ?? 0)
+        }
     }
 
     /// The chosen plan and what it gained.
@@ -75,12 +90,12 @@ public struct TransformSelection: Sendable {
         let (fitting, holdout) = split(thin(train))
         var plan = start
         var fits = 0
-        func loss(_ plan: TransformPlan) -> Double {
+        func judge(_ plan: TransformPlan) -> Judgement {
             fits += 1
-            return holdoutLoss(plan, fitting: fitting, holdout: holdout)
+            return holdoutJudgement(plan, fitting: fitting, holdout: holdout)
         }
-        var current = fitting.examples > 0 && holdout.examples > 0 ? loss(plan) : .nan
-        let startLoss = current
+        var current = fitting.examples > 0 && holdout.examples > 0 ? judge(plan) : Judgement(loss: .nan, prAUC: nil)
+        let startLoss = current.loss
         var choices: [Choice] = []
         for (c, feature) in train.columns.enumerated() {
             let original = start[feature]
@@ -89,7 +104,7 @@ public struct TransformSelection: Sendable {
                 continue
             }
             let values = (0..<fitting.count).map { Double(fitting.raw[$0 * fitting.columns.count + c]) }
-            guard current.isFinite, !values.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+            guard current.loss.isFinite, !values.allSatisfy({ $0 == 0 || $0 == 1 }) else {
                 choices.append(Choice(feature: feature, start: original, chosen: original, basis: "flag", tried: []))
                 continue
             }
@@ -98,22 +113,22 @@ public struct TransformSelection: Sendable {
             let sorted = values.sorted()
             let lo = Self.quantile(sorted, clipQuantiles.low), hi = Self.quantile(sorted, clipQuantiles.high)
             if lo < hi { candidates.append(.clip(min: lo, max: hi)) }
-            var tried = [Tried(transform: original, holdoutLoss: current)]
-            var best = (transform: original, loss: current)
+            var tried = [Tried(transform: original, holdoutLoss: current.loss, holdoutPRAUC: current.prAUC)]
+            var best: (transform: FeatureTransform, judgement: Judgement)?
             for candidate in candidates where candidate != original {
                 var trial = plan
                 trial[feature] = candidate
-                let l = loss(trial)
-                tried.append(Tried(transform: candidate, holdoutLoss: l))
-                if l < best.loss { best = (candidate, l) }
+                let j = judge(trial)
+                tried.append(Tried(transform: candidate, holdoutLoss: j.loss, holdoutPRAUC: j.prAUC))
+                if j.beats(current, margin: margin), j.loss < best?.judgement.loss ?? .infinity { best = (candidate, j) }
             }
-            if best.transform != original, best.loss <= current * (1 - margin) {
+            if let best {
                 plan[feature] = best.transform
-                current = best.loss
+                current = best.judgement
             }
             choices.append(Choice(feature: feature, start: original, chosen: plan[feature], basis: "data", tried: tried))
         }
-        return Report(plan: plan, choices: choices, startLoss: startLoss, chosenLoss: current, fits: fits,
+        return Report(plan: plan, choices: choices, startLoss: startLoss, chosenLoss: current.loss, fits: fits,
                       fitRows: fitting.count, holdoutRows: holdout.count)
     }
 
@@ -149,13 +164,14 @@ public struct TransformSelection: Sendable {
     }
 
     /// Fits on `fitting` with `plan` and returns the class-weighted mean log-loss on `holdout` (the class weights of
-    /// the fit, so both classes count as in the objective).
-    func holdoutLoss(_ plan: TransformPlan, fitting: ExampleSlice, holdout: ExampleSlice) -> Double {
+    /// the fit, so both classes count as in the objective) and the weighted PR AUC there.
+    func holdoutJudgement(_ plan: TransformPlan, fitting: ExampleSlice, holdout: ExampleSlice) -> Judgement {
         let standardization = Standardization.fit(fitting, transforms: plan)
         let regression = LogisticRegression(l2: l2, classWeighting: .balanced, maxIterations: maxIterations, tolerance: 1e-10)
         let fit = regression.fit(standardization.design(fitting))
         let x = standardization.design(holdout)
         var sum = 0.0, weight = 0.0
+        var scores = [Double](repeating: 0, count: x.rows)
         for row in 0..<x.rows {
             var z = fit.bias
             for c in 0..<x.columns { z += fit.weights[c] * Double(x.values[row * x.columns + c]) }
@@ -164,8 +180,10 @@ public struct TransformSelection: Sendable {
             let softplus = z > 0 ? z + log1p(exp(-z)) : log1p(exp(z))
             sum += w * (softplus - (y == 1 ? z : 0))
             weight += w
+            scores[row] = z
         }
-        return weight > 0 ? sum / weight : .nan
+        let prAUC = Ranking.averagePrecision(scores: scores, labels: x.labels.map { $0 == 1 }, weights: x.weights)
+        return Judgement(loss: weight > 0 ? sum / weight : .nan, prAUC: prAUC)
     }
 
     /// The `q` quantile of sorted values (nearest rank), as the shortest decimal of its Float32 value (the values
