@@ -124,7 +124,8 @@ public struct TrainingSetBuilder: Sendable {
         }
     }
 
-    /// The sample so far, nil while every unlabelled transaction is kept.
+    /// The sample so far, nil while every unlabelled transaction is kept. While reading, up to 1.5 x the budget are
+    /// held; `build()` lowers the threshold to the budget, and `TrainingSet.counts.sample` is the final sample.
     public var sample: NegativeSample? {
         guard threshold.lowered || sampledRows > options.maxSampledTransactions else { return nil }
         return NegativeSample(budget: options.maxSampledTransactions, offered: offered, kept: sampledRows, rate: threshold.rate)
