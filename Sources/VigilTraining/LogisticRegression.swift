@@ -9,7 +9,7 @@ import Darwin
 /// L2-regularised logistic regression fitted by Newton's method (IRLS) with a backtracking line search.
 ///
 /// Minimises `sum_i c_i * logloss_i + l2/2 * |w|^2` over the weights `w` and an unpenalised bias, where `c_i` is
-/// the weight of example i's class. With `balanced` weighting each class weighs `n / (2 * n_class)`, so the rare
+/// the weight of example i's class times its importance weight (1 unless it was sampled, see `NegativeSample`). With `balanced` weighting each class weighs `n / (2 * n_class)`, so the rare
 /// positives count as much in total as the negatives; that shifts the bias by about `log(n_neg / n_pos)` and
 /// leaves the slopes (of a well-specified model) alone.
 ///
@@ -31,9 +31,10 @@ public struct LogisticRegression: Sendable {
         self.tolerance = tolerance
     }
 
-    /// Class weights (negative, positive) for `x`.
+    /// Class weights (negative, positive) for `x`, from the importance-weighted class totals (the counts the
+    /// sample stands for), so a sampled fit balances the classes as the full-data fit would.
     public func classWeights(_ x: DesignMatrix) -> (negative: Double, positive: Double) {
-        let n = Double(x.rows), positives = Double(x.positives)
+        let (n, positives) = x.weightedCounts
         guard classWeighting == .balanced, positives > 0, positives < n else { return (1, 1) }
         return (n / (2 * (n - positives)), n / (2 * positives))
     }
@@ -128,17 +129,19 @@ public struct LogisticRegression: Sendable {
         let partialSize = 1 + p + p * p
         var partials = [Double](repeating: 0, count: chunkCount * partialSize)
         x.values.withUnsafeBufferPointer { values in
-            x.labels.withUnsafeBufferPointer { labels in
+          x.labels.withUnsafeBufferPointer { labels in
+            x.weights.withUnsafeBufferPointer { rowWeights in
                 beta.withUnsafeBufferPointer { beta in
                     partials.withUnsafeMutableBufferPointer { partials in
                         // Each chunk writes only its own slice of `partials` and reads the shared inputs.
                         let shared = ChunkInputs(
-                            values: values.baseAddress!, labels: labels.baseAddress!, beta: beta.baseAddress!,
+                            values: values.baseAddress!, labels: labels.baseAddress!,
+                            rowWeights: rowWeights.isEmpty ? nil : rowWeights.baseAddress!, beta: beta.baseAddress!,
                             out: partials.baseAddress!)
                         let work: @Sendable (Int) -> Void = { chunk in
                             let start = rows * chunk / chunkCount, end = rows * (chunk + 1) / chunkCount
-                            Self.accumulate(shared.values, shared.labels, shared.beta, rows: start..<end, columns: columns, weights: weights,
-                                            withDerivatives: withDerivatives, into: shared.out + chunk * partialSize)
+                            Self.accumulate(shared.values, shared.labels, shared.rowWeights, shared.beta, rows: start..<end, columns: columns,
+                                            weights: weights, withDerivatives: withDerivatives, into: shared.out + chunk * partialSize)
                         }
                         if rows >= 50_000 {
                             DispatchQueue.concurrentPerform(iterations: chunkCount, execute: work)
@@ -148,6 +151,7 @@ public struct LogisticRegression: Sendable {
                     }
                 }
             }
+          }
         }
         var pass = Pass(value: 0, gradient: [Double](repeating: 0, count: p), hessian: [Double](repeating: 0, count: p * p))
         for chunk in 0..<chunkCount {
@@ -168,13 +172,15 @@ public struct LogisticRegression: Sendable {
     struct ChunkInputs: @unchecked Sendable {
         let values: UnsafePointer<Float>
         let labels: UnsafePointer<UInt8>
+        let rowWeights: UnsafePointer<Float>?
         let beta: UnsafePointer<Double>
         let out: UnsafeMutablePointer<Double>
     }
 
     /// Sums over `rows` into `out`: value, gradient (p), Hessian upper triangle (p x p, row-major).
     private static func accumulate(
-        _ values: UnsafePointer<Float>, _ labels: UnsafePointer<UInt8>, _ beta: UnsafePointer<Double>, rows: Range<Int>,
+        _ values: UnsafePointer<Float>, _ labels: UnsafePointer<UInt8>, _ rowWeights: UnsafePointer<Float>?,
+        _ beta: UnsafePointer<Double>, rows: Range<Int>,
         columns: Int, weights: (negative: Double, positive: Double), withDerivatives: Bool, into out: UnsafeMutablePointer<Double>
     ) {
         let p = columns + 1
@@ -193,7 +199,8 @@ public struct LogisticRegression: Sendable {
                     z += beta[c] * v
                 }
                 let y = labels[r]
-                let weight = y == 1 ? weights.positive : weights.negative
+                var weight = y == 1 ? weights.positive : weights.negative
+                if let rowWeights { weight *= Double(rowWeights[r]) }
                 // log(1 + e^z) - y z, computed without overflow.
                 let softplus = z > 0 ? z + log1p(exp(-z)) : log1p(exp(z))
                 value += weight * (softplus - (y == 1 ? z : 0))

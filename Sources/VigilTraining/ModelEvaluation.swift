@@ -23,23 +23,30 @@ public struct ModelEvaluation: Sendable, Equatable {
     }
 
     public static func evaluate(_ model: CompiledModel, on slice: ExampleSlice) -> ModelEvaluation {
-        evaluate(version: model.version, scores: scores(model, slice), labels: slice.labels, thresholds: model.thresholds)
+        evaluate(version: model.version, scores: scores(model, slice), labels: slice.labels, thresholds: model.thresholds,
+                 weights: slice.weights)
     }
 
     /// From precomputed scores of every validation-period transaction (labels 0, 1 or `ExampleSlice.unlabelled`).
-    public static func evaluate(version: String, scores: [Double], labels: [UInt8], thresholds: ModelFile.Thresholds) -> ModelEvaluation {
+    /// With `weights` (a sampled validation period) AUCs, precision, recall and rates are weighted estimates;
+    /// `examples`, `positives` and `traffic` stay counts of rows.
+    public static func evaluate(
+        version: String, scores: [Double], labels: [UInt8], thresholds: ModelFile.Thresholds, weights: [Float] = []
+    ) -> ModelEvaluation {
         var labelledScores: [Double] = []
         var labelledClasses: [Bool] = []
-        for (score, label) in zip(scores, labels) where label <= 1 {
+        var labelledWeights: [Float] = []
+        for (row, (score, label)) in zip(scores, labels).enumerated() where label <= 1 {
             labelledScores.append(score)
             labelledClasses.append(label == 1)
+            if !weights.isEmpty { labelledWeights.append(weights[row]) }
         }
         return ModelEvaluation(
             version: version,
-            rocAUC: Ranking.rocAUC(scores: labelledScores, labels: labelledClasses),
-            prAUC: Ranking.averagePrecision(scores: labelledScores, labels: labelledClasses),
-            review: OperatingPoint(threshold: thresholds.review, scores: scores, labels: labels),
-            block: OperatingPoint(threshold: thresholds.block, scores: scores, labels: labels),
+            rocAUC: Ranking.rocAUC(scores: labelledScores, labels: labelledClasses, weights: labelledWeights),
+            prAUC: Ranking.averagePrecision(scores: labelledScores, labels: labelledClasses, weights: labelledWeights),
+            review: OperatingPoint(threshold: thresholds.review, scores: scores, labels: labels, weights: weights),
+            block: OperatingPoint(threshold: thresholds.block, scores: scores, labels: labels, weights: weights),
             examples: labelledScores.count,
             positives: labelledClasses.reduce(0) { $0 + ($1 ? 1 : 0) },
             traffic: scores.count

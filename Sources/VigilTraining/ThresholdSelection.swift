@@ -19,20 +19,25 @@ public enum ThresholdSelection {
     public static let lowest = 1e-6
     public static let highest = (1.0).nextDown
 
-    public static func choose(scores: [Double], labels: [UInt8], blockPrecision: Double, alertBudget: Double) -> ThresholdChoice {
-        precondition(scores.count == labels.count)
+    /// With `weights` (importance weights of a sampled validation period), the budget and the precision are on
+    /// weighted counts: estimates for the traffic the sample stands for.
+    public static func choose(
+        scores: [Double], labels: [UInt8], blockPrecision: Double, alertBudget: Double, weights: [Float] = []
+    ) -> ThresholdChoice {
+        precondition(scores.count == labels.count && (weights.isEmpty || weights.count == scores.count))
+        func w(_ i: Int) -> Double { weights.isEmpty ? 1 : Double(weights[i]) }
         var notes: [String] = []
         let order = scores.indices.sorted { scores[$0] > scores[$1] }
 
         // Review: walk distinct scores from the top while the flagged count stays within the budget.
-        let allowed = Int((alertBudget * Double(scores.count) + 1e-9).rounded(.down))
+        let total = weights.isEmpty ? Double(scores.count) : weights.reduce(0.0) { $0 + Double($1) }
+        let allowed = weights.isEmpty ? (alertBudget * total + 1e-9).rounded(.down) : alertBudget * total * (1 + 1e-12)
         var review: Double?
-        var flagged = 0
+        var flagged = 0.0
         var i = 0
         while i < order.count {
             var j = i
-            while j < order.count, scores[order[j]] == scores[order[i]] { j += 1 }
-            flagged += j - i
+            while j < order.count, scores[order[j]] == scores[order[i]] { flagged += w(order[j]); j += 1 }
             if flagged > allowed { break }
             review = scores[order[i]]
             i = j
@@ -45,17 +50,17 @@ public enum ThresholdSelection {
 
         // Block: lowest threshold with precision >= target on labelled examples.
         var block: Double?
-        var truePositives = 0, flaggedExamples = 0
+        var truePositives = 0.0, flaggedExamples = 0.0
         i = 0
         while i < order.count {
             var j = i
             while j < order.count, scores[order[j]] == scores[order[i]] {
                 let label = labels[order[j]]
-                if label <= 1 { flaggedExamples += 1 }
-                if label == 1 { truePositives += 1 }
+                if label <= 1 { flaggedExamples += w(order[j]) }
+                if label == 1 { truePositives += w(order[j]) }
                 j += 1
             }
-            if flaggedExamples > 0, Double(truePositives) / Double(flaggedExamples) >= blockPrecision {
+            if flaggedExamples > 0, truePositives / flaggedExamples >= blockPrecision {
                 block = scores[order[i]]
             }
             i = j

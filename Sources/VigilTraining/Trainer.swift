@@ -33,7 +33,8 @@ public struct Trainer: Sendable {
         // The serving model on the same slice first: the candidate's alert budget may be bounded by its alert rate.
         let currentScores = current.map { ModelEvaluation.scores($0, set.validation) }
         let currentEvaluation = current.map { model in
-            ModelEvaluation.evaluate(version: model.version, scores: currentScores!, labels: set.validation.labels, thresholds: model.thresholds)
+            ModelEvaluation.evaluate(version: model.version, scores: currentScores!, labels: set.validation.labels, thresholds: model.thresholds,
+                                     weights: set.validation.weights)
         }
         let gate = PromotionGate(options: options)
         let budget = gate.budget(serving: currentEvaluation)
@@ -43,13 +44,15 @@ public struct Trainer: Sendable {
                 + "below the absolute budget \(percentText(options.alertBudget))")
         }
         let choice = ThresholdSelection.choose(
-            scores: scores, labels: set.validation.labels, blockPrecision: options.blockPrecision, alertBudget: budget)
+            scores: scores, labels: set.validation.labels, blockPrecision: options.blockPrecision, alertBudget: budget,
+            weights: set.validation.weights)
         warnings.append(contentsOf: choice.notes)
         let thresholds = ModelFile.Thresholds(review: choice.review, block: choice.block)
         let file = Self.modelFile(version: version, standardization: standardization, fit: fit, thresholds: thresholds)
         do { _ = try CompiledModel(file) } catch { throw .invalidModel("\(error)") }
 
-        let candidate = ModelEvaluation.evaluate(version: version, scores: scores, labels: set.validation.labels, thresholds: thresholds)
+        let candidate = ModelEvaluation.evaluate(version: version, scores: scores, labels: set.validation.labels, thresholds: thresholds,
+                                                 weights: set.validation.weights)
         let patterns = PatternRecall.measure(
             names: set.patternNames, patterns: set.validation.patterns, candidateScores: scores,
             candidate: (thresholds.review, thresholds.block), currentScores: currentScores,

@@ -47,8 +47,30 @@ public struct TrainingJob: Sendable {
         progress(.stage("splitting by event time"))
         let set = try builder.build()
 
+        var fitOptions = options
+        var selection: TransformSelection.Report?
+        if options.chooseTransforms {
+            progress(.stage("choosing transforms on the newest part of the training slice"))
+            let chosen = TransformSelection(l2: options.l2).choose(set.train, start: options.transforms, fixed: options.fixedTransforms) {
+                progress(.choosing($0))
+            }
+            fitOptions.transforms = chosen.plan
+            selection = chosen
+        }
+
         progress(.stage("fitting"))
-        let result = try Trainer(options: options).train(set, version: version, current: currentModel) { progress(.fitting($0)) }
+        let result = try Trainer(options: fitOptions).train(set, version: version, current: currentModel) { progress(.fitting($0)) }
+        if var chosen = selection {
+            chosen.chosenValidationPRAUC = result.candidate.prAUC
+            if chosen.plan == options.transforms {
+                chosen.startValidationPRAUC = result.candidate.prAUC
+            } else {
+                progress(.stage("fitting the starting transform plan, for comparison"))
+                let start = try Trainer(options: options).train(set, version: version, current: nil)
+                chosen.startValidationPRAUC = start.candidate.prAUC
+            }
+            selection = chosen
+        }
 
         var hasher = SHA256()
         hasher.update(Array("features:\(featureSource.sha256)\nlabels:\(labelSource.sha256)\n".utf8))
@@ -57,7 +79,7 @@ public struct TrainingJob: Sendable {
             featureSource: featureSource, labelSource: labelSource, inputSHA256: SHA256.hexString(hasher.finalize()),
             firstEventMs: set.firstEventMs, lastEventMs: set.lastEventMs, maturityCutoffMs: set.maturityCutoffMs,
             validationStartMs: set.validationStartMs, options: options, startedAtMs: startedAtMs, model: result.model,
-            catalog: set.catalog, truthSource: truthSource, truthTally: truthTally)
+            catalog: set.catalog, truthSource: truthSource, truthTally: truthTally, transformSelection: selection)
         outcome.model.training = outcome.metadata()
         outcome.model.description = "Fitted by vigil train: L2 logistic regression (Newton) with balanced class weights on "
             + "\(set.counts.trainExamples) examples from \(UTCTime.iso(set.firstEventMs)) to "
@@ -73,6 +95,8 @@ public enum TrainingProgress: Sendable {
     /// Which input ("labels", "features") and how far.
     case reading(String, ReadProgress)
     case fitting(FitProgress)
+    /// Which feature's transform is being chosen.
+    case choosing(String)
 }
 
 /// Everything a run produced: the candidate model file (with its training metadata) and the facts behind it.
@@ -98,6 +122,8 @@ public struct TrainingOutcome: Sendable {
     /// The ground-truth file, when one was given.
     public var truthSource: SourceSummary?
     public var truthTally: RecordTally?
+    /// How the transforms were chosen, nil when they were not (`TrainingOptions.chooseTransforms` off).
+    public var transformSelection: TransformSelection.Report?
 
     public var promoted: Bool { result.promotion.promoted }
 }

@@ -1,3 +1,5 @@
+import VigilCore
+
 /// Everything `vigil train` can be told, with the documented defaults.
 public struct TrainingOptions: Sendable, Equatable {
     /// Unlabelled transactions younger than this (relative to the newest event time in the data) are not negatives.
@@ -23,6 +25,15 @@ public struct TrainingOptions: Sendable, Equatable {
     public var catalog: CatalogChoice = .auto
     /// Newton iterations at most.
     public var maxIterations: Int = 50
+    /// Unlabelled, unblocked transactions kept at most: beyond it they are sampled by a hash of their id and weighted
+    /// (`NegativeSample`), so memory is bounded whatever the history's length. Fraud, labelled and blocked
+    /// transactions are always kept on top.
+    public var maxSampledTransactions: Int = 2_000_000
+    /// Choose each feature's transform on the newest part of the training slice (`TransformSelection`), starting
+    /// from `transforms`; off, `transforms` is used as it is.
+    public var chooseTransforms = true
+    /// Features whose transform was given explicitly (`--transform`): never changed by the choice.
+    public var fixedTransforms: Set<Feature> = []
 
     public init() {}
 
@@ -39,6 +50,7 @@ public struct TrainingOptions: Sendable, Equatable {
         if !(maxAlertGrowth >= 1) { problems.append("max alert growth must be >= 1 (or inf), got \(maxAlertGrowth)") }
         if !minPRAUCGain.isFinite || abs(minPRAUCGain) > 1 { problems.append("min PR AUC gain must be in [-1, 1], got \(minPRAUCGain)") }
         if maxIterations < 1 { problems.append("max iterations must be >= 1") }
+        if maxSampledTransactions < 1_000 { problems.append("max examples must be >= 1000, got \(maxSampledTransactions)") }
         problems.append(contentsOf: transforms.problems())
         return problems
     }

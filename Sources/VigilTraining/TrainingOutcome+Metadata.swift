@@ -27,7 +27,11 @@ extension TrainingOutcome {
                 "max_alert_growth": maxAlertGrowth,
                 "min_pr_auc_gain": .number(o.minPRAUCGain),
                 "blocked_unlabelled": .string(o.blockedUnlabelled.rawValue),
+                "max_examples": .number(Double(o.maxSampledTransactions)),
+                "choose_transforms": .bool(o.chooseTransforms),
             ]),
+            "sample": Self.json(c.sample),
+            "transforms": Self.json(transformSelection),
             "inputs": .object([
                 "features": Self.json(featureSource, featureTally),
                 "labels": Self.json(labelSource, labelTally),
@@ -98,6 +102,51 @@ extension TrainingOutcome {
                 "checks": .array(checks),
             ]),
             "warnings": .array(r.warnings.map { .string($0) }),
+        ])
+    }
+
+    /// How the transforms were chosen: per feature the starting and chosen transform, why, and the hold-out
+    /// log-loss of each one tried; the gain in hold-out log-loss and in validation PR AUC.
+    static func json(_ report: TransformSelection.Report?) -> JSONValue {
+        guard let report else { return .object(["chosen_by_data": .bool(false)]) }
+        func optional(_ x: Double?) -> JSONValue { x.map { .number($0) } ?? .null }
+        let features: [JSONValue] = report.choices.map { choice in
+            let tried: [JSONValue] = choice.tried.map { t in
+                .object(["transform": .string(t.transform.description), "holdout_log_loss": .number(t.holdoutLoss),
+                         "holdout_pr_auc": t.holdoutPRAUC.map { .number($0) } ?? .null])
+            }
+            return .object([
+                "feature": .string(choice.feature.name), "start": .string(choice.start.description),
+                "chosen": .string(choice.chosen.description), "basis": .string(choice.basis), "tried": .array(tried),
+            ])
+        }
+        var object: [String: JSONValue] = [
+            "chosen_by_data": .bool(true),
+            "on": .string("inner hold-out: the newest share of the training slice (the validation slice is kept for thresholds and the gate)"),
+            "start_holdout_log_loss": .number(report.startLoss),
+            "chosen_holdout_log_loss": .number(report.chosenLoss),
+            "fits": .number(Double(report.fits)),
+        ]
+        object["fit_rows"] = .number(Double(report.fitRows))
+        object["holdout_rows"] = .number(Double(report.holdoutRows))
+        object["start_validation_pr_auc"] = optional(report.startValidationPRAUC)
+        object["chosen_validation_pr_auc"] = optional(report.chosenValidationPRAUC)
+        object["features"] = .array(features)
+        return .object(object)
+    }
+
+    /// What was sampled: null when every transaction was kept.
+    static func json(_ sample: NegativeSample?) -> JSONValue {
+        guard let sample else { return .object(["sampled": .bool(false)]) }
+        return .object([
+            "sampled": .bool(true),
+            "what": .string("unlabelled, unblocked transactions, by hash of transaction_id (bottom-k); fraud, labelled and blocked all kept"),
+            "budget": .number(Double(sample.budget)),
+            "offered": .number(Double(sample.offered)),
+            "kept": .number(Double(sample.kept)),
+            "rate": .number(sample.rate),
+            "weight": .number(sample.weight),
+            "weighted": .string("fit, standardization, train/validation split, validation metrics and alert rates"),
         ])
     }
 

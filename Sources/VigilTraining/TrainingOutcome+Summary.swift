@@ -23,12 +23,21 @@ extension TrainingOutcome {
         lines.append("  event time  \(UTCTime.iso(firstEventMs)) .. \(UTCTime.iso(lastEventMs))")
         lines.append("  maturity    unlabelled after \(UTCTime.iso(maturityCutoffMs)) not used: \(grouped(c.excludedImmature)); blocked unlabelled excluded: \(grouped(c.excludedBlockedUnlabelled))")
         lines.append("  examples    \(grouped(c.positives)) fraud, \(grouped(c.negatives)) legitimate (\(grouped(c.unlabelledNegatives)) of them unlabelled and mature)")
+        if let sample = c.sample {
+            lines.append("  sample      unlabelled transactions kept by hash of id: \(grouped(sample.kept)) of \(grouped(sample.offered)) (rate \(fixed(sample.rate * 100, 3))%, --max-examples \(grouped(sample.budget))), each weighted \(fixed(sample.weight, 3)) in the fit, the split and every validation figure; fraud, labelled and blocked transactions all kept, weight 1")
+        } else {
+            lines.append("  sample      none: all \(grouped(c.transactions)) transactions kept (at most \(grouped(options.maxSampledTransactions)) unlabelled ones are, --max-examples)")
+        }
         lines.append("  train       \(grouped(c.trainExamples)) examples, \(grouped(c.trainPositives)) fraud, before \(validationStartMs.map(UTCTime.iso) ?? "-")")
         lines.append("  validation  \(grouped(c.validationExamples)) examples, \(grouped(c.validationPositives)) fraud; \(grouped(c.validationTraffic)) transactions in the period")
         lines.append("")
         let fit = result.fit
         lines.append("Fit         \(fit.iterations) Newton iterations, \(fit.converged ? "converged" : "NOT converged"), objective \(fixed(fit.objective, 3)), class weights \(fixed(fit.classWeights.negative, 3)) / \(fixed(fit.classWeights.positive, 2))")
         lines.append("")
+        if let selection = transformSelection {
+            lines.append(contentsOf: transformLines(selection))
+            lines.append("")
+        }
         let candidate = result.candidate
         let current = result.current
         lines.append(row("validation", candidate.version, current?.version ?? "(none)"))
@@ -78,6 +87,23 @@ extension TrainingOutcome {
                 + pad(percent(p.candidate.reviewed), 10) + pad(percent(p.current?.reviewed), 10)
                 + pad(percent(p.candidate.blocked), 10) + percent(p.current?.blocked))
         }
+        return lines
+    }
+
+    /// The transforms chosen by data and what they gained.
+    private func transformLines(_ s: TransformSelection.Report) -> [String] {
+        var lines = ["Transforms  chosen on the newest part of the training slice (\(grouped(s.fitRows)) rows fitted, \(grouped(s.holdoutRows)) held out, \(s.fits) fits)"]
+        let changed = s.changed
+        if changed.isEmpty {
+            lines.append("  unchanged: no feature's alternative lowered the hold-out log-loss by the margin")
+        }
+        for choice in changed {
+            let lossOf = { (t: FeatureTransform) in choice.tried.first { $0.transform == t }.map { fixed($0.holdoutLoss, 5) } ?? "-" }
+            lines.append("  \(choice.feature.name): \(choice.start) -> \(choice.chosen) (hold-out log-loss \(lossOf(choice.start)) -> \(lossOf(choice.chosen)))")
+        }
+        let overrides = s.choices.filter { $0.basis == "override" }.map { "\($0.feature.name)=\($0.chosen)" }
+        if !overrides.isEmpty { lines.append("  kept as given (--transform): " + overrides.joined(separator: ", ")) }
+        lines.append("  gain        hold-out log-loss \(fixed(s.startLoss, 5)) -> \(fixed(s.chosenLoss, 5)); validation PR AUC \(number(s.startValidationPRAUC)) (starting plan) -> \(number(s.chosenValidationPRAUC))")
         return lines
     }
 

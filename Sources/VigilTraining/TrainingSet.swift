@@ -52,6 +52,8 @@ public struct ExampleSlice: Sendable {
     public private(set) var times: [Int64] = []
     /// Empty when no row has a pattern.
     public private(set) var patterns: [UInt8] = []
+    /// Importance weight of each row (1 / its sampling rate, `NegativeSample`); empty when every row weighs 1.
+    public private(set) var weights: [Float] = []
     /// Rows with a label.
     public private(set) var examples = 0
     public private(set) var positives = 0
@@ -68,13 +70,15 @@ public struct ExampleSlice: Sendable {
         times.reserveCapacity(rows)
     }
 
-    public mutating func append(_ values: some Collection<Float>, label: UInt8, time: Int64, pattern: UInt8 = 0) {
-        precondition(values.count == columns.count && (label <= 1 || label == Self.unlabelled))
+    public mutating func append(_ values: some Collection<Float>, label: UInt8, time: Int64, pattern: UInt8 = 0, weight: Float = 1) {
+        precondition(values.count == columns.count && (label <= 1 || label == Self.unlabelled) && weight > 0)
         raw.append(contentsOf: values)
         labels.append(label)
         times.append(time)
         if pattern != 0 && patterns.isEmpty { patterns = [UInt8](repeating: 0, count: labels.count - 1) }
         if !patterns.isEmpty { patterns.append(pattern) }
+        if weight != 1 && weights.isEmpty { weights = [Float](repeating: 1, count: labels.count - 1) }
+        if !weights.isEmpty { weights.append(weight) }
         if label <= 1 { examples += 1 }
         if label == 1 { positives += 1 }
     }
@@ -93,6 +97,28 @@ public struct ExampleSlice: Sendable {
 
     /// The pattern of a row, 0 when unknown.
     public func pattern(_ row: Int) -> UInt8 { patterns.isEmpty ? 0 : patterns[row] }
+
+    /// The importance weight of a row (1 unless the row stands for sampled-out transactions too).
+    public func weight(_ row: Int) -> Float { weights.isEmpty ? 1 : weights[row] }
+
+    /// The rows `keep` selects, in order (with their labels, times, patterns and weights).
+    public func filter(_ keep: (Int) -> Bool) -> ExampleSlice {
+        var out = ExampleSlice(columns: columns)
+        let width = columns.count
+        for row in 0..<count where keep(row) {
+            out.append(raw[row * width..<(row + 1) * width], label: labels[row], time: times[row], pattern: pattern(row), weight: weight(row))
+        }
+        return out
+    }
+
+    /// The same rows with each weight multiplied by `factor(row)` (for a subsample that stands for the rest).
+    public func reweighted(_ factor: (Int) -> Float) -> ExampleSlice {
+        var out = self
+        if out.weights.isEmpty { out.weights = [Float](repeating: 1, count: count) }
+        for row in 0..<count { out.weights[row] *= factor(row) }
+        if out.weights.allSatisfy({ $0 == 1 }) { out.weights = [] }
+        return out
+    }
 }
 
 /// Counts of every stage from records read to examples used; reported in the summary and the model file.
@@ -129,6 +155,10 @@ public struct DataCounts: Sendable, Equatable {
     public var validationPositives = 0
     /// All transactions of the validation period, labelled or not.
     public var validationTraffic = 0
+    /// The sample of unlabelled transactions, when there were more than `TrainingOptions.maxSampledRows`; every
+    /// count above is of rows kept (sampled-out transactions are neither examples nor traffic rows, their kept
+    /// neighbours stand for them through their weights).
+    public var sample: NegativeSample?
 
     public init() {}
 }

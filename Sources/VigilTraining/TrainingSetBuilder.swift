@@ -15,7 +15,12 @@ public struct TrainingSetBuilder: Sendable {
     /// Records of catalog v1 and v2 kept (distinct transactions).
     public private(set) var catalogCounts: [Int: Int] = [:]
 
+    /// Keys of the rows kept (sampled-out transactions need none, see `add`).
     var seen: Set<TransactionKey> = []
+    var threshold = SampleThreshold()
+    /// Unlabelled, unblocked records offered to the sample, and the rows of them held now.
+    var offered = 0
+    var sampledRows = 0
     var raw: [Float] = []
     var times: [Int64] = []
     var keys: [TransactionKey] = []
@@ -46,16 +51,28 @@ public struct TrainingSetBuilder: Sendable {
         }
     }
 
-    /// Adds one parsed feature record (ignored if its transaction was seen before).
+    /// Adds one parsed feature record (ignored if its transaction was seen before). An unlabelled, unblocked one
+    /// is kept only if the negative sample keeps its hash (`NegativeSample`).
     public mutating func add(_ record: FeatureRecord) {
         let key = TransactionKey(record.transactionId)
-        guard seen.insert(key).inserted else {
+        guard !seen.contains(key) else {
             duplicates += 1
             return
         }
         let label = labels.take(key)
         var s = RowStatus(label: label)
         if record.verdict == .block { s.insert(.blocked) }
+        if s.isEmpty {
+            offered += 1
+            guard threshold.keeps(key.low) else {
+                // Sampled out; a later copy gets the same decision (the bound only goes down), so it needs no entry in `seen`.
+                catalogCounts[record.catalogVersion, default: 0] += 1
+                return
+            }
+            s.insert(.sampled)
+            sampledRows += 1
+        }
+        seen.insert(key)
         for slot in 0..<Feature.count { raw.append(Float(record.features.values[slot])) }
         times.append(record.eventTimeMs)
         keys.append(key)
@@ -63,6 +80,55 @@ public struct TrainingSetBuilder: Sendable {
         catalogs.append(UInt8(record.catalogVersion))
         catalogCounts[record.catalogVersion, default: 0] += 1
         if let truth { patterns.append(truth.pattern(of: key)) }
+        if sampledRows > sampleSlack { lowerThreshold() }
+    }
+
+    /// Sampled rows held before the threshold is lowered back to the budget: half the budget again, so that
+    /// lowering (a sort of the held hashes) happens a logarithmic number of times over a history.
+    var sampleSlack: Int { let b = options.maxSampledTransactions; return b > Int.max / 2 ? Int.max : b + max(b / 2, 1) }
+
+    /// Lowers the sampling threshold so that `maxSampledTransactions` sampled rows stay, and drops the others.
+    mutating func lowerThreshold() {
+        var hashes: [UInt64] = []
+        hashes.reserveCapacity(sampledRows)
+        for i in 0..<times.count where status[i].contains(.sampled) { hashes.append(keys[i].low) }
+        threshold.lower(toKeep: options.maxSampledTransactions, of: hashes)
+        hashes = []
+        var keep = [Bool](repeating: true, count: times.count)
+        for i in 0..<times.count where status[i].contains(.sampled) && !threshold.keeps(keys[i].low) {
+            keep[i] = false
+            seen.remove(keys[i])
+        }
+        retainRows(keep)
+        sampledRows = status.reduce(0) { $0 + ($1.contains(.sampled) ? 1 : 0) }
+    }
+
+    /// Keeps the rows `keep` says yes to, in order (capacity is kept for the rows still to come).
+    mutating func retainRows(_ keep: [Bool]) {
+        var kept = 0
+        for i in 0..<times.count where keep[i] {
+            if kept != i {
+                for slot in 0..<Feature.count { raw[kept * Feature.count + slot] = raw[i * Feature.count + slot] }
+                times[kept] = times[i]
+                keys[kept] = keys[i]
+                status[kept] = status[i]
+                catalogs[kept] = catalogs[i]
+                if !patterns.isEmpty { patterns[kept] = patterns[i] }
+            }
+            kept += 1
+        }
+        raw.removeLast(raw.count - kept * Feature.count)
+        for n in [times.count - kept] where n > 0 {
+            times.removeLast(n); keys.removeLast(n); status.removeLast(n); catalogs.removeLast(n)
+            if !patterns.isEmpty { patterns.removeLast(n) }
+        }
+    }
+
+    /// The sample so far, nil while every unlabelled transaction is kept. While reading, up to 1.5 x the budget are
+    /// held; `build()` lowers the threshold to the budget, and `TrainingSet.counts.sample` is the final sample.
+    public var sample: NegativeSample? {
+        guard threshold.lowered || sampledRows > options.maxSampledTransactions else { return nil }
+        return NegativeSample(budget: options.maxSampledTransactions, offered: offered, kept: sampledRows, rate: threshold.rate)
     }
 
     /// The catalog to fit on, and whether rows of catalog v1 are left out.
@@ -83,26 +149,11 @@ public struct TrainingSetBuilder: Sendable {
     /// `validationFraction` of the examples are for validation.
     public consuming func build() throws(TrainingError) -> TrainingSet {
         let (catalog, keepV1, note) = chooseCatalog()
-        if !keepV1 {
-            // Left out entirely: neither examples nor validation traffic.
-            var kept = 0
-            for i in 0..<times.count where catalogs[i] != 1 {
-                if kept != i {
-                    for slot in 0..<Feature.count { raw[kept * Feature.count + slot] = raw[i * Feature.count + slot] }
-                    times[kept] = times[i]
-                    keys[kept] = keys[i]
-                    status[kept] = status[i]
-                    catalogs[kept] = catalogs[i]
-                    if !patterns.isEmpty { patterns[kept] = patterns[i] }
-                }
-                kept += 1
-            }
-            raw.removeLast(raw.count - kept * Feature.count)
-            for n in [times.count - kept] where n > 0 {
-                times.removeLast(n); keys.removeLast(n); status.removeLast(n); catalogs.removeLast(n)
-                if !patterns.isEmpty { patterns.removeLast(n) }
-            }
-        }
+        if sampledRows > options.maxSampledTransactions { lowerThreshold() }
+        let sample = self.sample
+        let sampledWeight = Float(sample?.weight ?? 1)
+        // Left out entirely: neither examples nor validation traffic.
+        if !keepV1 { retainRows(catalogs.map { $0 != 1 }) }
         guard let newest = times.max(), let oldest = times.min() else { throw .noData }
         let maturityMs = Int64((options.maturityDays * 86_400_000).rounded())
         let cutoff = newest - maturityMs
@@ -119,6 +170,7 @@ public struct TrainingSetBuilder: Sendable {
         counts.relabelled = labels.relabelled
         counts.labelsForUnknownTransactions = labels.unmatchedCount
         counts.labelledTransactions = labels.count - counts.labelsForUnknownTransactions
+        counts.sample = sample
 
         // Decide each row's use.
         var example = [Int8](repeating: -1, count: times.count)  // -1 not an example, else the label
@@ -147,8 +199,16 @@ public struct TrainingSetBuilder: Sendable {
         }
         let exampleCount = example.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
         guard exampleCount >= 2 else { throw .tooFewExamples(exampleCount) }
-        let validationCount = min(exampleCount - 1, max(1, Int((Double(exampleCount) * options.validationFraction).rounded())))
-        let trainCount = exampleCount - validationCount
+        func weight(_ i: Int) -> Float { status[i].contains(.sampled) ? sampledWeight : 1 }
+        // The newest `validationFraction` of the examples by weight: of the transactions the sample stands for.
+        let trainWeight: Double
+        if sample == nil {
+            let validationCount = min(exampleCount - 1, max(1, Int((Double(exampleCount) * options.validationFraction).rounded())))
+            trainWeight = Double(exampleCount - validationCount)
+        } else {
+            let total = (0..<times.count).reduce(0.0) { $0 + (example[$1] >= 0 ? Double(weight($1)) : 0) }
+            trainWeight = total * (1 - options.validationFraction)
+        }
 
         let columns = catalog.features.map(\.rawValue)
         func row(_ i: Int) -> [Float] { columns.map { raw[i * Feature.count + $0] } }
@@ -161,20 +221,20 @@ public struct TrainingSetBuilder: Sendable {
         set.firstEventMs = oldest
         set.lastEventMs = newest
         set.maturityCutoffMs = cutoff
-        set.train.reserveCapacity(trainCount)
-        var examplesSeen = 0
+        set.train.reserveCapacity(Int(Double(exampleCount) * (1 - options.validationFraction)))
+        var examplesSeen = 0.0
         for index in order {
             let i = Int(index)
             let label = example[i]
-            let inValidation = examplesSeen >= trainCount
-            if label >= 0 { examplesSeen += 1 }
+            let inValidation = examplesSeen >= trainWeight
+            if label >= 0 { examplesSeen += Double(weight(i)) }
             if !inValidation {
                 guard label >= 0 else { continue }
-                set.train.append(row(i), label: UInt8(label), time: times[i], pattern: patterns.isEmpty ? 0 : patterns[i])
+                set.train.append(row(i), label: UInt8(label), time: times[i], pattern: patterns.isEmpty ? 0 : patterns[i], weight: weight(i))
             } else {
                 if set.validationStartMs == nil { set.validationStartMs = times[i] }
                 set.validation.append(row(i), label: label >= 0 ? UInt8(label) : ExampleSlice.unlabelled, time: times[i],
-                                      pattern: patterns.isEmpty ? 0 : patterns[i])
+                                      pattern: patterns.isEmpty ? 0 : patterns[i], weight: weight(i))
             }
         }
         counts.trainExamples = set.train.count
@@ -195,6 +255,8 @@ struct RowStatus: OptionSet, Sendable {
     static let positive = RowStatus(rawValue: 1)
     static let negative = RowStatus(rawValue: 2)
     static let blocked = RowStatus(rawValue: 4)
+    /// Unlabelled and unblocked, kept by the negative sample (weight `1 / rate` once the sample is lowered).
+    static let sampled = RowStatus(rawValue: 8)
 
     init(rawValue: UInt8) { self.rawValue = rawValue }
 

@@ -111,6 +111,12 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Most Newton iterations.")
     var maxIterations = 50
 
+    @Option(name: .customLong("max-examples"), help: "Most unlabelled transactions kept for training and validation; beyond it they are sampled by a hash of the transaction id and weighted (fraud, labelled and blocked transactions are always kept on top). Bounds memory.")
+    var maxExamples = 2_000_000
+
+    @Option(name: .customLong("transforms"), help: "'choose': pick each feature's transform (identity, log1p, clip at quantiles) on the newest part of the training slice, starting from the standard plan; 'standard': the standard plan as it is. --transform overrides win either way.")
+    var transformChoice = "choose"
+
     @Flag(help: "Train and report, but write no file.")
     var dryRun = false
 
@@ -165,8 +171,14 @@ struct Train: AsyncParsableCommand {
         o.minPRAUCGain = minPRAUCGain
         o.blockedUnlabelled = BlockedPolicy(rawValue: blockedUnlabelled) ?? .exclude
         o.maxIterations = maxIterations
-        o.catalog = CatalogChoice(rawValue: catalog) ?? .auto
+        o.maxSampledTransactions = maxExamples
         var problems: [String] = []
+        switch transformChoice {
+        case "choose": o.chooseTransforms = true
+        case "standard": o.chooseTransforms = false
+        default: problems.append("--transforms must be 'choose' or 'standard', got '\(transformChoice)'")
+        }
+        o.catalog = CatalogChoice(rawValue: catalog) ?? .auto
         for override in transformOverrides {
             let parts = override.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let feature = Feature(name: parts[0]), let transform = FeatureTransform(parts[1]) else {
@@ -174,6 +186,7 @@ struct Train: AsyncParsableCommand {
                 continue
             }
             o.transforms[feature] = transform
+            o.fixedTransforms.insert(feature)
         }
         problems.append(contentsOf: o.problems())
         return (o, problems)
@@ -418,6 +431,8 @@ final class ProgressConsole {
             }
             text += ", \(Int(Double(p.records) / elapsed)) records/s"
             emit(text, force: p.finished)
+        case .choosing(let what):
+            emit("  \(what)", force: true)
         case .fitting(let f):
             emit("  iteration \(f.iteration): objective \(String(format: "%.6g", f.objective)), largest gradient \(String(format: "%.3g", f.gradientNorm)), step \(f.step)", force: false)
         }
