@@ -196,22 +196,8 @@ struct Train: AsyncParsableCommand {
         // Reading blocks (files, librdkafka) and fitting is CPU-bound: both run on a thread of their own, off
         // Swift's cooperative pool.
         let command = self
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            let thread = Thread {
-                do {
-                    if let n = command.synthesize {
-                        try command.writeSynthetic(count: n)
-                    } else {
-                        try command.train()
-                    }
-                    done.resume()
-                } catch {
-                    done.resume(throwing: error)
-                }
-            }
-            thread.name = "vigil-train"
-            thread.stackSize = 16 << 20
-            thread.start()
+        try await runOnOwnThread(name: "vigil-train") {
+            if let n = command.synthesize { try command.writeSynthetic(count: n) } else { try command.train() }
         }
     }
 
