@@ -73,15 +73,19 @@ public struct BackfillReplay {
     var cards: [Int32: [String: Card]] = [:]
     let stateTTLMs: Int64
     var sinceSweep = 0
-    /// Features of merchants of the snapshot in use, by merchant id (cleared when the snapshot changes).
-    var merchantCache: [String: MerchantRiskFeatures] = [:]
-    var merchantCacheVersion: String?
+    /// How archive lines (no Kafka partition of their own) are spread over partitions: by card_id, as a keyed
+    /// publisher spreads them.
+    let archivePartitioner: Partitioner
+    let archivePartitions: Int32
 
     /// `stateTTLMs`: how long a card without events is kept (docs/state.md: 30 days plus the lateness bounds).
     public init(
         config: FeatureConfig, catalog: FeatureCatalog, model: CompiledModel, merchants: MerchantRiskTimeline? = nil,
-        stateTTLMs: Int64? = nil
+        stateTTLMs: Int64? = nil, archivePartitioner: Partitioner = .murmur2, archivePartitions: Int32 = 1
     ) {
+        precondition(archivePartitions >= 1)
+        self.archivePartitioner = archivePartitioner
+        self.archivePartitions = archivePartitions
         self.config = config
         self.catalog = catalog
         self.model = model
@@ -98,19 +102,20 @@ public struct BackfillReplay {
         case rejected(String)
     }
 
-    /// Processes one message of `partition`, in the partition's offset order. `nowMs` is the wall clock (the
-    /// future bound is measured from the earlier of it and `timestampMs`, as in the service); a feature record is
-    /// handed to `emit` with its transaction id (the bytes are valid only inside the call). `archived`: a line of an
-    /// archive of message values, which stands for a message keyed by its card_id (no key to compare).
+    /// Processes one message of `partition`, in the partition's offset order; `partition` nil: a line of an archive
+    /// of message values, which stands for a message keyed by its card_id (no key to compare) in the partition the
+    /// archive partitioner gives that card_id. `nowMs` is the wall clock (the future bound is measured from the
+    /// earlier of it and `timestampMs`, as in the service); a feature record is handed to `emit` with its
+    /// transaction id (the bytes are valid only inside the call).
     @discardableResult
     public mutating func process(
-        value: UnsafeRawBufferPointer, key: [UInt8]?, partition: Int32, timestampMs: Int64?, nowMs: Int64,
-        archived: Bool = false, emit: (_ record: UnsafeRawBufferPointer, _ transactionId: String) throws -> Void
+        value: UnsafeRawBufferPointer, key: [UInt8]?, partition: Int32?, timestampMs: Int64?, nowMs: Int64,
+        emit: (_ record: UnsafeRawBufferPointer, _ transactionId: String) throws -> Void
     ) rethrows -> Outcome {
         counts.read += 1
         sinceSweep += 1
         if sinceSweep >= 65_536 { sweep() }
-        let decoded = archived ? TransactionDecoder.decodeArchived(value: value) : TransactionDecoder.decode(value: Array(value), key: key)
+        let decoded = partition == nil ? TransactionDecoder.decodeArchived(value: value) : Self.decode(value, key: key)
         let tx: Transaction
         switch decoded {
         case .failure(let reason):
@@ -118,19 +123,11 @@ public struct BackfillReplay {
             return .rejected(reason.code)
         case .success(let t): tx = t
         }
+        let partition = partition ?? archivePartition(of: tx.cardId)
         var merchant = MerchantRiskFeatures.noSnapshot
         var merchantVersion: String?
         if let merchants, let snapshot = merchants.served(atMs: tx.eventTimeMs) {
-            if merchantCacheVersion != snapshot.version {
-                merchantCache.removeAll(keepingCapacity: true)
-                merchantCacheVersion = snapshot.version
-            }
-            if let cached = merchantCache[tx.merchantId] {
-                merchant = cached
-            } else {
-                merchant = MerchantRiskFeatures(merchant: snapshot.counts(of: tx.merchantId), totals: snapshot.totals)
-                if merchantCache.count < 1 << 20 { merchantCache[tx.merchantId] = merchant }
-            }
+            merchant = MerchantRiskFeatures(merchant: snapshot.counts(of: tx.merchantId), totals: snapshot.totals)
             merchantVersion = snapshot.version
         }
         var clock = clocks[partition] ?? PartitionClock()
@@ -167,6 +164,18 @@ public struct BackfillReplay {
             counts.rejected[reason.code, default: 0] += 1
             return .rejected(reason.code)
         }
+    }
+
+    /// A message as the service decodes it, without copying it.
+    public static func decode(_ value: UnsafeRawBufferPointer, key: [UInt8]?) -> Result<Transaction, RejectReason> {
+        guard let key else { return TransactionDecoder.decode(value: value, key: nil) }
+        return key.withUnsafeBytes { TransactionDecoder.decode(value: value, key: $0) }
+    }
+
+    func archivePartition(of cardId: String) -> Int32 {
+        guard archivePartitions > 1 else { return 0 }
+        var id = cardId
+        return id.withUTF8 { archivePartitioner.partition(of: UnsafeRawBufferPointer($0), partitionCount: archivePartitions) }
     }
 
     /// Counts a message too long to have been read whole (longer than any acceptable transaction): refused as

@@ -94,8 +94,7 @@ struct Backfill: AsyncParsableCommand {
         let started = Date()
         let config = try service.config()
         if let outTopic {
-            let live = [config.topics.transactions] + config.topics.outputs + [config.topics.shadow]
-            if live.contains(outTopic) {
+            if ([config.topics.transactions] + config.topics.outputs + [config.topics.shadow]).contains(outTopic) {
                 throw ValidationError("--out-topic \(outTopic) is one of the service's topics: backfill never writes to live outputs; give a topic of its own")
             }
         }
@@ -131,31 +130,24 @@ struct Backfill: AsyncParsableCommand {
             console.note("warning: feature catalog 1 has no merchant features; the merchant-risk tables are ignored")
         }
         let timeline = snapshots.isEmpty ? nil : MerchantRiskTimeline(snapshots, publishDelayMs: merchantRiskPublishDelayMs)
-        var replay = BackfillReplay(config: config.features, catalog: config.featureCatalog, model: model, merchants: timeline)
+        var replay = BackfillReplay(
+            config: config.features, catalog: config.featureCatalog, model: model, merchants: timeline,
+            archivePartitioner: Partitioner(rawValue: filePartitioner) ?? .murmur2, archivePartitions: filePartitions)
 
         let sink = try FeatureSink(path: out, topic: outTopic, brokers: config.brokers, properties: config.kafka.producer)
-        let partitioner = Partitioner(rawValue: filePartitioner) ?? .murmur2
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
         console.note("vigil backfill: catalog \(config.featureCatalog.rawValue), model \(model.version), from \(transactionsFile ?? "kafka:\(config.topics.transactions)") to \(out ?? "kafka:\(outTopic!)")"
             + (timeline.map { ", \($0.snapshots.count) merchant-risk snapshots" } ?? ""))
         console.show(.stage("replaying"))
         let summary = try source.read({ record in
-            let partition: Int32
-            switch record.location {
-            case .message(let tp, _): partition = tp.partition
-            case .line:
-                partition = filePartitions == 1 ? 0 : Self.cardPartition(record.bytes, partitioner: partitioner, count: filePartitions)
-            }
             if record.isTruncated {
                 // Longer than any acceptable transaction (16 KiB): the service refuses it as too large.
                 replay.countTooLarge()
                 return
             }
-            let archived: Bool
-            if case .line = record.location { archived = true } else { archived = false }
             try replay.process(
-                value: record.bytes, key: record.key, partition: partition, timestampMs: record.timestampMs, nowMs: nowMs,
-                archived: archived
+                value: record.bytes, key: record.key, partition: Self.partition(record), timestampMs: record.timestampMs,
+                nowMs: nowMs
             ) { bytes, id in
                 try sink.write(bytes, key: id)
             }
@@ -190,7 +182,9 @@ struct Backfill: AsyncParsableCommand {
         console.show(.stage("finding the history's event-time range"))
         var first = Int64.max, last = Int64.min
         _ = try source.read({ record in
-            guard !record.isTruncated, case .success(let tx) = Self.decode(record) else { return }
+            let decoded = Self.partition(record) == nil
+                ? TransactionDecoder.decodeArchived(value: record.bytes) : BackfillReplay.decode(record.bytes, key: record.key)
+            guard !record.isTruncated, case .success(let tx) = decoded else { return }
             first = min(first, tx.eventTimeMs)
             last = max(last, tx.eventTimeMs)
         }, progress: { console.show(.reading("transactions", $0)) })
@@ -237,18 +231,10 @@ struct Backfill: AsyncParsableCommand {
         print("wrote \(count) transactions to \(transactionsFile!)")
     }
 
-    /// A record of the source as the service would decode it (an archive line as keyed by its card_id).
-    static func decode(_ record: RawRecord) -> Result<Transaction, RejectReason> {
-        if case .line = record.location { return TransactionDecoder.decodeArchived(value: record.bytes) }
-        return TransactionDecoder.decode(value: Array(record.bytes), key: record.key)
-    }
-
-    /// The partition the service's topic would hold a line in: the card_id's, as a keyed publisher would choose.
-    static func cardPartition(_ bytes: UnsafeRawBufferPointer, partitioner: Partitioner, count: Int32) -> Int32 {
-        switch TransactionDecoder.decodeArchived(value: bytes) {
-        case .success(let tx): Array(tx.cardId.utf8).withUnsafeBytes { partitioner.partition(of: $0, partitionCount: count) }
-        case .failure: 0  // refused wherever it lands; its partition does not matter
-        }
+    /// The record's Kafka partition; nil for a line of an archive (the replay places it by its card_id).
+    static func partition(_ record: RawRecord) -> Int32? {
+        if case .message(let tp, _) = record.location { return tp.partition }
+        return nil
     }
 }
 
@@ -287,8 +273,10 @@ final class FeatureSink {
             return
         }
         guard let producer, let topic else { return }
-        let value = Array(record)
-        let produced = Result { () throws(KafkaError) in try producer.produce(topic: topic, key: Array(key.utf8), value: value) }
+        var id = key
+        let produced = id.withUTF8 { k in
+            Result { () throws(KafkaError) in try producer.produce(topic: topic, key: UnsafeRawBufferPointer(k), value: record) }
+        }
         if case .failure(let error) = produced { throw ValidationError("producing to \(topic) failed: \(error)") }
         count += 1
         if count % 10_000 == 0 {

@@ -69,9 +69,19 @@ final class BackfillReplayTests: XCTestCase {
         let fromTopic = value.withUnsafeBytes { replay.process(value: $0, key: nil, partition: 0, timestampMs: nil, nowMs: 1_800_000_000_000) { _, _ in } }
         XCTAssertEqual(fromTopic, .rejected("key_mismatch"))
         let archived = value.withUnsafeBytes {
-            replay.process(value: $0, key: nil, partition: 0, timestampMs: nil, nowMs: 1_800_000_000_000, archived: true) { _, _ in }
+            replay.process(value: $0, key: nil, partition: nil, timestampMs: nil, nowMs: 1_800_000_000_000) { _, _ in }
         }
         XCTAssertEqual(archived, .decided)
+        // Archive lines are placed by card_id, as a keyed publisher places them: one card, one partition.
+        var spread = BackfillReplay(config: FeatureConfig(), catalog: .v1, model: try model(), archivePartitioner: .crc32, archivePartitions: 4)
+        for i in 0..<8 {
+            let card = "card-\(i % 4)"
+            _ = tx(i, card: card, timeMs: 1_764_000_000_000 + Int64(i)).withUnsafeBytes {
+                spread.process(value: $0, key: nil, partition: nil, timestampMs: nil, nowMs: 1_800_000_000_000) { _, _ in }
+            }
+            XCTAssertEqual(spread.archivePartition(of: card), Partitioner.crc32.partition(of: Array(card.utf8), partitionCount: 4))
+        }
+        XCTAssertEqual(spread.cardsHeld, 4, "each card in one partition")
     }
 
     func testCardsIdleLongerThanTheStateTTLAreForgotten() throws {
