@@ -82,25 +82,35 @@ http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0
 (
   for _ in $(seq 600); do
     if [ "$(podman inspect --format '{{.State.Running}}' "$run_id-vigil" 2>/dev/null)" = true ]; then
-      podman inspect --format 'user={{.Config.User}} readonly={{.HostConfig.ReadonlyRootfs}} network={{.HostConfig.NetworkMode}} image={{.ImageName}}' "$run_id-vigil"
-      podman top "$run_id-vigil" user pid args | tail -n +2
+      podman inspect --format 'user={{.Config.User}} readonly={{.HostConfig.ReadonlyRootfs}} network={{.HostConfig.NetworkMode}} image={{.ImageName}}' "$run_id-vigil" || true
+      # `podman top` right after the start can fail ("does not exist in database", seen in CI with podman 4.3):
+      # retry it, and never let it end this recorder (set -e and pipefail are inherited by this subshell).
+      for _ in $(seq 20); do
+        top=$(podman top "$run_id-vigil" user pid args 2>&1) && { printf '%s\n' "$top" | tail -n +2; break; }
+        echo "podman top (retrying): $top"
+        sleep 0.5
+      done
       break
     fi
     sleep 0.2
   done >"$work/container.txt" 2>&1
-  python3 - "$http_port" >>"$work/container.txt" 2>&1 <<'PY'
+) &
+# The health probe runs on its own, not after the podman calls above (they can be slow or fail on a busy machine).
+python3 - "$http_port" >"$work/health.txt" 2>&1 <<'PY' &
 import sys, time, urllib.request
-for _ in range(100):
+last = None
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+for _ in range(600):
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=2) as r:
+        with opener.open(f"http://127.0.0.1:{sys.argv[1]}/healthz", timeout=2) as r:
             print(f"healthz={r.status}")
             break
     except Exception as e:
+        last = e
         time.sleep(0.2)
 else:
-    print(f"healthz=unanswered ({e})")
+    print(f"healthz=unanswered ({last})")
 PY
-) &
 VIGIL_CONTAINER_NAME=$run_id-vigil \
   .build/container/release/vigil-loadtest --vigil scripts/container-vigil.sh --redis "127.0.0.1:$redis_port" \
   --model "$root/models/baseline.json" --report-dir "$report" --startup-timeout 120 \
@@ -110,11 +120,11 @@ step_done "run (loadtest against the image)"
 
 echo "== 6. checks"
 wait
-cat "$work/container.txt"
-python3 - "$report/summary.json" "$work/container.txt" <<'PY'
+cat "$work/container.txt" "$work/health.txt"
+python3 - "$report/summary.json" "$work/container.txt" "$work/health.txt" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-container = open(sys.argv[2]).read()
+container = open(sys.argv[2]).read() + open(sys.argv[3]).read()
 stop = r.get("vigilStop") or {}
 checks = [
     ("vigil serve ran in the image as uid 10001 on a read-only root file system, host network",
