@@ -13,6 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // HTTP (operational endpoints, the analysts' console) only: Hummingbird doubles a clean build (docs/operations.md),
+        // so only VigilHTTP and VigilConsole depend on it.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     ],
     targets: [
         // C libraries from Debian packages. Only Kafka/ and Redis/ import these.
@@ -50,6 +55,30 @@ let package = Package(
                 "VigilCore", "Kafka", "Redis", "VigilTraffic",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+
+        // The operational HTTP endpoints (/healthz, /readyz, /metrics) on Hummingbird.
+        .target(
+            name: "VigilHTTP",
+            dependencies: [
+                "VigilService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // `vigil console`: the fraud analysts' web page (alert queue, labels) on Hummingbird.
+        .target(
+            name: "VigilConsole",
+            dependencies: [
+                "VigilCore", "Kafka",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -70,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilService", "VigilCore", "VigilTraffic", "VigilTraining", "Redis",
+                "VigilService", "VigilCore", "VigilTraffic", "VigilTraining", "Redis", "VigilHTTP", "VigilConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -81,6 +110,8 @@ let package = Package(
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
         .testTarget(name: "VigilTrafficTests", dependencies: ["VigilTraffic", "VigilCore"]),
         .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilCore", "VigilTraffic"]),
+        .testTarget(name: "VigilHTTPTests", dependencies: ["VigilHTTP", "VigilService", "VigilCore", "VigilTraffic", "Kafka", "Redis"]),
+        .testTarget(name: "VigilConsoleTests", dependencies: ["VigilConsole", "VigilCore", "Kafka"]),
         .testTarget(name: "VigilServiceTests", dependencies: ["VigilService", "VigilCore", "VigilTraffic", "VigilTraining", "Kafka", "Redis"]),
     ]
 )

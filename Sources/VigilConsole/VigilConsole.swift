@@ -1,0 +1,1 @@
+// `vigil console`: the fraud analysts' web page (being built).

@@ -1,0 +1,1 @@
+// The operational HTTP endpoints on Hummingbird (being moved here from VigilService/HTTPEndpoint.swift).
