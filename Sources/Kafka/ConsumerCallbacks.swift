@@ -136,14 +136,12 @@ final class ConsumerCallbacks: Sendable {
     }
 
     /// librdkafka's client-level errors (served by the consumer poll). Without this callback librdkafka logs them;
-    /// with it they are kept for readiness (`KafkaConsumer.recentClientError`) and still written to stderr, as before.
+    /// with it they are kept for readiness (`KafkaConsumer.recentClientError`), counted and logged (`KafkaDiagnostics`).
     static let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
         rk, err, reason, opaque in
         guard let opaque else { return }
         let text = reason.map { String(cString: $0) } ?? String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(err)))
-        let name = rk.map { String(cString: rd_kafka_name($0)) } ?? "consumer"
-        let line = Array("%3|ERROR|\(name)| \(text)\n".utf8)
-        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        KafkaDiagnostics.clientError(client: rk.map { String(cString: rd_kafka_name($0)) } ?? "consumer", code: err, text: text)
         Unmanaged<ConsumerCallbacks>.fromOpaque(opaque).takeUnretainedValue().clientError(err, text)
     }
 

@@ -6,6 +6,7 @@ enum KafkaConfiguration {
         guard let conf = rd_kafka_conf_new() else {
             throw KafkaError(RD_KAFKA_RESP_ERR__FAIL, "rd_kafka_conf_new failed")
         }
+        KafkaDiagnostics.install(on: conf)
         do {
             // Sorted so that the first failing property is deterministic.
             for (name, value) in properties.sorted(by: { $0.key < $1.key }) {

@@ -40,6 +40,11 @@ extension RejectReason {
     /// The Kafka key is absent or differs from `card_id`.
     public static let keyMismatch = RejectReason(code: "key_mismatch")
 
+    /// The reasons that name no field, each reported from the start (at 0) by `vigil_dlq_total{reason}`.
+    public static let withoutField: [RejectReason] = [
+        tooLarge, invalidUTF8, invalidJSON, nestingTooDeep, notAnObject, unknownSchemaVersion, latLonPair, keyMismatch,
+    ]
+
     /// A field the contract knows appears more than once.
     public static func duplicateField(_ field: String) -> RejectReason {
         RejectReason(code: "duplicate_field:" + field)

@@ -52,7 +52,7 @@ struct ProbeRoutes: Sendable {
         case "/metrics":
             return HTTPResponse(
                 status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
-                body: MetricsText.render(pipeline.metricsSnapshot(), lag: pipeline.lag(), probes: pipeline.probeReport()))
+                body: pipeline.renderMetrics())
         default:
             return HTTPResponse(status: 404, body: "not found; try /healthz, /readyz, /metrics\n")
         }
@@ -139,6 +139,25 @@ extension Pipeline {
             s.shadowModelVersion = nil
         }
         return s
+    }
+
+    /// What `/metrics` answers: every series brought up to date, in Prometheus's text format.
+    public func renderMetrics() -> String {
+        stats.metrics.render(metricsInputs())
+    }
+
+    /// What the metrics report besides the histograms, from memory (no broker or Redis round trip).
+    public func metricsInputs() -> VigilMetrics.Inputs {
+        var inputs = VigilMetrics.Inputs(stats: metricsSnapshot())
+        let owned = Set(partitions.assigned).filter { !partitions.isFenced($0) }
+        inputs.stats.newestEventTimeMs = inputs.stats.newestEventTimeMs.filter { owned.contains($0.key) }
+        inputs.lag = lag()
+        inputs.probes = probeReport()
+        inputs.process = ProcessStats.current()
+        // Three statistics intervals: a client that stopped reporting (replaced, closed) ages out.
+        inputs.kafka = KafkaDiagnostics.latestStatistics(maxAgeMs: max(30_000, 3 * Int64(config.kafkaStatisticsIntervalMs)))
+        inputs.kafkaErrors = KafkaDiagnostics.errorCounts
+        return inputs
     }
 
     /// Records in each owned input partition not yet processed, from the consumer's cached high watermarks (no

@@ -333,6 +333,7 @@ extension Pipeline {
         stats.update { s in
             s.batches += 1
             s.batchSizes.record(batch.messages.count)
+            stats.metrics.recordBatch(records: batch.messages.count)
             s.skippedAlreadyApplied += batch.skipped
             s.misroutedRecords += batch.misrouted
             s.replayedWithoutOutputs += encoded.replayed
@@ -343,9 +344,16 @@ extension Pipeline {
                 case .decided(let d):
                     s.decided += 1
                     s.verdicts[d.verdict, default: 0] += 1
-                    if let ts = message.timestampMs { s.latency.record(ms: emittedMs - ts) }
+                    if let ts = message.timestampMs {
+                        s.latency.record(ms: emittedMs - ts)
+                        stats.metrics.recordLatency(ms: emittedMs - ts)
+                    }
+                    let tp = message.topicPartition
+                    if d.transaction.eventTimeMs > s.newestEventTimeMs[tp] ?? .min { s.newestEventTimeMs[tp] = d.transaction.eventTimeMs }
                 case .late: s.late += 1
-                case .rejected: s.rejected += 1
+                case .rejected(let reason):
+                    s.rejected += 1
+                    s.rejectedByReason[reason.code, default: 0] += 1
                 }
             }
             for (tp, last) in batch.lastOffsets { s.positions[tp] = last + 1 }
@@ -358,6 +366,7 @@ extension Pipeline {
             for (stage, nanos) in (batch?.stageNanos ?? []) + timer.nanos {
                 s.stageNanos[stage, default: 0] += nanos
                 s.stageTimes[stage, default: DurationHistogram()].record(nanos: nanos)
+                stats.metrics.recordStage(stage, nanos: nanos)
             }
         }
     }

@@ -137,6 +137,7 @@ public final class Pipeline: @unchecked Sendable {
             properties["transactional.id"] = transactionalId
             properties["transaction.timeout.ms"] = String(max(60_000, config.produceTimeoutMs + 10_000))
         }
+        if config.kafkaStatisticsIntervalMs > 0 { properties["statistics.interval.ms"] = String(config.kafkaStatisticsIntervalMs) }
         for (k, v) in config.producerKafkaProperties { properties[k] = v }
         return try KafkaProducer(config: properties)
     }
@@ -157,6 +158,7 @@ public final class Pipeline: @unchecked Sendable {
             "isolation.level": "read_committed",
             "allow.auto.create.topics": "false",
         ]
+        if config.kafkaStatisticsIntervalMs > 0 { properties["statistics.interval.ms"] = String(config.kafkaStatisticsIntervalMs) }
         for (k, v) in config.consumerKafkaProperties { properties[k] = v }
         return properties
     }

@@ -9,6 +9,10 @@ public final class PipelineStats: Sendable {
         public var verdicts: [Verdict: Int] = [:]
         public var late = 0
         public var rejected = 0
+        /// Rejected records by reason (the `vigil.error` code: bounded by the contract's fields).
+        public var rejectedByReason: [String: Int] = [:]
+        /// The newest event time decided per input partition, for the event-time lag.
+        public var newestEventTimeMs: [TopicPartition: Int64] = [:]
         public var skippedAlreadyApplied = 0
         public var batches = 0
         public var retriedBatches = 0
@@ -89,6 +93,8 @@ public final class PipelineStats: Sendable {
     }
 
     let state = Mutex(Snapshot())
+    /// The Prometheus registry `/metrics` serves, with the histograms recorded where they happen.
+    public let metrics = VigilMetrics()
 
     public init() {}
 

@@ -49,7 +49,13 @@ final class ProbeWatch: Sendable {
         var connection: (any RedisClient)?
         var last = RedisCondition.answering
         while !isStopped {
+            let started = ContinuousClock.now
             let condition = Self.askRedis(&connection, endpoint: config.redisEndpoint, key: RedisKeys(prefix: config.redisPrefix).probe)
+            if condition == .answering {
+                let took = ContinuousClock.now - started
+                pipeline.stats.metrics.recordRedisProbe(
+                    nanos: UInt64(max(0, took.components.seconds)) * 1_000_000_000 + UInt64(max(0, took.components.attoseconds / 1_000_000_000)))
+            }
             pipeline.probes.setRedis(condition)
             if condition.label != last.label {
                 if condition == .answering {

@@ -114,6 +114,9 @@ public struct VigilConfig: Sendable {
     /// for Redis or Kafka ending) for longer than this: a stage or the pipeline thread is stuck. Longer than the
     /// longest single wait Vigil makes (a transaction commit: up to `transaction.timeout.ms`, 60 s).
     public var stallTimeoutMs = 120_000
+    /// librdkafka's `statistics.interval.ms` for the consumer and the producer: how often their statistics (broker
+    /// round trips and states, lag, transaction state) are refreshed for `/metrics`. 0 turns them off.
+    public var kafkaStatisticsIntervalMs = 15_000
 
     /// The longest out-of-orderness, lateness, and the two together: 7 days.
     public static let maxLatenessBoundsMs = 7 * Windows.day
@@ -175,7 +178,9 @@ public struct VigilConfig: Sendable {
             }
         }
         if !(100...600_000).contains(modelPollMs) { problems.append("model poll interval must be 100-600000 ms") }
+        if !(0...86_400_000).contains(kafkaStatisticsIntervalMs) { problems.append("Kafka statistics interval must be 0-86400000 ms (0: off)") }
         if !(1000...3_600_000).contains(sessionTimeoutMs) { problems.append("session timeout must be 1000-3600000 ms") }
+        if !(0...86_400_000).contains(kafkaStatisticsIntervalMs) { problems.append("Kafka statistics interval must be 0-86400000 ms (0: off)") }
         if !(1000...3_600_000).contains(produceTimeoutMs) { problems.append("produce timeout must be 1000-3600000 ms") }
         if let port = httpPort, !(0...65535).contains(port) { problems.append("http port must be 0-65535, got \(port)") }
         if readyMaxLag < 0 { problems.append("ready max lag must be >= 0") }

@@ -132,6 +132,12 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env VIGIL_LOG_LEVEL).")
     var logLevel = Environment.string("VIGIL_LOG_LEVEL", "info")
 
+    @Option(help: "Log format: text (one readable line each) or json (one JSON object per line, for log collectors); librdkafka's own lines come through the same log (env VIGIL_LOG_FORMAT).")
+    var logFormat = Environment.string("VIGIL_LOG_FORMAT", "text")
+
+    @Option(parsing: .unconditional, help: "How often librdkafka refreshes its statistics for /metrics (broker round trips and states, lag, transaction state), in ms; 0 turns them off (env VIGIL_KAFKA_STATISTICS_INTERVAL_MS).")
+    var kafkaStatisticsIntervalMs = Environment.int("VIGIL_KAFKA_STATISTICS_INTERVAL_MS", 15_000)
+
     /// The validated configuration, or a `ValidationError` listing every problem.
     func config() throws -> VigilConfig {
         var c = VigilConfig()
@@ -203,9 +209,11 @@ struct PipelineOptions: ParsableArguments {
         c.transactionMaxBatches = transactionMaxBatches
         c.startupTimeoutMs = startupTimeoutMs
         c.stallTimeoutMs = stallTimeoutMs
+        c.kafkaStatisticsIntervalMs = kafkaStatisticsIntervalMs
         c.allowEvictingRedis = allowEvictingRedis
         c.kafka = KafkaSettings(files: kafkaConfig, environment: Environment.variables, commandLine: kafkaProperties)
         if Logger.Level(rawValue: logLevel) == nil { problems.append("--log-level '\(logLevel)' is not a level") }
+        if LogFormat(rawValue: logFormat) == nil { problems.append("--log-format '\(logFormat)' is not text or json") }
         do {
             try c.validate()
         } catch {
@@ -218,15 +226,7 @@ struct PipelineOptions: ParsableArguments {
     }
 
     func makeLogger(_ label: String) -> Logger {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        var logger = Logger(label: label)
-        logger.logLevel = level
-        return logger
+        LogSetup.bootstrap(label, level: Logger.Level(rawValue: logLevel) ?? .info, format: LogFormat(rawValue: logFormat) ?? .text)
     }
 }
 

@@ -61,8 +61,8 @@ final class MerchantRiskServingTests: XCTestCase {
         let versions = Dictionary(grouping: records) { $0["merchant_risk_version"] as? String ?? "?" }.mapValues(\.count)
         XCTAssertEqual(Set(versions.keys), [a.version, b.version], "\(versions)")
         XCTAssertEqual(first.pipeline.stats.snapshot.merchantRiskErrors + second.pipeline.stats.snapshot.merchantRiskErrors, 0)
-        let metrics = MetricsText.render(first.pipeline.stats.snapshot, lag: [:])
-        XCTAssertTrue(metrics.contains("vigil_merchant_risk_info{version=\"\(b.version)\"} 1"), metrics)
+        let metrics = VigilMetrics().render(.init(stats: first.pipeline.stats.snapshot))
+        XCTAssertTrue(metrics.contains("vigil_merchant_risk_info{version=\"\(b.version)\"} 1.0"), metrics)
         XCTAssertTrue(metrics.contains("vigil_merchant_risk_snapshot_age_seconds "), metrics)
         XCTAssertTrue(metrics.contains("vigil_merchant_risk_errors_total 0"), metrics)
     }
@@ -121,7 +121,7 @@ final class MerchantRiskServingTests: XCTestCase {
         let records = try h.readAll(h.config.topics.features).map { json($0.value) }
         XCTAssertTrue(records.contains { $0["merchant_risk_version"] as? String == oneBad.version })
         XCTAssertTrue(records.contains { $0["merchant_id"] as? String == bad && $0["merchant_risk_version"] as? String == "none" })
-        let metrics = MetricsText.render(runner.pipeline.stats.snapshot, lag: [:])
+        let metrics = VigilMetrics().render(.init(stats: runner.pipeline.stats.snapshot))
         XCTAssertTrue(metrics.contains("vigil_merchant_risk_errors_total \(runner.pipeline.stats.snapshot.merchantRiskErrors)"))
     }
 
@@ -142,8 +142,8 @@ final class MerchantRiskServingTests: XCTestCase {
         XCTAssertNil(runner.pipeline.merchantRisk)
         XCTAssertEqual(runner.pipeline.stats.snapshot.merchantRiskLookups, 0)
         try checkOutputs(h)
-        let metrics = MetricsText.render(runner.pipeline.stats.snapshot, lag: [:])
-        XCTAssertTrue(metrics.contains("vigil_feature_catalog_info{catalog=\"1\"} 1"))
+        let metrics = VigilMetrics().render(.init(stats: runner.pipeline.stats.snapshot))
+        XCTAssertTrue(metrics.contains("vigil_feature_catalog_info{catalog=\"1\"} 1.0"))
         XCTAssertFalse(metrics.contains("vigil_merchant_risk"))
     }
 
@@ -181,7 +181,7 @@ final class MerchantRiskServingTests: XCTestCase {
         XCTAssertEqual(holder.model.version, before, "the running model stays")
         XCTAssertEqual(holder.refusals, 1)
         XCTAssertEqual(log.count(of: "model rejected, keeping the running model"), 1)
-        XCTAssertTrue(MetricsText.render(stats.snapshot, lag: [:]).contains("vigil_models_refused_total 1"))
+        XCTAssertTrue(VigilMetrics().render(.init(stats: stats.snapshot)).contains("vigil_models_refused_total 1"))
     }
 
     /// The real binary exits at start, naming the feature and the catalog.

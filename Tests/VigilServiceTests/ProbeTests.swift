@@ -309,7 +309,7 @@ final class ProbeTests: XCTestCase {
         let ready = try Self.probe(port, "/readyz")
         XCTAssertEqual(ready.status, 503)
         XCTAssertTrue(ready.body.contains("pipeline stalled"), ready.body)
-        XCTAssertTrue(try RawClient.exchange(port: port, "GET /metrics HTTP/1.1\r\n\r\n").bodyText.contains("vigil_live 0"))
+        XCTAssertTrue(try RawClient.exchange(port: port, "GET /metrics HTTP/1.1\r\n\r\n").bodyText.contains("vigil_live 0.0"))
 
         gate.signal()
         try probeUntil(port, "/healthz", timeout: 15) { $0.status == 200 }

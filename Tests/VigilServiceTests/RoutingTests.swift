@@ -48,7 +48,7 @@ final class RoutingTests: XCTestCase {
         let stats = runner.pipeline.stats.snapshot
         XCTAssertGreaterThan(stats.misroutedRecords, 300, "misrouted records are counted")
         XCTAssertNotNil(stats.inputPartitioner, "auto chose one of the two")
-        XCTAssertTrue(MetricsText.render(stats, lag: [:]).contains("vigil_misrouted_records_total \(stats.misroutedRecords)\n"))
+        XCTAssertTrue(VigilMetrics().render(.init(stats: stats)).contains("vigil_misrouted_records_total \(stats.misroutedRecords)\n"))
         // Every feature vector is exact for the history its partition saw.
         let decided = try checkOutputs(h)
         XCTAssertGreaterThan(decided, 2500)
@@ -64,7 +64,7 @@ final class RoutingTests: XCTestCase {
         let stats = runner.pipeline.stats.snapshot
         XCTAssertEqual(stats.misroutedRecords, 0)
         XCTAssertEqual(stats.inputPartitioner, "crc32")
-        XCTAssertTrue(MetricsText.render(stats, lag: [:]).contains("vigil_input_partitioner_info{partitioner=\"crc32\"} 1\n"))
+        XCTAssertTrue(VigilMetrics().render(.init(stats: stats)).contains("vigil_input_partitioner_info{partitioner=\"crc32\"} 1.0\n"))
         try checkOutputs(h)
     }
 

@@ -88,9 +88,9 @@ final class ShadowScoringTests: XCTestCase {
     func testShadowCountsInMetrics() throws {
         var s = PipelineStats.Snapshot()
         s.modelVersion = "active-1"
-        XCTAssertFalse(MetricsText.render(s, lag: [:]).contains("vigil_shadow"), "no shadow, no shadow series")
+        XCTAssertFalse(VigilMetrics().render(.init(stats: s)).contains("vigil_shadow"), "no shadow, no shadow series")
         s.shadowModelVersion = "cand-1"
-        let text = MetricsText.render(s, lag: [:])
+        let text = VigilMetrics().render(.init(stats: s))
         XCTAssertTrue(text.contains("vigil_shadow_model_info{version=\"cand-1\"} 1"), text)
         XCTAssertTrue(text.contains("vigil_shadow_verdicts_total{shadow_version=\"cand-1\",active=\"approve\",shadow=\"block\"} 0"), text)
         XCTAssertEqual(text.split(separator: "\n").filter { $0.hasPrefix("vigil_shadow_verdicts_total{") }.count, 9, "bounded: 3 x 3")
