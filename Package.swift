@@ -66,6 +66,7 @@ let package = Package(
             dependencies: [
                 "VigilService",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -110,8 +111,7 @@ let package = Package(
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
         .testTarget(name: "VigilTrafficTests", dependencies: ["VigilTraffic", "VigilCore"]),
         .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilCore", "VigilTraffic"]),
-        .testTarget(name: "VigilHTTPTests", dependencies: ["VigilHTTP", "VigilService", "VigilCore", "VigilTraffic", "Kafka", "Redis"]),
         .testTarget(name: "VigilConsoleTests", dependencies: ["VigilConsole", "VigilCore", "Kafka"]),
-        .testTarget(name: "VigilServiceTests", dependencies: ["VigilService", "VigilCore", "VigilTraffic", "VigilTraining", "Kafka", "Redis"]),
+        .testTarget(name: "VigilServiceTests", dependencies: ["VigilService", "VigilHTTP", "VigilCore", "VigilTraffic", "VigilTraining", "Kafka", "Redis"]),
     ]
 )

@@ -55,7 +55,8 @@ public struct KafkaStatistics: Sendable, Equatable {
             guard let b = value as? [String: Any] else { continue }
             let nodeId = int(b["nodeid"]) ?? -1
             // Bootstrap entries (node id -1) stand for the configured addresses before metadata names the brokers.
-            guard nodeId >= 0 else { continue }
+            // Brokers in INIT were never connected to (librdkafka connects to the brokers it needs only): not down.
+            guard nodeId >= 0, b["state"] as? String != "INIT" else { continue }
             let rtt = (b["rtt"] as? [String: Any]).flatMap { r -> Double? in
                 guard let cnt = int(r["cnt"]), cnt > 0 else { return nil }
                 return (r["avg"] as? NSNumber)?.doubleValue

@@ -12,7 +12,7 @@ import Synchronization
 /// writes (out of memory, a read-only replica, unable to persist) cannot store a batch either. The broker is asked for
 /// metadata through the pipeline's own consumer (the client whose connections matter), with the last error that
 /// client reported (connection refused, name resolution, authentication) as the detail.
-final class ProbeWatch: Sendable {
+public final class ProbeWatch: Sendable {
     let pipeline: Pipeline
     let logger: Logger
     private let stopped = Atomic<Bool>(false)
@@ -20,12 +20,12 @@ final class ProbeWatch: Sendable {
     static let redisTimeoutMs = 1000
     static let brokerTimeoutMs = 1500
 
-    init(pipeline: Pipeline, logger: Logger) {
+    public init(pipeline: Pipeline, logger: Logger) {
         self.pipeline = pipeline
         self.logger = logger
     }
 
-    func start() {
+    public func start() {
         let redis = Thread { [self] in watchRedis() }
         redis.name = "vigil-probe-redis"
         let broker = Thread { [self] in watchBroker() }
@@ -35,7 +35,7 @@ final class ProbeWatch: Sendable {
     }
 
     /// Ends both loops within their current question (at most a couple of seconds; nothing waits for them).
-    func stop() { stopped.store(true, ordering: .relaxed) }
+    public func stop() { stopped.store(true, ordering: .relaxed) }
 
     private var isStopped: Bool { stopped.load(ordering: .relaxed) }
 

@@ -6,6 +6,7 @@ import Redis
 import ServiceLifecycle
 import Synchronization
 import VigilCore
+import VigilHTTP
 import VigilService
 import VigilTraffic
 import VigilTraining
@@ -148,7 +149,7 @@ struct Demo: AsyncParsableCommand {
         do { models = try ModelHolder(path: model) } catch { throw ValidationError("\(error)") }
         out.line("Model \(models.model.version) from \(model)")
         let pipeline = try Pipeline(config: config, models: models, logger: logger)
-        let health = try HealthService(pipeline: pipeline, host: "127.0.0.1", port: 0, logger: logger)
+        let health = try await HealthService.start(pipeline: pipeline, host: "127.0.0.1", port: 0, logger: logger)
         out.line("Metrics at http://127.0.0.1:\(health.port)/metrics, readiness at /readyz")
 
         let history = try outputDir.isEmpty ? nil : DemoHistory(directory: outputDir)

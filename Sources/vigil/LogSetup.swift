@@ -24,12 +24,16 @@ enum LogSetup {
                 return handler
             }
         }
+        // librdkafka writes debug lines only for the contexts its `debug` property names: asked for, so they pass
+        // whatever the level; its other lines follow the level.
         var kafka = Logger(label: "vigil.kafka")
-        kafka.logLevel = level
+        kafka.logLevel = min(level, .debug)
         let kafkaLogger = kafka
         KafkaDiagnostics.setLogHandler { line in
+            let lineLevel = Self.level(syslog: line.level)
+            guard line.level >= 7 || lineLevel >= level else { return }
             kafkaLogger.log(
-                level: Self.level(syslog: line.level), "\(line.message)",
+                level: lineLevel, "\(line.message)",
                 metadata: ["kafka.client": "\(line.client)", "kafka.facility": "\(line.facility)"], source: "librdkafka")
         }
         var logger = Logger(label: label)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import ServiceLifecycle
+import VigilHTTP
 import VigilService
 
 struct Serve: AsyncParsableCommand {
@@ -44,7 +45,7 @@ struct Serve: AsyncParsableCommand {
             do {
                 // First, so that it stops last (a group stops its services in reverse order): while the pipeline
                 // finishes its batches, /readyz says "shutting down" and /healthz still answers.
-                services.insert(.init(service: try HealthService(pipeline: pipeline, host: config.httpHost, port: port, logger: logger)), at: 0)
+                services.insert(.init(service: try await HealthService.start(pipeline: pipeline, host: config.httpHost, port: port, logger: logger)), at: 0)
             } catch {
                 throw ValidationError("--http-host \(config.httpHost) --http-port \(port): \(error)")
             }

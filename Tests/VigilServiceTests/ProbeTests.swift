@@ -3,6 +3,7 @@ import Glibc
 import Kafka
 import Redis
 @testable import VigilService
+import VigilHTTP
 import XCTest
 
 /// `/healthz` and `/readyz` of a running `vigil serve` under the faults of issue 10: every probe answered within a
@@ -51,6 +52,12 @@ final class ProbeTests: XCTestCase {
     func metric(_ port: Int, _ series: String) throws -> Double? {
         let text = try RawClient.exchange(port: port, "GET /metrics HTTP/1.1\r\n\r\n").bodyText
         return text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+    }
+
+    /// The routes on the real server, started and stopped from a synchronous test.
+    func startEndpoint(_ pipeline: Pipeline) throws -> OperationsServer {
+        let routes = ProbeRoutes(pipeline: pipeline)
+        return try OperationsServer.startNow(host: "127.0.0.1", port: 0) { routes.response(to: $0) }
     }
 
     func admin(_ h: Harness) throws -> RedisConnection { try RedisConnection(host: h.redis.host, port: h.redis.port) }
@@ -273,9 +280,8 @@ final class ProbeTests: XCTestCase {
         let runner = try h.makePipeline()
         defer { runner.stop() }
         let pipeline = runner.pipeline
-        let endpoint = try HTTPEndpoint(host: "127.0.0.1", port: 0) { ProbeRoutes(pipeline: pipeline).response(to: $0) }
-        endpoint.start()
-        defer { endpoint.stop() }
+        let endpoint = try startEndpoint(pipeline)
+        defer { endpoint.stopNow() }
         XCTAssertTrue(runner.waitForProcessed(50))
         let until = Date().addingTimeInterval(5)
         while Date() < until {
@@ -292,9 +298,8 @@ final class ProbeTests: XCTestCase {
         let runner = try h.makePipeline()
         defer { runner.stop() }
         let pipeline = runner.pipeline
-        let endpoint = try HTTPEndpoint(host: "127.0.0.1", port: 0) { ProbeRoutes(pipeline: pipeline).response(to: $0) }
-        endpoint.start()
-        defer { endpoint.stop() }
+        let endpoint = try startEndpoint(pipeline)
+        defer { endpoint.stopNow() }
         let port = endpoint.port
         try h.publish(traffic(count: 200, seed: 3))
         XCTAssertTrue(runner.waitForProcessed(200))

@@ -101,11 +101,11 @@ struct StageBreakdown: Sendable, Codable {
         }
         guard !stages.isEmpty else { return nil }
         self.stages = stages
-        batches = delta("vigil_batch_size_count")
+        batches = delta("vigil_batch_records_count")
         merchantLookupBatches = delta("vigil_merchant_risk_lookups_total")
         transactions = delta("vigil_kafka_transactions_committed_total")
         transactionBatches = delta("vigil_kafka_transaction_batches_total")
-        records = delta("vigil_batch_size_sum")
+        records = delta("vigil_batch_records_sum")
         let latencyCount = delta("vigil_end_to_end_latency_seconds_count")
         vigilMeanLatencyMs = latencyCount > 0 ? delta("vigil_end_to_end_latency_seconds_sum") / latencyCount * 1000 : nil
     }

@@ -1,44 +1,27 @@
 import Foundation
 import Kafka
 import Logging
-import ServiceLifecycle
 
-/// `/healthz`, `/readyz` and `/metrics` over HTTP, on its own thread, off the hot path. Every answer comes from
-/// memory: the pipeline and the watches (`ProbeWatch`: Redis and the broker asked once a second, on threads of their
-/// own) keep `ProbeState` current, so a probe never waits on Redis or the broker and is answered in microseconds.
-public struct HealthService: Service {
-    let endpoint: HTTPEndpoint
-    let watch: ProbeWatch
-    let logger: Logger
+/// What an operational endpoint answers: a status, a media type and a body.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
 
-    /// Binds the port now, so a taken port is an error at start, not later.
-    public init(
-        pipeline: Pipeline, host: String = "0.0.0.0", port: Int, limits: HTTPEndpointLimits = HTTPEndpointLimits(),
-        logger: Logger
-    ) throws {
-        let routes = ProbeRoutes(pipeline: pipeline)
-        endpoint = try HTTPEndpoint(host: host, port: port, limits: limits) { path in routes.response(to: path) }
-        watch = ProbeWatch(pipeline: pipeline, logger: logger)
-        self.logger = logger
-    }
-
-    public var port: Int { endpoint.port }
-
-    public func run() async throws {
-        watch.start()
-        endpoint.start()
-        logger.info("health and metrics endpoint listening", metadata: ["http.port": "\(endpoint.port)"])
-        try? await gracefulShutdown()
-        endpoint.stop()
-        watch.stop()
+    public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: String) {
+        self.status = status
+        self.contentType = contentType
+        self.body = Array(body.utf8)
     }
 }
 
 /// The operational routes, independent of the HTTP server that carries them (the seam a library server plugs into).
-struct ProbeRoutes: Sendable {
+public struct ProbeRoutes: Sendable {
     let pipeline: Pipeline
 
-    func response(to path: String) -> HTTPResponse {
+    public init(pipeline: Pipeline) { self.pipeline = pipeline }
+
+    public func response(to path: String) -> HTTPResponse {
         switch path {
         case "/healthz":
             let report = pipeline.probeReport()

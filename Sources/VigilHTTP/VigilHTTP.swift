@@ -1,1 +1,0 @@
-// The operational HTTP endpoints on Hummingbird (being moved here from VigilService/HTTPEndpoint.swift).
