@@ -99,3 +99,15 @@ def markdown_anchors(text):
             title = re.sub(r"[^\w\- ]", "", title)
             anchors.add(title.replace(" ", "-"))
     return anchors
+
+
+def label_names_used(exprs):
+    """Every label name the expressions match on (selectors), group by, or join on."""
+    names = set()
+    for expr in exprs:
+        s = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+        for m in re.finditer(r"\{([^}]*)\}", s):
+            names.update(re.findall(r"([a-zA-Z_]\w*)\s*(?:=~|!~|!=|=)", m.group(1)))
+        for m in re.finditer(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)", s):
+            names.update(n.strip() for n in m.group(1).split(",") if n.strip())
+    return names
