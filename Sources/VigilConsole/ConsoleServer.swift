@@ -197,7 +197,8 @@ public struct ConsoleServer: Sendable {
         response.headers[.contentSecurityPolicy] =
             "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.init("Referrer-Policy")!] = "no-referrer"
+        // same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on the login form, which sameOrigin refuses.
+        response.headers[.init("Referrer-Policy")!] = "same-origin"
         response.headers[.cacheControl] = "no-store"
         response.headers[.init("X-Frame-Options")!] = "DENY"
     }

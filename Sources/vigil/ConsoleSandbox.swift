@@ -9,7 +9,7 @@ import VigilCore
 /// trying the console by hand. Commands on stdin, one per line; answers on stdout:
 ///
 ///     alerts N     N new alerts (each with the card's 4 earlier transactions): "alert <transaction_id> <card_id>" each, then "ok"
-///     history N    N old (40-60 days), approved feature records of other cards, for `vigil train`: "ok"
+///     history N    N old (40-60 days) feature records of other cards for `vigil train`, every tenth fraud with a schema-1 label: "ok"
 ///     down | up    take broker 1 down / bring it back: "ok"
 ///     labels       every message on fraud.labels: "label <json>" each, then "ok"
 ///     quit         (or end of input) stop
@@ -144,22 +144,29 @@ struct SandboxFeeder {
         return (messages, ConsoleAlert.decode(last.value)!)
     }
 
-    /// Old, approved feature records of other cards: mature negatives for `vigil train`.
+    /// Old feature records of other cards for `vigil train`: mostly genuine (mature, unlabelled), every tenth a
+    /// fraud at a risky merchant with a schema-1 label, as a chargeback system reports it a few days later.
     mutating func history(_ count: Int, nowMs: Int64) -> [Message] {
         var messages: [Message] = []
-        for _ in 0..<count {
+        for i in 0..<count {
             let card = "card-" + String(format: "%08x", UInt32.random(in: 0...UInt32.max, using: &random))
             let time = nowMs - Int64.random(in: 40 * 86_400_000...60 * 86_400_000, using: &random)
-            messages += payment(card: card, merchant: "m-\(Int.random(in: 1000...1400, using: &random))", mcc: "5411",
-                amount: Double(Int.random(in: 500...9000, using: &random)) / 100, timeMs: time,
-                score: Double.random(in: 0.01...0.2, using: &random), verdict: "approve", reasons: [])
+            let fraud = i % 10 == 9
+            messages += payment(card: card, merchant: "m-\(Int.random(in: 1000...1400, using: &random))", mcc: fraud ? "7995" : "5411",
+                amount: Double(Int.random(in: 500...9000, using: &random)) / 100 * (fraud ? 20 : 1), timeMs: time,
+                score: Double.random(in: 0.01...0.2, using: &random), verdict: fraud ? "review" : "approve",
+                reasons: fraud ? [.init(feature: "high_risk_mcc", contribution: 2.0)] : [], alert: false)
+            if fraud, let id = messages.last(where: { $0.topic == "fraud.features" })?.key {
+                let label = "{\"schema_version\":1,\"transaction_id\":\"\(id)\",\"is_fraud\":true,\"reported_at_ms\":\(time + 3 * 86_400_000)}"
+                messages.append(Message(topic: "fraud.labels", key: id, value: Array(label.utf8)))
+            }
         }
         return messages
     }
 
     mutating func payment(
         card: String, merchant: String, mcc: String, amount: Double, timeMs: Int64, score: Double, verdict: String,
-        reasons: [ConsoleAlert.Reason]
+        reasons: [ConsoleAlert.Reason], alert raise: Bool = true
     ) -> [Message] {
         let id = nextId()
         let minor = Int64((amount * 100).rounded())
@@ -198,6 +205,7 @@ struct SandboxFeeder {
             case "seconds_since_last": features.double(verdict == "approve" ? 72_000 : 20)
             case "amount_vs_avg": features.double(verdict == "approve" ? 1 : 9.5)
             case "count_1m": features.double(verdict == "approve" ? 0 : 5)
+            case "count_24h": features.double(verdict == "approve" ? 1 : 7)
             case "high_risk_mcc": features.double(mcc == "7995" ? 1 : 0)
             case "card_not_present": features.double(mcc == "7995" ? 1 : 0)
             case "new_merchant_24h": features.double(1)
@@ -211,7 +219,7 @@ struct SandboxFeeder {
             Message(topic: "transactions", key: card, value: tx.bytes),
             Message(topic: "fraud.features", key: id, value: features.bytes),
         ]
-        if verdict != "approve" {
+        if raise, verdict != "approve" {
             var alert = JSONWriter()
             alert.beginObject()
             alert.key("schema_version"); alert.int(1)
