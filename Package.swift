@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "VigilConsole",
             dependencies: [
-                "VigilCore", "Kafka",
+                "VigilCore", "Kafka", "VigilTraining",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "VigilCoreTests", dependencies: ["VigilCore"]),
         .testTarget(name: "VigilTrafficTests", dependencies: ["VigilTraffic", "VigilCore"]),
         .testTarget(name: "VigilTrainingTests", dependencies: ["VigilTraining", "VigilCore", "VigilTraffic"]),
-        .testTarget(name: "VigilConsoleTests", dependencies: ["VigilConsole", "VigilCore", "Kafka"]),
+        .testTarget(name: "VigilConsoleTests", dependencies: ["VigilConsole", "VigilCore", "Kafka", "VigilTraining"]),
         .testTarget(name: "VigilServiceTests", dependencies: ["VigilService", "VigilHTTP", "VigilCore", "VigilTraffic", "VigilTraining", "Kafka", "Redis"]),
     ]
 )

@@ -4,20 +4,29 @@ public struct LabelRecord: Sendable, Equatable {
     public var isFraud: Bool
     /// When the outcome became known; nil if the message has none.
     public var reportedAtMs: Int64?
+    /// Who reported it (schema version 2: the analyst's name, from `vigil console`); nil for schema version 1.
+    public var reportedBy: String?
+    /// Which system reported it (schema version 2, e.g. `"console"`); nil for schema version 1.
+    public var source: String?
 
-    public init(transactionId: String, isFraud: Bool, reportedAtMs: Int64?) {
+    public init(transactionId: String, isFraud: Bool, reportedAtMs: Int64?, reportedBy: String? = nil, source: String? = nil) {
         self.transactionId = transactionId
         self.isFraud = isFraud
         self.reportedAtMs = reportedAtMs
+        self.reportedBy = reportedBy
+        self.source = source
     }
 
-    /// Parses a label of the contract's schema version 1; unknown fields are ignored.
+    /// Parses a label of the contract's schema version 1 or 2 (version 2 adds `reported_by` and `source`, both
+    /// required there, and requires `reported_at_ms`); unknown fields are ignored.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(RecordError) -> LabelRecord {
         var scanner = JSONLineScanner(bytes)
         var schema: Int64?
         var id: [UInt8]?
         var isFraud: Bool?
         var reported: Int64?
+        var reportedBy: [UInt8]?
+        var source: [UInt8]?
         var problem: RecordError?
         do {
             try scanner.forEachMember { (s: inout JSONLineScanner, key: JSONLineScanner.StringToken) throws(JSONLineScanner.Failure) in
@@ -37,6 +46,14 @@ public struct LabelRecord: Sendable, Equatable {
                 } else if s.token(key, equals: "reported_at_ms") {
                     guard s.peek() == UInt8(ascii: "-") || JSONLineScanner.isDigit(s.peek()) else { return try s.skipValue() }
                     reported = try s.scanInt64()
+                } else if s.token(key, equals: "reported_by") || s.token(key, equals: "source") {
+                    let field = s.token(key, equals: "source") ? "source" : "reported_by"
+                    guard s.peek() == UInt8(ascii: "\"") else {
+                        problem = problem ?? .wrongType(field: field)
+                        return try s.skipValue()
+                    }
+                    let value = s.bytes(of: try s.scanString())
+                    if field == "source" { source = value } else { reportedBy = value }
                 } else if s.token(key, equals: "schema_version") {
                     schema = try s.scanVersion()
                 } else {
@@ -48,12 +65,21 @@ public struct LabelRecord: Sendable, Equatable {
             throw .invalidJSON
         }
         guard let schema else { throw .missingField("schema_version") }
-        guard schema == 1 else { throw .unsupportedSchemaVersion }
+        guard schema == 1 || schema == 2 else { throw .unsupportedSchemaVersion }
         if let problem { throw problem }
         guard let id else { throw .missingField("transaction_id") }
         guard !id.isEmpty else { throw .badValue(field: "transaction_id", "is empty") }
         guard let isFraud else { throw .missingField("is_fraud") }
-        return LabelRecord(transactionId: String(decoding: id, as: UTF8.self), isFraud: isFraud, reportedAtMs: reported)
+        guard schema == 2 else {
+            return LabelRecord(transactionId: String(decoding: id, as: UTF8.self), isFraud: isFraud, reportedAtMs: reported)
+        }
+        guard reported != nil else { throw .missingField("reported_at_ms") }
+        guard let reportedBy else { throw .missingField("reported_by") }
+        guard !reportedBy.isEmpty else { throw .badValue(field: "reported_by", "is empty") }
+        guard let source else { throw .missingField("source") }
+        return LabelRecord(
+            transactionId: String(decoding: id, as: UTF8.self), isFraud: isFraud, reportedAtMs: reported,
+            reportedBy: String(decoding: reportedBy, as: UTF8.self), source: String(decoding: source, as: UTF8.self))
     }
 
     public static func parse(_ bytes: [UInt8]) throws(RecordError) -> LabelRecord {

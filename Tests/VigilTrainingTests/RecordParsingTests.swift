@@ -91,6 +91,44 @@ final class RecordParsingTests: XCTestCase {
         }
     }
 
+    /// Schema version 2 (contract 1.5, `vigil console`): schema 1 plus `reported_by` and `source`, both required, and
+    /// `reported_at_ms` required; the same readers accept both versions.
+    func testLabelRecordSchemaVersion2() throws {
+        let line = "{\"schema_version\":2,\"transaction_id\":\"tx-7\",\"is_fraud\":true,\"reported_at_ms\":1766592000000,"
+            + "\"reported_by\":\"Ana \\u00d6z\",\"source\":\"console\",\"click_id\":\"c-1\"}"
+        XCTAssertEqual(
+            try LabelRecord.parse(Array(line.utf8)),
+            LabelRecord(transactionId: "tx-7", isFraud: true, reportedAtMs: 1_766_592_000_000, reportedBy: "Ana \u{d6}z", source: "console"))
+        func error(_ text: String) -> RecordError? {
+            do { _ = try LabelRecord.parse(Array(text.utf8)); return nil } catch { return error as? RecordError }
+        }
+        let good = "{\"schema_version\":2,\"transaction_id\":\"tx-7\",\"is_fraud\":false,\"reported_at_ms\":5,\"reported_by\":\"ana\",\"source\":\"console\"}"
+        XCTAssertNil(error(good))
+        XCTAssertEqual(error(good.replacingOccurrences(of: ",\"reported_by\":\"ana\"", with: "")), .missingField("reported_by"))
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"ana\"", with: "\"\"")), .badValue(field: "reported_by", "is empty"))
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"ana\"", with: "7")), .wrongType(field: "reported_by"))
+        XCTAssertEqual(error(good.replacingOccurrences(of: ",\"source\":\"console\"", with: "")), .missingField("source"))
+        XCTAssertEqual(error(good.replacingOccurrences(of: ",\"reported_at_ms\":5", with: "")), .missingField("reported_at_ms"))
+        XCTAssertEqual(error(good.replacingOccurrences(of: "\"schema_version\":2", with: "\"schema_version\":3")), .unsupportedSchemaVersion)
+        // Schema 1 stays as it was: the new fields are not required there (and are read when present).
+        XCTAssertEqual(
+            try LabelRecord.parse(Array("{\"schema_version\":1,\"transaction_id\":\"tx-1\",\"is_fraud\":true}".utf8)),
+            LabelRecord(transactionId: "tx-1", isFraud: true, reportedAtMs: nil))
+    }
+
+    /// The training job's label book and the merchant-risk job's first pass both take schema-2 labels.
+    func testSchemaVersion2LabelsReachBothJobs() throws {
+        let line = Array("{\"schema_version\":2,\"transaction_id\":\"tx-9\",\"is_fraud\":true,\"reported_at_ms\":1000,\"reported_by\":\"ana\",\"source\":\"console\"}".utf8)
+        var book = LabelBook()
+        line.withUnsafeBytes { book.add(RawRecord(bytes: $0, location: .line(1))) }
+        XCTAssertEqual(book.tally.accepted, 1)
+        XCTAssertEqual(book.count, 1)
+        var merchant = MerchantRiskLabels(cut: MerchantRiskCut(cutMs: 2000, labelDelayMs: 0))
+        line.withUnsafeBytes { merchant.add(RawRecord(bytes: $0, location: .line(1))) }
+        XCTAssertEqual(merchant.tally.accepted, 1)
+        XCTAssertEqual(merchant.fraudIds(), [MerchantTransaction.idHash("tx-9")])
+    }
+
     /// A JSON-lines file with bad lines, blank lines, CRLF endings, an overlong line and no final newline: bad
     /// lines are counted by reason with their line numbers, the rest is used, and nothing is fatal.
     func testJSONLinesFileWithBadLines() throws {

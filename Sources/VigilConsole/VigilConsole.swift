@@ -1,1 +1,0 @@
-// `vigil console`: the fraud analysts' web page (being built).
