@@ -7,7 +7,9 @@ extension DetectionReport {
     ///     ...
     ///     false alerts     31 of 38400 genuine payments decided: 0.76 per 1,000 decided, 0.81 per 1,000 genuine
     ///     not decided      15 late, 0 dead-lettered, 230 with no outcome read back (3 of them fraud)
+    ///     no truth         39 dead-lettered with no ground truth (malformed input, or a second outcome for a transaction)
     ///
+    /// The last line only when some outcome matched no ground truth.
     /// Recall is of the decided frauds; "-" when the pattern had none decided.
     public func tableLines(indent: String = "  ") -> [String] {
         let header = ["pattern", "frauds", "review", "block", "missed", "recall", "not decided"]
@@ -32,8 +34,17 @@ extension DetectionReport {
         let undecided = all
         var notDecided = indent + "not decided      \(undecided.late) late, \(undecided.deadLettered) dead-lettered, "
             + "\(undecided.notReadBack) with no outcome read back (\(fraud.undecided) of them fraud)"
-        if unmatchedOutcomes > 0 { notDecided += "; \(unmatchedOutcomes) outcomes matched no ground truth" }
         lines.append(notDecided)
+        if unmatched.transactions > 0 {
+            let kinds = [
+                (unmatched.approved, "approved"), (unmatched.reviewed, "reviewed"), (unmatched.blocked, "blocked"),
+                (unmatched.late, "late"), (unmatched.deadLettered, "dead-lettered"),
+            ]
+            lines.append(
+                indent + "no truth         "
+                    + kinds.filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+                    + " with no ground truth (malformed input, or a second outcome for a transaction)")
+        }
         return lines
     }
 

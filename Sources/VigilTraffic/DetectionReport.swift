@@ -67,13 +67,14 @@ public struct DetectionReport: Sendable, Equatable {
     public var patterns: [PatternRow]
     /// Genuine payments: `alerted` are the false alerts.
     public var genuine: Row
-    /// Outcomes read back for transactions the ground truth does not know, or a second outcome for one.
-    public var unmatchedOutcomes: Int
+    /// Outcomes read back for transactions the ground truth does not know (in the demo, malformed messages that still
+    /// have a transaction id, on `fraud.dlq`), or a second outcome for one, by outcome; `notReadBack` is 0.
+    public var unmatched: Row
 
-    public init(patterns: [PatternRow], genuine: Row, unmatchedOutcomes: Int) {
+    public init(patterns: [PatternRow], genuine: Row, unmatched: Row) {
         self.patterns = patterns
         self.genuine = genuine
-        self.unmatchedOutcomes = unmatchedOutcomes
+        self.unmatched = unmatched
     }
 
     /// Every fraud pattern together.

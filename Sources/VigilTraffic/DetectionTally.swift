@@ -44,9 +44,11 @@ public struct DetectionTally: Sendable {
         for pattern in truthWaiting.values {
             if let pattern { fraud[pattern, default: .init()].notReadBack += 1 } else { genuine.notReadBack += 1 }
         }
+        var unmatched = DetectionReport.Row()
+        for outcome in outcomesWaiting.values { unmatched.add(outcome) }
         return DetectionReport(
             patterns: FraudPattern.allCases.map { DetectionReport.PatternRow(pattern: $0, row: fraud[$0] ?? .init()) },
-            genuine: genuine, unmatchedOutcomes: outcomesWaiting.count)
+            genuine: genuine, unmatched: unmatched)
     }
 
     private mutating func count(_ outcome: TransactionOutcome, pattern: FraudPattern?) {

@@ -41,7 +41,7 @@ final class DetectionTallyTests: XCTestCase {
         XCTAssertEqual(testing.alertShare!, 8.0 / 9.0, accuracy: 1e-12)
         XCTAssertEqual(report.fraud, testing)
         XCTAssertEqual(report.genuine, Row(approved: 985, reviewed: 2, blocked: 1, deadLettered: 1, notReadBack: 1))
-        XCTAssertEqual(report.unmatchedOutcomes, 0)
+        XCTAssertEqual(report.unmatched, Row())
     }
 
     func testFalseAlertsPerThousandDecidedAndPerThousandGenuine() {
@@ -91,11 +91,11 @@ final class DetectionTallyTests: XCTestCase {
         var tally = DetectionTally()
         tally.record(.decided(.block), transactionId: "early")
         tally.record(.decided(.approve), transactionId: "unknown")
-        XCTAssertEqual(tally.report.unmatchedOutcomes, 2)
+        XCTAssertEqual(tally.report.unmatched, Row(approved: 1, blocked: 1))
         tally.expect(transactionId: "early", pattern: .highValueSpree)
         let report = tally.report
         XCTAssertEqual(row(report, .highValueSpree), Row(blocked: 1))
-        XCTAssertEqual(report.unmatchedOutcomes, 1)
+        XCTAssertEqual(report.unmatched, Row(approved: 1))
         XCTAssertEqual(report.all.transactions, 1)
     }
 
@@ -106,7 +106,7 @@ final class DetectionTallyTests: XCTestCase {
         tally.record(.decided(.review), transactionId: "t")
         let report = tally.report
         XCTAssertEqual(report.genuine, Row(reviewed: 1))
-        XCTAssertEqual(report.unmatchedOutcomes, 1)
+        XCTAssertEqual(report.unmatched, Row(reviewed: 1))
     }
 
     func testGroundTruthFromTheGeneratorCountsGenuinePaymentsWithoutAPattern() {
@@ -144,8 +144,13 @@ final class DetectionTallyTests: XCTestCase {
     func testUnmatchedOutcomesAreNamedInTheTable() {
         var tally = DetectionTally()
         tally.record(.late, transactionId: "x")
+        tally.record(.deadLettered, transactionId: "y")
+        tally.record(.deadLettered, transactionId: "z")
         let lines = tally.report.tableLines()
-        XCTAssertTrue(lines.last!.hasSuffix("; 1 outcomes matched no ground truth"), lines.last!)
-        XCTAssertTrue(lines[lines.count - 2].contains("0 of 0 genuine payments decided: - per 1,000 decided, - per 1,000 genuine"))
+        XCTAssertEqual(
+            lines.last!,
+            "  no truth         1 late, 2 dead-lettered with no ground truth (malformed input, or a second outcome for a transaction)")
+        XCTAssertTrue(lines[lines.count - 3].contains("0 of 0 genuine payments decided: - per 1,000 decided, - per 1,000 genuine"))
+        XCTAssertTrue(lines[lines.count - 2].hasSuffix("0 late, 0 dead-lettered, 0 with no outcome read back (0 of them fraud)"))
     }
 }
