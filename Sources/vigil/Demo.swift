@@ -157,10 +157,11 @@ struct Demo: AsyncParsableCommand {
             try FeatureRecorder(
                 brokers: cluster.bootstrapServers, topic: config.topics.features, partitions: partitions, file: $0.features)
         }
+        let detection = try DetectionRecorder(brokers: cluster.bootstrapServers, topics: config.topics, partitions: partitions)
         let timeScale = effectiveTimeScale
         let traffic = TrafficFeeder(
             brokers: cluster.bootstrapServers, topic: config.topics.transactions, labelsTopic: labelsTopic, rate: rate,
-            timeScale: timeScale, seconds: seconds, profile: profile, history: history,
+            timeScale: timeScale, seconds: seconds, profile: profile, history: history, detection: detection,
             wallStartMs: Int64(Date().timeIntervalSince1970 * 1000))
         let alerts = try AlertTail(brokers: cluster.bootstrapServers, topic: config.topics.alerts, partitions: partitions)
         let dashboard = Dashboard(
@@ -187,9 +188,11 @@ struct Demo: AsyncParsableCommand {
             logger: logger
         ))
         recorder?.start()
+        detection.start()
         try await group.run()
         dashboard.printSummary()
         printTraffic(traffic)
+        printDetection(detection.finish())
         if let history, let recorder {
             let features = recorder.finish()
             try history.close()
@@ -206,6 +209,12 @@ struct Demo: AsyncParsableCommand {
             \(UTCTime.iso(traffic.lastNowMs.load(ordering: .relaxed))); \(n(traffic.labelsPending)) reported later, \
             \(n(traffic.fraudNeverReported)) frauds never
             """)
+    }
+
+    private func printDetection(_ report: DetectionReport) {
+        let out = DemoConsole()
+        out.line("\nDetection against the generator's ground truth (Vigil's outcomes read back from Kafka; recall of the frauds decided)")
+        for line in report.tableLines() { out.line(line) }
     }
 
     private func printHistory(_ history: DemoHistory, features: Int, traffic: TrafficFeeder) {

@@ -22,6 +22,8 @@ final class TrafficFeeder: Service, Sendable {
     let profile: TrafficProfile
     /// Where the transactions, ground truth and published labels are written as well, if anywhere.
     let history: DemoHistory?
+    /// Gets every transaction's ground truth as well, to tally Vigil's outcomes against, if set.
+    let detection: DetectionRecorder?
     /// The simulated clock when the demo starts and ends: labels reported later are never published.
     let startMs: Int64
     let endMs: Int64
@@ -41,7 +43,7 @@ final class TrafficFeeder: Service, Sendable {
 
     init(
         brokers: String, topic: String, labelsTopic: String, rate: Int, timeScale: Double, seconds: Int,
-        profile: TrafficProfile, history: DemoHistory?, wallStartMs: Int64
+        profile: TrafficProfile, history: DemoHistory?, detection: DetectionRecorder? = nil, wallStartMs: Int64
     ) {
         self.brokers = brokers
         self.topic = topic
@@ -51,6 +53,7 @@ final class TrafficFeeder: Service, Sendable {
         self.seconds = seconds
         self.profile = profile
         self.history = history
+        self.detection = detection
         endMs = wallStartMs
         startMs = wallStartMs - Int64((Double(seconds) * 1000 * timeScale).rounded())
     }
@@ -112,6 +115,7 @@ final class TrafficFeeder: Service, Sendable {
                 if truth.pattern == .compromisedMerchant { compromised.add(1, ordering: .relaxed) }
                 if truth.isFraud, truth.reportedAtMs == nil { fraudNeverReported.add(1, ordering: .relaxed) }
                 labels.add(truth)
+                detection?.expect(truth)
                 if let history {
                     history.transactions.write(message.value)
                     history.truth.write(TrafficGenerator.truthJSON(for: truth))
