@@ -103,6 +103,8 @@ let package = Package(
                 "VigilService", "VigilCore", "VigilTraffic", "VigilTraining", "Redis", "VigilHTTP", "VigilConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 

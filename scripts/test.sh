@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone: install, build, and run the whole test suite (unit tests, module tests against
-# librdkafka's mock cluster and real redis-server processes, end-to-end pipeline tests).
+# librdkafka's mock cluster and real redis-server processes, end-to-end pipeline tests), the dashboards and alert
+# rules against a running Vigil, and the analysts' console in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -8,6 +9,12 @@ echo "== checking the deployment files (deploy/: Kubernetes schemas, Vigil's rul
 bash scripts/check-deploy.sh
 echo "== building (debug, with tests)"
 swift build --build-tests
+echo "== checking the dashboards and alert rules (deploy/observability/: promtool, and Prometheus scraping vigil demo)"
+VIGIL_BIN=.build/debug/vigil bash scripts/check-observability.sh
+echo "== the console in a headless browser (scripts/console-test.sh)"
+console_images=$(mktemp -d)
+VIGIL=.build/debug/vigil CONSOLE_IMAGES=$console_images bash scripts/console-test.sh
+rm -rf "$console_images"
 echo "== running the tests"
 # Test cases run in parallel, each in its own process (most of the suite waits on rebalances, timeouts and restarts
 # rather than computing): VIGIL_TEST_WORKERS at once (default 3). VIGIL_TEST_WORKERS=1 runs them one at a time in one

@@ -8,6 +8,18 @@ public enum ConsoleApp {
     public static func run(
         _ config: ConsoleConfig, logger: Logger, onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
     ) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services(config, logger: logger, onListening: onListening).map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// The console's services, in the order a group starts them (and stops them in reverse): the feed, the label
+    /// publisher, the HTTP server. For a process that runs the console beside other services (`vigil demo`).
+    public static func services(
+        _ config: ConsoleConfig, logger: Logger, onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }
+    ) -> [any Service] {
         let desk = ConsoleDesk(limits: config.limits)
         let feed = ConsoleFeed(desk: desk, kafka: config.consumerKafka, topics: config.topics, lookback: config.lookback, logger: logger)
         let publisher = LabelPublisher(desk: desk, kafka: config.producerKafka, topic: config.topics.labels, logger: logger)
@@ -19,10 +31,6 @@ public enum ConsoleApp {
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "vigil-console"),
             onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
             logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: feed), .init(service: publisher), .init(service: app)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        return [feed, publisher, app]
     }
 }

@@ -62,9 +62,13 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Log level of the pipeline's own log lines (stderr).")
     var logLevel = "warning"
 
+    @Option(help: "Port of the fraud team's console on 127.0.0.1 (0: a free one; -1: no console). The login token is VIGIL_CONSOLE_TOKEN, or a new one in <output-dir>/console-token.")
+    var consolePort = 0
+
     func validate() throws {
         guard seconds > 0 else { throw ValidationError("--seconds must be > 0") }
         guard (1...1_000_000).contains(rate) else { throw ValidationError("--rate must be 1-1000000") }
+        guard (-1...65_535).contains(consolePort) else { throw ValidationError("--console-port must be -1 (none), 0 (a free port) or a port") }
         if let timeScale {
             guard timeScale >= 1, timeScale <= 1_000_000 else { throw ValidationError("--time-scale must be 1-1000000") }
         }
@@ -103,13 +107,7 @@ struct Demo: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = Logger.Level(rawValue: logLevel) ?? .warning
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "vigil.demo")
+        let logger = LogSetup.bootstrap("vigil.demo", level: Logger.Level(rawValue: logLevel) ?? .warning, format: .text)
         StartupChecks.logNumberFormatter(logger)
         let out = DemoConsole()
 
@@ -173,7 +171,8 @@ struct Demo: AsyncParsableCommand {
                 + "\(homeCountries.joined(separator: ",")), event time \(Int(timeScale))x wall time: "
                 + "\(UTCTime.iso(traffic.startMs)) to \(UTCTime.iso(traffic.endMs)) (\(span) days).")
         out.line("Labels go to \(labelsTopic) once their report time has passed. Ctrl-C stops early.\n")
-        // Shutdown runs in reverse order: the dashboard ends the demo, traffic stops, then the pipeline finishes its
+        let console = try consoleServices(brokers: cluster.bootstrapServers, topics: config.topics, labelsTopic: labelsTopic, out: out)
+        // Shutdown runs in reverse order (the console first): the dashboard ends the demo, traffic stops, then the pipeline finishes its
         // batch and leaves the group.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [
@@ -183,7 +182,7 @@ struct Demo: AsyncParsableCommand {
                 .init(service: traffic),
                 .init(service: alerts),
                 .init(service: dashboard, successTerminationBehavior: .gracefullyShutdownGroup),
-            ],
+            ] + console.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))

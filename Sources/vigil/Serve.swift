@@ -1,5 +1,7 @@
 import ArgumentParser
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import VigilHTTP
 import VigilService
@@ -38,6 +40,9 @@ struct Serve: AsyncParsableCommand {
         }
         try registerDeployment(config, logger: logger)
         let pipeline = try Pipeline(config: config, models: models, logger: logger)
+        // What libraries record through swift-metrics (Hummingbird's request metrics) is served beside Vigil's own.
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: pipeline.stats.metrics.registry))
+        logger.info("starting", metadata: ["version": "\(BuildInfo.version)", "librdkafka": "\(BuildInfo.librdkafka)"])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: PipelineService(pipeline: pipeline, exitAtShutdownBound: true)), .init(service: watcher),
         ]
