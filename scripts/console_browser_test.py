@@ -12,6 +12,7 @@ import json, os, re, subprocess, sys, tempfile, time, urllib.request, urllib.err
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 VIGIL = os.environ.get("VIGIL", ".build/debug/vigil")
@@ -104,8 +105,23 @@ def post_json(url, body, cookie=None, csrf=None):
         return error.code, json.loads(error.read() or b"{}")
 
 
+def fresh(fn, tries=20):
+    """fn() again while the page re-renders under it (the queue is rebuilt when what it shows changes)."""
+    for attempt in range(tries):
+        try:
+            return fn()
+        except StaleElementReferenceException:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.1)
+
+
 def articles(driver):
-    return [a.get_attribute("data-tx") for a in driver.find_elements(By.CSS_SELECTOR, "#queue article")]
+    return fresh(lambda: [a.get_attribute("data-tx") for a in driver.find_elements(By.CSS_SELECTOR, "#queue article")])
+
+
+def click(driver, tx, css):
+    fresh(lambda: article(driver, tx).find_element(By.CSS_SELECTOR, css).click())
 
 
 def article(driver, tx):
@@ -148,15 +164,16 @@ def main():
         new_tx, new_card = sandbox.alerts(1)[0]
         wait("the new alert on top", lambda: articles(driver)[0] == new_tx)
         check(len(articles(driver)) == 4, "the new alert appears without a reload, newest first")
-        top = article(driver, new_tx)
-        text = top.text
+        top, text = fresh(lambda: (lambda a: (a, a.text))(article(driver, new_tx)))
         check(new_card in text and "because" in text and "count_1m" in text, "it shows the card token and the reasons")
-        check(len(top.find_elements(By.CSS_SELECTOR, "table.features tr")) >= 5, "it shows the features scored")
-        check(len(top.find_elements(By.CSS_SELECTOR, "table.recent tr")) == 6, "it shows the card's 5 recent transactions")
+        rows = fresh(lambda: (lambda a: (len(a.find_elements(By.CSS_SELECTOR, "table.features tr")),
+                                          len(a.find_elements(By.CSS_SELECTOR, "table.recent tr"))))(article(driver, new_tx)))
+        check(rows[0] >= 5, "it shows the features scored")
+        check(rows[1] == 6, "it shows the card's 5 recent transactions")
         check(re.search(r"\b\d{12,19}\b", driver.find_element(By.ID, "queue").text) is None, "no card-number-like digits anywhere")
 
         # Filters: verdict and minimum score.
-        verdicts = {tx: article(driver, tx).get_attribute("class").split()[0] for tx in articles(driver)}
+        verdicts = fresh(lambda: {tx: article(driver, tx).get_attribute("class").split()[0] for tx in articles(driver)})
         driver.find_element(By.ID, "f-review").click()
         wait("only blocks", lambda: set(articles(driver)) == {t for t, v in verdicts.items() if v == "block"})
         check(True, "the verdict filter shows only blocks (%d)" % len([v for v in verdicts.values() if v == "block"]))
@@ -166,7 +183,7 @@ def main():
         score.send_keys("0.9")
         driver.execute_script("document.getElementById('f-score').dispatchEvent(new Event('change'))")
         def scores():
-            return [float(a.find_element(By.CSS_SELECTOR, ".score").text) for a in driver.find_elements(By.CSS_SELECTOR, "#queue article")]
+            return fresh(lambda: [float(a.find_element(By.CSS_SELECTOR, ".score").text) for a in driver.find_elements(By.CSS_SELECTOR, "#queue article")])
         wait("scores >= 0.9", lambda: all(s >= 0.9 for s in scores()) and len(articles(driver)) < 4 or len(articles(driver)) == len([v for v in verdicts.values() if v == "block"]))
         check(all(s >= 0.9 for s in scores()), "the minimum-score filter applies")
         score.clear()
@@ -176,10 +193,10 @@ def main():
         driver.save_screenshot(os.path.join(IMAGES, "console-queue.png"))
 
         # Label the new alert "fraud" with a click.
-        article(driver, new_tx).find_element(By.CSS_SELECTOR, "button.label-fraud").click()
+        click(driver, new_tx, "button.label-fraud")
         worked = wait("the worked line", lambda: article(driver, new_tx).find_element(By.CSS_SELECTOR, ".worked-by").text)
         check(worked.startswith("Labelled fraud by ana"), "the clicked alert shows as worked: " + worked)
-        check(article(driver, new_tx).find_elements(By.CSS_SELECTOR, "button.label-fraud") == [], "its buttons are gone")
+        check(fresh(lambda: article(driver, new_tx).find_elements(By.CSS_SELECTOR, "button.label-fraud")) == [], "its buttons are gone")
 
         # The HTTP contract behind the buttons: a retried click labels once, another click is refused, no CSRF no label.
         session = "vigil_console_session=" + cookie["value"]
@@ -198,7 +215,7 @@ def main():
         banner = wait("the banner", lambda: driver.find_element(By.ID, "banner").is_displayed() and driver.find_element(By.ID, "banner").text)
         check("Kafka is unreachable" in banner, "a banner says Kafka is unreachable")
         check(len(articles(driver)) == 4, "the queue is still shown")
-        article(driver, blip_tx).find_element(By.CSS_SELECTOR, "button.label-legit").click()
+        click(driver, blip_tx, "button.label-legit")
         waiting = wait("the waiting message", lambda: "Kafka has not answered" in article(driver, blip_tx).text, timeout=15)
         check(waiting, "the click says it waits for Kafka")
         driver.save_screenshot(os.path.join(work, "console-outage.png"))

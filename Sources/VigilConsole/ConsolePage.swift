@@ -137,7 +137,12 @@ enum ConsolePage {
         node.textContent = text || "";
       }
 
+      // Re-rendered only when something shown changed: replacing the queue every second would drop a click whose
+      // press and release straddle a refresh, and the analyst's text selection.
       function render(alerts) {
+        const shown = JSON.stringify([alerts, state.pending, state.messages]);
+        if (shown === state.shown) return;
+        state.shown = shown;
         document.querySelectorAll("details[data-tx]").forEach((d) => { state.open[d.dataset.tx] = d.open; });
         const queue = $("queue");
         const fragment = document.createDocumentFragment();
