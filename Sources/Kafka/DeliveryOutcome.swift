@@ -11,12 +11,20 @@ public struct DeliveryOutcome: Sendable {
     /// Every failed message that was produced with a tag (`produce(..., tag:)`), with its error code: the caller
     /// can tell which messages to produce again, and which can never be delivered as they are.
     public var failedTags: [(tag: Int, code: Int32)]
+    /// The failed tagged messages that may have been written nonetheless (librdkafka's
+    /// `RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED`: sent, but no acknowledgement before `message.timeout.ms`):
+    /// producing them again may write them twice.
+    public var possiblyPersistedTags: [Int]
 
-    public init(delivered: Int = 0, failed: Int = 0, errors: [KafkaError] = [], failedTags: [(tag: Int, code: Int32)] = []) {
+    public init(
+        delivered: Int = 0, failed: Int = 0, errors: [KafkaError] = [], failedTags: [(tag: Int, code: Int32)] = [],
+        possiblyPersistedTags: [Int] = []
+    ) {
         self.delivered = delivered
         self.failed = failed
         self.errors = errors
         self.failedTags = failedTags
+        self.possiblyPersistedTags = possiblyPersistedTags
     }
 
     /// How many errors are kept per period.
@@ -38,9 +46,13 @@ final class DeliveryReports: Sendable {
         }
         // A tag is stored in the message's opaque as tag + 1 (0 means untagged).
         let tag = Int(bitPattern: message.pointee._private) - 1
+        let maybeWritten = rd_kafka_message_status(message) == RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED
         let needsError = tally.withLock { outcome -> Bool in
             outcome.failed += 1
-            if tag >= 0 { outcome.failedTags.append((tag, err.rawValue)) }
+            if tag >= 0 {
+                outcome.failedTags.append((tag, err.rawValue))
+                if maybeWritten { outcome.possiblyPersistedTags.append(tag) }
+            }
             return outcome.errors.count < DeliveryOutcome.maxErrors
         }
         guard needsError else { return }

@@ -25,7 +25,9 @@ public enum KafkaDiagnostics {
     private struct State {
         var handler: (@Sendable (LogLine) -> Void)?
         var errors: [String: Int] = [:]
-        var statistics: [String: (stats: KafkaStatistics, receivedMs: Int64)] = [:]
+        /// Kept as librdkafka wrote it: parsed when asked for (a scrape), not on the poll that delivered it (the
+        /// pipeline's thread), since a document with many partitions is large.
+        var statistics: [String: (json: String, receivedMs: Int64)] = [:]
     }
 
     private static let state = Mutex(State())
@@ -39,13 +41,14 @@ public enum KafkaDiagnostics {
     public static var errorCounts: [String: Int] { state.withLock { $0.errors } }
 
     /// The latest statistics of each client that reported within `maxAgeMs` (clients destroyed since stop reporting
-    /// and age out).
+    /// and age out), oldest report first.
     public static func latestStatistics(maxAgeMs: Int64) -> [KafkaStatistics] {
         let nowMs = Monotonic.nowMs()
-        return state.withLock { s in
+        let fresh = state.withLock { s in
             s.statistics = s.statistics.filter { nowMs - $0.value.receivedMs <= maxAgeMs }
-            return s.statistics.values.map(\.stats).sorted { $0.name < $1.name }
+            return s.statistics.values.sorted { $0.receivedMs < $1.receivedMs }
         }
+        return fresh.compactMap { KafkaStatistics.parse($0.json) }
     }
 
     static func log(_ line: LogLine) {
@@ -65,10 +68,9 @@ public enum KafkaDiagnostics {
         log(LogLine(level: 3, facility: "ERROR", client: client, message: "\(text) (\(name))"))
     }
 
-    static func received(statistics json: String) {
-        guard let stats = KafkaStatistics.parse(json) else { return }
+    static func received(statistics json: String, client: String) {
         let now = Monotonic.nowMs()
-        state.withLock { $0.statistics[stats.name] = (stats, now) }
+        state.withLock { $0.statistics[client] = (json, now) }
     }
 
     /// Installs the log, error and statistics callbacks on a configuration. The error callback receives the client's
@@ -95,12 +97,12 @@ public enum KafkaDiagnostics {
 
     /// Returns 0: librdkafka frees the JSON after the call.
     private static let statsCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?) -> Int32 = {
-        _, json, length, _ in
+        rk, json, length, _ in
         guard let json else { return 0 }
         let text = json.withMemoryRebound(to: UInt8.self, capacity: length) {
             String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
         }
-        received(statistics: text)
+        received(statistics: text, client: rk.map { String(cString: rd_kafka_name($0)) } ?? "rdkafka")
         return 0
     }
 }

@@ -27,7 +27,15 @@ public struct ClickLedger: Sendable {
         case inFlight(ConsoleLabel)
         case delivered(ConsoleLabel)
         case failed(ConsoleLabel, reason: String)
+        /// The delivery report failed after the message was sent (a timeout while in flight: librdkafka's
+        /// "possibly persisted"): the label may be on `fraud.labels`. Producing it again could label twice, so the
+        /// click waits for the label to be read back; if none is by `uncertainWindowMs`, it was not written and the
+        /// click may produce again.
+        case uncertain(ConsoleLabel, sinceMs: Int64)
     }
+
+    /// How long an uncertain label waits to be read back from `fraud.labels` before it counts as not written.
+    public static let uncertainWindowMs: Int64 = 60_000
 
     /// What the caller does with a click.
     public enum Action: Sendable, Equatable {
@@ -68,6 +76,19 @@ public struct ClickLedger: Sendable {
             switch state {
             case .inFlight: return .wait
             case .delivered: return .alreadyDelivered(label)
+            case .uncertain(_, let since):
+                if let existing {
+                    // Read back: ours if it is this click's label (same verdict, analyst and report time).
+                    if existing == label.worked {
+                        clicks[click.clickId] = .delivered(label)
+                        return .alreadyDelivered(label)
+                    }
+                    return .refuse(existing)
+                }
+                guard nowMs - since >= Self.uncertainWindowMs else { return .wait }
+                clicks[click.clickId] = .inFlight(label)
+                clickOfTransaction[click.transactionId] = click.clickId
+                return .produce(label)
             case .failed:
                 if let existing { return .refuse(existing) }
                 clicks[click.clickId] = .inFlight(label)
@@ -79,8 +100,10 @@ public struct ClickLedger: Sendable {
         if let other = clickOfTransaction[click.transactionId], let state = clicks[other] {
             switch state {
             case .inFlight(let label): return .refuseInFlight(by: label.reportedBy)
+            case .uncertain(let label, let since) where nowMs - since < Self.uncertainWindowMs:
+                return .refuseInFlight(by: label.reportedBy)
             case .delivered(let label): return .refuse(label.worked)
-            case .failed: break
+            case .failed, .uncertain: break
             }
         }
         let label = ConsoleLabel(
@@ -105,12 +128,18 @@ public struct ClickLedger: Sendable {
         guard case .inFlight(let label) = clicks[clickId] else { return }
         clicks[clickId] = .failed(label, reason: reason)
     }
+
+    /// The label of `clickId` may or may not be on `fraud.labels` (`State.uncertain`).
+    public mutating func uncertain(_ clickId: String, nowMs: Int64) {
+        guard case .inFlight(let label) = clicks[clickId] else { return }
+        clicks[clickId] = .uncertain(label, sinceMs: nowMs)
+    }
 }
 
 extension ClickLedger.State {
     var label: ConsoleLabel {
         switch self {
-        case .inFlight(let label), .delivered(let label), .failed(let label, _): label
+        case .inFlight(let label), .delivered(let label), .failed(let label, _), .uncertain(let label, _): label
         }
     }
 }

@@ -10,7 +10,11 @@ public enum ConsoleApp {
     ) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: services(config, logger: logger, onListening: onListening).map { .init(service: $0) },
+                // A failing service (the server cannot bind) shuts the others down gracefully and its error ends
+                // the run.
+                services: services(config, logger: logger, onListening: onListening).map {
+                    .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup)
+                },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

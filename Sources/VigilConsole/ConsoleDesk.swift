@@ -34,6 +34,11 @@ public final class ConsoleDesk: Sendable {
         clicks.withLock { $0.failed(label.clickId, reason: reason) }
     }
 
+    /// The label may have been written (`ClickLedger.State.uncertain`).
+    public func uncertain(_ label: ConsoleLabel, nowMs: Int64) {
+        clicks.withLock { $0.uncertain(label.clickId, nowMs: nowMs) }
+    }
+
     public func state(of clickId: String) -> ClickLedger.State? {
         clicks.withLock { $0.state(of: clickId) }
     }

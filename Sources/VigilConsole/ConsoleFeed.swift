@@ -44,21 +44,27 @@ public final class ConsoleFeed: Service, Sendable {
         self.logger = logger
     }
 
+    /// Reads until a graceful shutdown or a cancellation (the group cancels its services when one of them fails,
+    /// e.g. the HTTP server cannot bind): either stops the thread's loop.
     public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-                let thread = Thread { [self] in
-                    do {
-                        try consume()
-                        done.resume()
-                    } catch {
-                        done.resume(throwing: error)
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                    let thread = Thread { [self] in
+                        do {
+                            try consume()
+                            done.resume()
+                        } catch {
+                            done.resume(throwing: error)
+                        }
                     }
+                    thread.name = "vigil-console-feed"
+                    thread.start()
                 }
-                thread.name = "vigil-console-feed"
-                thread.start()
+            } onGracefulShutdown: { [self] in
+                stop.store(true, ordering: .relaxed)
             }
-        } onGracefulShutdown: { [self] in
+        } onCancel: { [self] in
             stop.store(true, ordering: .relaxed)
         }
     }

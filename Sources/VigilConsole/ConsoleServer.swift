@@ -144,6 +144,11 @@ public struct ConsoleServer: Sendable {
                 return encoded(.ok, LabelAnswer(label: label.worked, message: "labelled"))
             case .failed(_, let reason)?:
                 return json(.badGateway, ["error": "the label was not written to Kafka: \(reason). Try again."])
+            case .uncertain?:
+                return json(.gatewayTimeout, [
+                    "error": "Kafka did not confirm the label in time and may have it: the console waits to read it back from "
+                        + "fraud.labels (the alert then shows as worked); retrying this click never labels twice."
+                ])
             case .inFlight?, nil:
                 if ConsoleClock.nowMs() >= deadline {
                     return json(.gatewayTimeout, [

@@ -43,16 +43,22 @@ public final class LabelPublisher: Service, Sendable {
 
     public func run() async throws {
         let producer = try KafkaProducer(config: config)
-        try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-                let thread = Thread { [self] in
-                    publish(producer)
-                    done.resume()
+        // A graceful shutdown or a cancellation (the group cancels its services when one fails) ends the loop.
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                    let thread = Thread { [self] in
+                        publish(producer)
+                        done.resume()
+                    }
+                    thread.name = "vigil-console-labels"
+                    thread.start()
                 }
-                thread.name = "vigil-console-labels"
-                thread.start()
+            } onGracefulShutdown: { [self] in
+                stop.store(true, ordering: .relaxed)
+                wake.signal()
             }
-        } onGracefulShutdown: { [self] in
+        } onCancel: { [self] in
             stop.store(true, ordering: .relaxed)
             wake.signal()
         }
@@ -95,8 +101,13 @@ public final class LabelPublisher: Service, Sendable {
                 let outcome = try producer.flush(timeoutMs: stopping ? shutdownTimeoutMs : 100)
                 // flush returned: every message produced so far has its report; the failed ones are tagged.
                 let failed = Dictionary(outcome.failedTags.map { ($0.tag, $0.code) }, uniquingKeysWith: { a, _ in a })
+                let maybeWritten = Set(outcome.possiblyPersistedTags)
                 for (tag, label) in inFlight {
-                    if let code = failed[tag] {
+                    if let code = failed[tag], maybeWritten.contains(tag) {
+                        logger.warning("a label's delivery is uncertain (it may be on the topic); waiting to read it back", metadata: [
+                            "transaction_id": "\(label.transactionId)", "code": "\(code)"])
+                        desk.uncertain(label, nowMs: ConsoleClock.nowMs())
+                    } else if let code = failed[tag] {
                         logger.error("a label was not delivered", metadata: ["transaction_id": "\(label.transactionId)", "code": "\(code)"])
                         desk.failed(label, reason: "Kafka did not take the label (error \(code))")
                     } else {

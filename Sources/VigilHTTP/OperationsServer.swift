@@ -100,8 +100,8 @@ public final class OperationsServer: Sendable {
         return request.method == .head ? response.createHeadResponse() : response
     }
 
-    /// NIO's bind errors name the system call and errno; say what it means.
-    static func reason(_ error: any Error) -> String {
+    /// NIO's bind errors name the system call and errno; say what it means (for any Hummingbird server).
+    public static func reason(_ error: any Error) -> String {
         let text = "\(error)"
         if text.contains("EADDRINUSE") || text.contains("Address already in use") || text.contains("errno: 98") {
             return "the port is already in use"

@@ -6,7 +6,7 @@ enum KafkaStatisticsSeries {
     static func report(_ clients: [KafkaStatistics], errors: [String: Int], into r: inout MirrorRound) {
         r.counter("vigil_kafka_errors_total", "Client-level errors librdkafka reported (connections, brokers down, authentication, fatal), by error name.",
                   errors.sorted { $0.key < $1.key }.map { ([("error", $0.key)], Double($0.value)) })
-        // Only the newest report of each type (a rebuilt producer replaces the old one).
+        // Only the newest report of each type (`clients` come oldest first: a rebuilt producer replaces the old one).
         var byType: [String: KafkaStatistics] = [:]
         for c in clients { byType[c.type] = c }
         let reported = byType.sorted { $0.key < $1.key }.map(\.value)
@@ -17,7 +17,7 @@ enum KafkaStatisticsSeries {
         for c in reported {
             for b in c.brokers {
                 let labels = [("client", c.type), ("broker", b.name)]
-                up.append((labels, b.state == "UP" ? 1 : 0))
+                up.append((labels, ["UP", "UPDATE", "REAUTH"].contains(b.state) ? 1 : 0))
                 if let micros = b.rttAvgMicros { rtt.append((labels, micros / 1e6)) }
                 timeouts.append((labels, Double(b.requestTimeouts)))
                 txErrors.append((labels + [("direction", "transmit")], Double(b.transmitErrors)))

@@ -330,10 +330,13 @@ extension Pipeline {
         timer.lap(.commit)
 
         record(timer, batch: batch)
+        // The Prometheus histogram takes its own lock per sample: recorded after the stats' lock, which probes and
+        // scrapes wait for, is released.
+        var latencies: [Int64] = []
+        latencies.reserveCapacity(batch.messages.count)
         stats.update { s in
             s.batches += 1
             s.batchSizes.record(batch.messages.count)
-            stats.metrics.recordBatch(records: batch.messages.count)
             s.skippedAlreadyApplied += batch.skipped
             s.misroutedRecords += batch.misrouted
             s.replayedWithoutOutputs += encoded.replayed
@@ -346,7 +349,7 @@ extension Pipeline {
                     s.verdicts[d.verdict, default: 0] += 1
                     if let ts = message.timestampMs {
                         s.latency.record(ms: emittedMs - ts)
-                        stats.metrics.recordLatency(ms: emittedMs - ts)
+                        latencies.append(emittedMs - ts)
                     }
                     let tp = message.topicPartition
                     if d.transaction.eventTimeMs > s.newestEventTimeMs[tp] ?? .min { s.newestEventTimeMs[tp] = d.transaction.eventTimeMs }
@@ -358,17 +361,20 @@ extension Pipeline {
             }
             for (tp, last) in batch.lastOffsets { s.positions[tp] = last + 1 }
         }
+        for ms in latencies { stats.metrics.recordLatency(ms: ms) }
+        stats.metrics.recordBatch(records: batch.messages.count)
     }
 
     /// Adds stage times to the stats (with `batch`, also the pipeline thread's stages of that batch).
     func record(_ timer: StageTimer, batch: PreparedBatch? = nil) {
+        let stages = (batch?.stageNanos ?? []) + timer.nanos
         stats.update { s in
-            for (stage, nanos) in (batch?.stageNanos ?? []) + timer.nanos {
+            for (stage, nanos) in stages {
                 s.stageNanos[stage, default: 0] += nanos
                 s.stageTimes[stage, default: DurationHistogram()].record(nanos: nanos)
-                stats.metrics.recordStage(stage, nanos: nanos)
             }
         }
+        for (stage, nanos) in stages { stats.metrics.recordStage(stage, nanos: nanos) }
     }
 }
 

@@ -46,7 +46,11 @@ extension Pipeline {
             redisOutage = outage
         }
         logger.info("partitions revoked", metadata: ["partitions": "\(tps.sorted().map(\.description).joined(separator: ","))"])
-        stats.update { $0.assignedPartitions = partitions.count }
+        stats.update { s in
+            s.assignedPartitions = partitions.count
+            // The event-time lag is of what this instance decides since it owns the partition.
+            for tp in tps { s.newestEventTimeMs[tp] = nil }
+        }
     }
 
     /// Claims `tp` and records how to start it. If the Redis prefix belongs to another deployment (it registered

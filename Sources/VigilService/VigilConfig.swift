@@ -178,7 +178,6 @@ public struct VigilConfig: Sendable {
             }
         }
         if !(100...600_000).contains(modelPollMs) { problems.append("model poll interval must be 100-600000 ms") }
-        if !(0...86_400_000).contains(kafkaStatisticsIntervalMs) { problems.append("Kafka statistics interval must be 0-86400000 ms (0: off)") }
         if !(1000...3_600_000).contains(sessionTimeoutMs) { problems.append("session timeout must be 1000-3600000 ms") }
         if !(0...86_400_000).contains(kafkaStatisticsIntervalMs) { problems.append("Kafka statistics interval must be 0-86400000 ms (0: off)") }
         if !(1000...3_600_000).contains(produceTimeoutMs) { problems.append("produce timeout must be 1000-3600000 ms") }

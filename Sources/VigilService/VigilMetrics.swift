@@ -15,8 +15,9 @@ import VigilCore
 ///
 /// Labels are bounded: verdicts, stages, partitions, causes, DLQ reason codes (the contract's field names), the one
 /// running model version; never a card or a transaction. `vigil serve` also bootstraps swift-metrics with this
-/// registry (`PrometheusMetricsFactory`), so what libraries record through swift-metrics (Hummingbird's request
-/// metrics) is served beside Vigil's own.
+/// registry (`PrometheusMetricsFactory`), so whatever records through swift-metrics in the process is served beside
+/// Vigil's own (nothing does today). Such a recorder must not reuse one of these names: swift-prometheus stops the
+/// process on a family registered twice with different help, type or label shape.
 public final class VigilMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
 

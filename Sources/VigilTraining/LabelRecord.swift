@@ -28,6 +28,7 @@ public struct LabelRecord: Sendable, Equatable {
         var reportedBy: [UInt8]?
         var source: [UInt8]?
         var problem: RecordError?
+        var schema2Problem: RecordError?
         do {
             try scanner.forEachMember { (s: inout JSONLineScanner, key: JSONLineScanner.StringToken) throws(JSONLineScanner.Failure) in
                 if s.token(key, equals: "transaction_id") {
@@ -49,7 +50,8 @@ public struct LabelRecord: Sendable, Equatable {
                 } else if s.token(key, equals: "reported_by") || s.token(key, equals: "source") {
                     let field = s.token(key, equals: "source") ? "source" : "reported_by"
                     guard s.peek() == UInt8(ascii: "\"") else {
-                        problem = problem ?? .wrongType(field: field)
+                        // A schema-2 field: in a schema-1 label it is an unknown field, ignored whatever it holds.
+                        schema2Problem = schema2Problem ?? .wrongType(field: field)
                         return try s.skipValue()
                     }
                     let value = s.bytes(of: try s.scanString())
@@ -73,6 +75,7 @@ public struct LabelRecord: Sendable, Equatable {
         guard schema == 2 else {
             return LabelRecord(transactionId: String(decoding: id, as: UTF8.self), isFraud: isFraud, reportedAtMs: reported)
         }
+        if let schema2Problem { throw schema2Problem }
         guard reported != nil else { throw .missingField("reported_at_ms") }
         guard let reportedBy else { throw .missingField("reported_by") }
         guard !reportedBy.isEmpty else { throw .badValue(field: "reported_by", "is empty") }

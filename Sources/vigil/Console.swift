@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Logging
+import NIOCore
 import VigilConsole
+import VigilHTTP
 import VigilCore
 import VigilService
 
@@ -68,8 +70,11 @@ struct ConsoleServe: AsyncParsableCommand {
     @Option(name: .customLong("kafka-config"), help: "librdkafka properties file, repeatable (env VIGIL_KAFKA_CONFIG).")
     var kafkaConfig: [String] = Environment.optionalString(KafkaSettings.configVariable).map { [$0] } ?? []
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env VIGIL_LOG_LEVEL).")
+    var logLevel = Environment.string("VIGIL_LOG_LEVEL", "info")
+
+    @Option(help: "Log format: text or json, one object per line (env VIGIL_LOG_FORMAT).")
+    var logFormat = Environment.string("VIGIL_LOG_FORMAT", "text")
 
     func credentials() throws -> AnalystCredentials {
         let token = ProcessInfo.processInfo.environment["VIGIL_CONSOLE_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
@@ -99,6 +104,8 @@ struct ConsoleServe: AsyncParsableCommand {
             problems.append("--features-lookback must be 0-1000000 and --labels-lookback 0-10000000")
         }
         if !(1000...120_000).contains(labelTimeoutMs) { problems.append("--label-timeout-ms must be 1000-120000") }
+        if Logger.Level(rawValue: logLevel) == nil { problems.append("--log-level '\(logLevel)' is not a level") }
+        if LogFormat(rawValue: logFormat) == nil { problems.append("--log-format '\(logFormat)' is not text or json") }
         let settings = KafkaSettings(files: kafkaConfig, environment: Environment.variables, commandLine: kafkaProperties)
         problems += settings.problems
         if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
@@ -115,16 +122,13 @@ struct ConsoleServe: AsyncParsableCommand {
         config.lookback = ConsoleFeed.Lookback(alerts: Int64(maxAlerts), features: Int64(featuresLookback), labels: Int64(labelsLookback))
         config.labelTimeoutMs = Int64(labelTimeoutMs)
 
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        var logger = Logger(label: "vigil.console")
-        logger.logLevel = level
-        try await ConsoleApp.run(config, logger: logger) { host, port in
-            FileHandle.standardOutput.write(Data("vigil console: listening on http://\(host):\(port)/\n".utf8))
+        let logger = LogSetup.bootstrap("vigil.console", level: Logger.Level(rawValue: logLevel) ?? .info, format: LogFormat(rawValue: logFormat) ?? .text)
+        do {
+            try await ConsoleApp.run(config, logger: logger) { host, port in
+                FileHandle.standardOutput.write(Data("vigil console: listening on http://\(host):\(port)/\n".utf8))
+            }
+        } catch let error as IOError {
+            throw ValidationError("cannot listen on \(host):\(port): \(OperationsServer.reason(error))")
         }
     }
 }

@@ -182,7 +182,7 @@ struct Demo: AsyncParsableCommand {
                 .init(service: traffic),
                 .init(service: alerts),
                 .init(service: dashboard, successTerminationBehavior: .gracefullyShutdownGroup),
-            ] + console.map { .init(service: $0) },
+            ] + console.map { .init(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))

@@ -40,7 +40,9 @@ struct Serve: AsyncParsableCommand {
         }
         try registerDeployment(config, logger: logger)
         let pipeline = try Pipeline(config: config, models: models, logger: logger)
-        // What libraries record through swift-metrics (Hummingbird's request metrics) is served beside Vigil's own.
+        // Whatever records through swift-metrics in this process (a library, a future instrument) is served beside
+        // Vigil's own series. Nothing does today: Hummingbird records request metrics only with its MetricsMiddleware,
+        // which the operational server does not install.
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: pipeline.stats.metrics.registry))
         logger.info("starting", metadata: ["version": "\(BuildInfo.version)", "librdkafka": "\(BuildInfo.librdkafka)"])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [

@@ -43,6 +43,36 @@ final class ClickLedgerTests: XCTestCase {
         guard case .delivered? = ledger.state(of: "click-0001") else { return XCTFail() }
     }
 
+    /// A delivery that timed out after the message was sent may have written it: producing again could label twice.
+    func testAPossiblyWrittenLabelWaitsToBeReadBackBeforeItIsProducedAgain() {
+        var ledger = ClickLedger()
+        guard case .produce(let label) = ledger.click(click, existing: nil, nowMs: 1_000) else { return XCTFail() }
+        ledger.uncertain("click-0001", nowMs: 2_000)
+        XCTAssertEqual(ledger.click(click, existing: nil, nowMs: 3_000), .wait, "a retry of the click waits")
+        let other = ClickLedger.Click(clickId: "click-0002", transactionId: "tx-1", isFraud: false, analyst: "bo")
+        XCTAssertEqual(ledger.click(other, existing: nil, nowMs: 3_000), .refuseInFlight(by: "ana"), "another click is refused")
+        // Read back: it was written; the click is done.
+        XCTAssertEqual(ledger.click(click, existing: label.worked, nowMs: 4_000), .alreadyDelivered(label))
+        guard case .delivered? = ledger.state(of: "click-0001") else { return XCTFail() }
+
+        // Not read back within the window: it was not written, and the same click produces again (once).
+        var lost = ClickLedger()
+        _ = lost.click(click, existing: nil, nowMs: 1_000)
+        lost.uncertain("click-0001", nowMs: 2_000)
+        XCTAssertEqual(lost.click(click, existing: nil, nowMs: 2_000 + ClickLedger.uncertainWindowMs - 1), .wait)
+        guard case .produce(let again) = lost.click(click, existing: nil, nowMs: 2_000 + ClickLedger.uncertainWindowMs) else {
+            return XCTFail()
+        }
+        XCTAssertEqual(again, label)
+        XCTAssertEqual(lost.click(click, existing: nil, nowMs: 2_000 + ClickLedger.uncertainWindowMs + 1), .wait)
+        // Someone else's label read back meanwhile: refused, showing theirs.
+        var theirs = ClickLedger()
+        _ = theirs.click(click, existing: nil, nowMs: 1_000)
+        theirs.uncertain("click-0001", nowMs: 2_000)
+        let chargeback = WorkedLabel(isFraud: false, reportedAtMs: 1_500, reportedBy: nil, source: nil)
+        XCTAssertEqual(theirs.click(click, existing: chargeback, nowMs: 3_000), .refuse(chargeback))
+    }
+
     func testAClickIdReusedForAnotherLabelIsAMismatch() {
         var ledger = ClickLedger()
         _ = ledger.click(click, existing: nil, nowMs: 1)

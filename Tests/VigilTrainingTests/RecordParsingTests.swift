@@ -114,6 +114,10 @@ final class RecordParsingTests: XCTestCase {
         XCTAssertEqual(
             try LabelRecord.parse(Array("{\"schema_version\":1,\"transaction_id\":\"tx-1\",\"is_fraud\":true}".utf8)),
             LabelRecord(transactionId: "tx-1", isFraud: true, reportedAtMs: nil))
+        // ... and in schema 1 they are unknown fields, ignored whatever they hold (the contract's forward compatibility).
+        XCTAssertEqual(
+            try LabelRecord.parse(Array("{\"schema_version\":1,\"transaction_id\":\"tx-1\",\"is_fraud\":true,\"source\":null,\"reported_by\":7}".utf8)),
+            LabelRecord(transactionId: "tx-1", isFraud: true, reportedAtMs: nil))
     }
 
     /// The training job's label book and the merchant-risk job's first pass both take schema-2 labels.
