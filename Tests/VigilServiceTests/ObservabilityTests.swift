@@ -67,4 +67,28 @@ final class ObservabilityTests: XCTestCase {
         XCTAssertTrue(degraded.bodyText.contains("redis unreachable"), degraded.bodyText)
         XCTAssertNotNil(vigil.terminate())
     }
+
+    /// `--log-format json`: every line Vigil writes, librdkafka's included, is one JSON object.
+    func testJSONLogFormat() throws {
+        let h = try Harness()
+        let input = traffic(count: 200, seed: 32)
+        try h.publish(input)
+        // debug=broker makes librdkafka write lines of its own, which must come through as JSON too.
+        let vigil = try VigilProcess(h, name: "json-logs", extra: ["--log-format", "json", "--http-port", "0", "--kafka-property", "consumer.debug=broker"])
+        XCTAssertTrue(h.waitForApplied(input.count))
+        XCTAssertNotNil(vigil.terminate())
+        let lines = vigil.log.split(separator: "\n").filter { !$0.isEmpty }
+        var objects: [[String: Any]] = []
+        for line in lines {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                return XCTFail("not a JSON object: \(line)")
+            }
+            objects.append(object)
+        }
+        let listening = objects.first { $0["message"] as? String == "health and metrics endpoint listening" }
+        XCTAssertNotNil(listening?["http.port"] as? String, "metadata as fields")
+        XCTAssertEqual(listening?["level"] as? String, "info")
+        XCTAssertTrue(objects.contains { $0["logger"] as? String == "vigil.kafka" && $0["kafka.client"] != nil }, "librdkafka's lines")
+        XCTAssertTrue(objects.allSatisfy { ($0["ts"] as? String)?.hasSuffix("Z") == true })
+    }
 }
