@@ -45,22 +45,23 @@ public final class VigilMetrics: Sendable {
                 "vigil_end_to_end_latency_seconds",
                 "From the transaction's Kafka timestamp to its outputs being acknowledged or committed."),
             buckets: durations(Self.latencyBuckets))
-        let stageDescriptor = Self.descriptor(
+        func histograms<Key: RawRepresentable<String>>(_ name: String, _ help: String, _ label: String, _ keys: [Key])
+            -> [Key: Prometheus.DurationHistogram]
+        {
+            let descriptor = Self.descriptor(name, help)
+            return Dictionary(uniqueKeysWithValues: keys.map { key in
+                (key, registry.makeDurationHistogram(
+                    descriptor: descriptor, labels: [(label, key.rawValue)], buckets: durations(Self.durationBuckets)))
+            })
+        }
+        stages = histograms(
             "vigil_stage_seconds",
             "Time per batch in each stage; load and store are the Redis round trips, produce is the wait for Kafka "
-                + "(acknowledgements, or the transaction commit in exactly-once mode).")
-        stages = Dictionary(uniqueKeysWithValues: PipelineStage.allCases.map { stage in
-            (stage, registry.makeDurationHistogram(
-                descriptor: stageDescriptor, labels: [("stage", stage.rawValue)], buckets: durations(Self.durationBuckets)))
-        })
-        let redisDescriptor = Self.descriptor(
+                + "(acknowledgements, or the transaction commit in exactly-once mode).", "stage", PipelineStage.allCases)
+        redisRoundTrips = histograms(
             "vigil_redis_round_trip_seconds",
             "Redis round trips: the probe's write once a second (probe), the load of a batch's card states (load) and its "
-                + "store (store, one script per partition group).")
-        redisRoundTrips = Dictionary(uniqueKeysWithValues: RedisOperation.allCases.map { op in
-            (op, registry.makeDurationHistogram(
-                descriptor: redisDescriptor, labels: [("operation", op.rawValue)], buckets: durations(Self.durationBuckets)))
-        })
+                + "store (store, one script per partition group).", "operation", RedisOperation.allCases)
         batchRecords = registry.makeValueHistogram(
             descriptor: Self.descriptor("vigil_batch_records", "Records per batch."),
             buckets: (0..<18).map { Double((1 << $0) - 1) })
