@@ -10,7 +10,12 @@ import VigilTraffic
 /// `fraud.dlq`) while Vigil writes them. Read as they come, like `FeatureRecorder`: the embedded mock cluster keeps
 /// only the newest few megabytes of each partition.
 final class DetectionRecorder: Sendable {
-    private let tally = Mutex(DetectionTally())
+    /// Shared with the reader's handler (a `Mutex` cannot be copied into it).
+    private final class Tally: Sendable {
+        let value = Mutex(DetectionTally())
+    }
+
+    private let tally = Tally()
     private let reader: DemoTopicReader
 
     init(brokers: String, topics: Topics, partitions: Int32) throws {
@@ -23,7 +28,7 @@ final class DetectionRecorder: Sendable {
             name: "vigil-demo-detection", what: "Vigil's outputs", config: ["isolation.level": "read_committed"]
         ) { batch in
             let outcomes = batch.compactMap { Self.outcome($0, topics) }
-            tally.withLock { tally in
+            tally.value.withLock { tally in
                 for (id, outcome) in outcomes { tally.record(outcome, transactionId: id) }
             }
         }
@@ -31,7 +36,7 @@ final class DetectionRecorder: Sendable {
 
     /// The ground truth of one generated transaction (called by the traffic thread).
     func expect(_ truth: GroundTruth) {
-        tally.withLock { $0.expect(truth) }
+        tally.value.withLock { $0.expect(truth) }
     }
 
     /// Starts reading outcomes on a thread of its own.
@@ -41,7 +46,7 @@ final class DetectionRecorder: Sendable {
     /// returns the detection.
     func finish() -> DetectionReport {
         reader.finish()
-        return tally.withLock { $0.report }
+        return tally.value.withLock { $0.report }
     }
 
     /// The transaction and its outcome; nil for a message without a transaction id (a malformed input on the DLQ).
