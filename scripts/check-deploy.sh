@@ -11,7 +11,7 @@
 #      transactional id comes from the pod name; terminationGracePeriodSeconds above the shutdown bound; every
 #      ConfigMap, Secret and volume claim that a pod names defined among the manifests; no hostPath;
 #   3. `systemd-analyze verify` of deploy/systemd (no unknown or unparsable setting), and
-#      `systemd-analyze security --offline=true` of vigil.service, vigil-train.service and vigil-backfill.service: the "Overall exposure
+#      `systemd-analyze security --offline=true` of vigil.service, vigil-train.service, vigil-backfill.service and vigil-console.service: the "Overall exposure
 #      level" must be below VIGIL_SYSTEMD_MAX_EXPOSURE (3.0).
 #
 # Exits non-zero naming every violation. Usage: bash scripts/check-deploy.sh
@@ -62,6 +62,7 @@ import yaml
 
 SHUTDOWN_DEFAULT_MS = 20_000   # vigil serve --shutdown-timeout-ms
 HTTP_PORT = 8686
+CONSOLE_PORT = 8480
 
 problems = []
 docs = []
@@ -100,7 +101,7 @@ def env_of(container):
             env[item["name"]] = item["value"]
     return env
 
-def check_probe(where, kind, probe, ports):
+def check_probe(where, kind, probe, ports, expected_port=HTTP_PORT):
     if probe is None:
         return
     for field in ("timeoutSeconds", "periodSeconds", "failureThreshold"):
@@ -131,8 +132,8 @@ def check_probe(where, kind, probe, ports):
     if http is not None:
         port = http.get("port")
         port = ports.get(port, port)
-        if port != HTTP_PORT:
-            problems.append(f"{where}: {kind} probes port {port}, not Vigil's {HTTP_PORT}")
+        if port != expected_port:
+            problems.append(f"{where}: {kind} probes port {port}, not Vigil's {expected_port}")
 
 def check_container(where, container, pod, is_serve):
     image = container.get("image", "")
@@ -177,7 +178,9 @@ def check_container(where, container, pod, is_serve):
 
     ports = {p.get("name"): p.get("containerPort") for p in container.get("ports", []) or [] if p.get("name")}
     for kind in ("startupProbe", "livenessProbe", "readinessProbe"):
-        check_probe(where, kind, container.get(kind), ports)
+        # vigil console listens on its own port (50-vigil-console.yaml); every other container is vigil serve's.
+        console = (container.get("args") or [None])[0] == "console"
+        check_probe(where, kind, container.get(kind), ports, CONSOLE_PORT if console else HTTP_PORT)
     if is_serve:
         live, ready = container.get("livenessProbe"), container.get("readinessProbe")
         if not live or (live.get("httpGet") or {}).get("path") != "/healthz":
@@ -267,13 +270,13 @@ if command -v systemd-analyze >/dev/null 2>&1; then
   echo "== systemd: exposure of the units (systemd-analyze security --offline, $(systemd-analyze --version | head -1 | cut -d' ' -f1-2)), limit < $MAX_EXPOSURE"
   # Syntax first: an unknown or misspelt setting is only a warning to systemd ("ignoring"), and would silently
   # weaken the sandbox. The binary is not installed here, so its absence is the one complaint accepted.
-  verify=$(cd deploy/systemd && systemd-analyze verify vigil.service vigil-train.service vigil-backfill.service vigil-train.timer 2>&1 \
+  verify=$(cd deploy/systemd && systemd-analyze verify vigil.service vigil-train.service vigil-backfill.service vigil-console.service vigil-train.timer 2>&1 \
     | grep -v 'Command /usr/local/bin/vigil is not executable') || true
   if [ -n "$verify" ]; then
     printf '%s\n' "$verify" >&2
     fail "systemd-analyze verify complains about deploy/systemd"
   fi
-  for unit in vigil.service vigil-train.service vigil-backfill.service; do
+  for unit in vigil.service vigil-train.service vigil-backfill.service vigil-console.service; do
     out=$(systemd-analyze security --offline=true --no-pager "deploy/systemd/$unit" 2>&1) || true
     level=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' | tail -1)
     if [ -z "$level" ]; then

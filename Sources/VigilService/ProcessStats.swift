@@ -13,17 +13,35 @@ public struct ProcessStats: Sendable, Equatable {
     /// Since the Unix epoch.
     public var startTimeSeconds: Double
 
-    /// Now, for this process; nil where /proc is not there (not Linux).
+    /// When this process started, as far as it knows without /proc/stat: `recordStart()` as early as possible.
+    nonisolated(unsafe) private static var recordedStartSeconds: Double?
+    private static let startLock = NSLock()
+
+    /// Notes the start time now, for when /proc/stat cannot be read (systemd's `ProcSubset=pid` hides it).
+    public static func recordStart() {
+        startLock.lock()
+        defer { startLock.unlock() }
+        if recordedStartSeconds == nil { recordedStartSeconds = Date().timeIntervalSince1970 }
+    }
+
+    /// Now, for this process; nil where /proc/self is not there (not Linux).
     public static func current() -> ProcessStats? {
-        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let system = try? String(contentsOfFile: "/proc/stat", encoding: .utf8)
-        else { return nil }
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8) else { return nil }
+        // /proc/stat (its btime, for the start time) is hidden under ProcSubset=pid: then the recorded start.
+        let system = (try? String(contentsOfFile: "/proc/stat", encoding: .utf8)) ?? ""
         let openFiles = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count).map { max(0, $0 - 1) } ?? 0
         var limit = rlimit()
         let maxFiles = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(clamping: limit.rlim_cur) : 0
-        return parse(
+        guard var stats = parse(
             stat: stat, systemStat: system, ticksPerSecond: Int(sysconf(Int32(_SC_CLK_TCK))),
             pageSize: Int(sysconf(Int32(_SC_PAGESIZE))), openFiles: openFiles, maxFiles: maxFiles)
+        else { return nil }
+        if !system.contains("btime ") {
+            startLock.lock()
+            stats.startTimeSeconds = recordedStartSeconds ?? 0
+            startLock.unlock()
+        }
+        return stats
     }
 
     /// From the texts of /proc/self/stat and /proc/stat (`btime`). The fields are counted after the command's closing

@@ -14,6 +14,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: PipelineOptions
 
     func run() async throws {
+        ProcessStats.recordStart()
         let config = try options.config()
         let logger = options.makeLogger("vigil")
         config.kafka.log(to: logger)
