@@ -35,7 +35,8 @@ public struct AlertQueue: Sendable {
     public let limits: Limits
     /// Newest first: by `decidedAtMs`, then arrival.
     public private(set) var entries: [Entry] = []
-    private var indexByTransaction: [String: Int] = [:]
+    /// The transactions of `entries`.
+    private var queued: Set<String> = []
     private var alertsPerCard: [String: Int] = [:]
     /// Recent transactions of every card with an alert in the queue, newest (event time) first.
     public private(set) var history: [String: [TransactionSummary]] = [:]
@@ -52,7 +53,7 @@ public struct AlertQueue: Sendable {
 
     /// Adds an alert; a repeated one (same transaction, e.g. read again after a restart) replaces nothing.
     public mutating func add(_ alert: ConsoleAlert) {
-        guard indexByTransaction[alert.transactionId] == nil else { return }
+        guard queued.insert(alert.transactionId).inserted else { return }
         sequence += 1
         var entry = Entry(alert: alert, features: nil, sequence: sequence)
         if let record = recent.last(where: { $0.transactionId == alert.transactionId }) { entry.features = record.features }
@@ -61,13 +62,12 @@ public struct AlertQueue: Sendable {
         if alertsPerCard[alert.cardId, default: 0] == 0 { history[alert.cardId] = cardHistory(alert.cardId) }
         alertsPerCard[alert.cardId, default: 0] += 1
         while entries.count > limits.alerts { evictOldest() }
-        reindex()
     }
 
     /// Adds a feature record: the features of its alert (if queued) and a recent transaction of its card.
     public mutating func add(_ record: FeatureSnapshot) {
         recent.append(record)
-        if let index = indexByTransaction[record.transactionId], entries[index].features == nil {
+        if queued.contains(record.transactionId), let index = index(of: record.transactionId), entries[index].features == nil {
             entries[index].features = record.features
         }
         guard var list = history[record.cardId] else { return }
@@ -92,7 +92,11 @@ public struct AlertQueue: Sendable {
     public func label(of transactionId: String) -> WorkedLabel? { labels[transactionId] }
 
     /// The queued alert of a transaction.
-    public func entry(of transactionId: String) -> Entry? { indexByTransaction[transactionId].map { entries[$0] } }
+    public func entry(of transactionId: String) -> Entry? {
+        queued.contains(transactionId) ? index(of: transactionId).map { entries[$0] } : nil
+    }
+
+    private func index(of transactionId: String) -> Int? { entries.firstIndex { $0.alert.transactionId == transactionId } }
 
     /// The alerts `filter` selects, newest first, at most `filter.limit`.
     public func select(_ filter: QueueFilter) -> [Entry] {
@@ -122,13 +126,9 @@ public struct AlertQueue: Sendable {
 
     private mutating func evictOldest() {
         let gone = entries.removeLast()
+        queued.remove(gone.alert.transactionId)
         let left = alertsPerCard[gone.alert.cardId, default: 1] - 1
         alertsPerCard[gone.alert.cardId] = left > 0 ? left : nil
         if left <= 0 { history[gone.alert.cardId] = nil }
-    }
-
-    private mutating func reindex() {
-        indexByTransaction.removeAll(keepingCapacity: true)
-        for (index, entry) in entries.enumerated() { indexByTransaction[entry.alert.transactionId] = index }
     }
 }

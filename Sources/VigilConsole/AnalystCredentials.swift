@@ -1,3 +1,4 @@
+import Foundation
 import VigilCore
 
 /// Who may log in to the console: one shared token (each analyst gives their name with it) or a users file of
@@ -30,7 +31,7 @@ public struct AnalystCredentials: Sendable {
 
     /// One token shared by the team; surrounding whitespace (a file's final newline) is ignored.
     public static func sharedToken(_ token: String) throws(Problem) -> AnalystCredentials {
-        let trimmed = token.trimmingWhitespace
+        let trimmed = token.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .emptyToken }
         guard trimmed.count >= minimumTokenLength else { throw .shortToken(minimum: minimumTokenLength) }
         return AnalystCredentials(mode: .sharedToken(digest: digest(trimmed)))
@@ -41,7 +42,7 @@ public struct AnalystCredentials: Sendable {
     public static func usersFile(_ contents: String) throws(Problem) -> AnalystCredentials {
         var users: [String: [UInt8]] = [:]
         for (number, raw) in contents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = String(raw).trimmingWhitespace
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let parts = line.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 3, parts[1] == "sha256" else {
@@ -109,21 +110,12 @@ public struct AnalystCredentials: Sendable {
 /// An analyst's name as labels carry it in `reported_by`: 1-64 characters, letters, digits, space and `.-_@'`.
 public enum AnalystName {
     public static func validated(_ raw: String) -> String? {
-        let name = raw.trimmingWhitespace
+        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 64 else { return nil }
         for scalar in name.unicodeScalars {
             let allowed = scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || " .-_@'".unicodeScalars.contains(scalar)
             guard allowed else { return nil }
         }
         return name
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
     }
 }

@@ -120,6 +120,14 @@ public struct Score: Sendable, Equatable {
     public var value: Double
     public var verdict: Verdict
     public var reasons: Reasons
+
+    /// A score as a model gave it (`CompiledModel.score` makes them; this is for messages built elsewhere, such as
+    /// fixtures).
+    public init(value: Double, verdict: Verdict, reasons: Reasons = Reasons()) {
+        self.value = value
+        self.verdict = verdict
+        self.reasons = reasons
+    }
 }
 
 /// Up to three features with the largest positive contributions `w * (transform(x) - mean) / std`, largest first.
@@ -129,6 +137,11 @@ public struct Reasons: Sendable, Equatable {
     var contributions: InlineArray<3, Double> = InlineArray(repeating: 0)
 
     public init() {}
+
+    /// These features and contributions, kept as scoring keeps them: the three largest positive ones, largest first.
+    public init(_ reasons: [(feature: Feature, contribution: Double)]) {
+        for reason in reasons { offer(slot: reason.feature.rawValue, contribution: reason.contribution) }
+    }
 
     public subscript(i: Int) -> (feature: Feature, contribution: Double) {
         (Feature(rawValue: slots[i])!, contributions[i])

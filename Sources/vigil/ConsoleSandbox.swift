@@ -184,63 +184,32 @@ struct SandboxFeeder {
         tx.key("event_time_ms"); tx.int(timeMs)
         tx.endObject()
 
-        var features = JSONWriter()
-        features.beginObject()
-        features.key("schema_version"); features.int(2)
-        features.key("catalog_version"); features.int(2)
-        features.key("transaction_id"); features.string(id)
-        features.key("card_id"); features.string(card)
-        features.key("merchant_id"); features.string(merchant)
-        features.key("event_time_ms"); features.int(timeMs)
-        features.key("model_version"); features.string("sandbox-model")
-        features.key("merchant_risk_version"); features.string("none")
-        features.key("score"); features.double(score)
-        features.key("verdict"); features.string(verdict)
-        features.key("features")
-        features.beginObject()
-        for feature in FeatureCatalog.v2.features {
-            features.dynamicKey(feature.name)
-            switch feature.name {
-            case "amount": features.double(amount)
-            case "seconds_since_last": features.double(verdict == "approve" ? 72_000 : 20)
-            case "amount_vs_avg": features.double(verdict == "approve" ? 1 : 9.5)
-            case "count_1m": features.double(verdict == "approve" ? 0 : 5)
-            case "count_24h": features.double(verdict == "approve" ? 1 : 7)
-            case "high_risk_mcc": features.double(mcc == "7995" ? 1 : 0)
-            case "card_not_present": features.double(mcc == "7995" ? 1 : 0)
-            case "new_merchant_24h": features.double(1)
-            default: features.double(0)
-            }
-        }
-        features.endObject()
-        features.endObject()
-
+        // The alert and the feature record as Vigil writes them (OutputEncoder), from a decision with these values.
+        var vector = FeatureVector()
+        vector[.amount] = amount
+        vector[.secondsSinceLast] = verdict == "approve" ? 72_000 : 20
+        vector[.amountVsAvg] = verdict == "approve" ? 1 : 9.5
+        vector[.count1m] = verdict == "approve" ? 0 : 5
+        vector[.count24h] = verdict == "approve" ? 1 : 7
+        vector[.highRiskMcc] = mcc == "7995" ? 1 : 0
+        vector[.cardNotPresent] = mcc == "7995" ? 1 : 0
+        vector[.newMerchant24h] = 1
+        let transaction = Transaction(
+            transactionId: id, cardId: card, amountMinor: minor, currency: CurrencyCode("EUR")!, merchantId: merchant,
+            mcc: UInt16(mcc)!, country: CountryCode("DE")!, channel: mcc == "7995" ? .ecom : .pos, location: nil,
+            eventTimeMs: timeMs)
+        let decision = Decision(
+            transaction: transaction, features: vector,
+            score: Score(value: score, verdict: Verdict.allCases.first { $0.name == verdict }!,
+                         reasons: Reasons(reasons.compactMap { r in Feature(name: r.feature).map { ($0, r.contribution) } })),
+            modelVersion: "sandbox-model", decidedAtMs: timeMs + 4)
+        var encoder = OutputEncoder(catalog: .v2)
         var messages = [
             Message(topic: "transactions", key: card, value: tx.bytes),
-            Message(topic: "fraud.features", key: id, value: features.bytes),
+            Message(topic: "fraud.features", key: id, value: encoder.featureRecord(decision)),
         ]
-        if raise, verdict != "approve" {
-            var alert = JSONWriter()
-            alert.beginObject()
-            alert.key("schema_version"); alert.int(1)
-            alert.key("transaction_id"); alert.string(id)
-            alert.key("card_id"); alert.string(card)
-            alert.key("verdict"); alert.string(verdict)
-            alert.key("score"); alert.double(score)
-            alert.key("model_version"); alert.string("sandbox-model")
-            alert.key("reasons")
-            alert.beginArray()
-            for r in reasons {
-                alert.beginObject()
-                alert.key("feature"); alert.string(r.feature)
-                alert.key("contribution"); alert.double(r.contribution)
-                alert.endObject()
-            }
-            alert.endArray()
-            alert.key("event_time_ms"); alert.int(timeMs)
-            alert.key("decided_at_ms"); alert.int(timeMs + 4)
-            alert.endObject()
-            messages.append(Message(topic: "fraud.alerts", key: card, value: alert.bytes))
+        if raise, decision.raisesAlert {
+            messages.append(Message(topic: "fraud.alerts", key: card, value: encoder.decision(decision)))
         }
         return messages
     }
