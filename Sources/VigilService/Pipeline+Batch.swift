@@ -334,6 +334,8 @@ extension Pipeline {
         // scrapes wait for, is released.
         var latencies: [Int64] = []
         latencies.reserveCapacity(batch.messages.count)
+        // The newest event time decided per partition of the batch, by the partition numbers the batch already has.
+        var newest = [Int64](repeating: .min, count: batch.slotPartitions.count)
         stats.update { s in
             s.batches += 1
             s.batchSizes.record(batch.messages.count)
@@ -342,7 +344,7 @@ extension Pipeline {
             s.replayedWithoutOutputs += encoded.replayed
             s.modelVersion = batch.modelVersion
             s.record(encoded.shadow)
-            for (message, outcome) in zip(batch.messages, batch.outcomes) {
+            for (i, (message, outcome)) in zip(batch.messages, batch.outcomes).enumerated() {
                 switch outcome {
                 case .decided(let d):
                     s.decided += 1
@@ -351,8 +353,8 @@ extension Pipeline {
                         s.latency.record(ms: emittedMs - ts)
                         latencies.append(emittedMs - ts)
                     }
-                    let tp = message.topicPartition
-                    if d.transaction.eventTimeMs > s.newestEventTimeMs[tp] ?? .min { s.newestEventTimeMs[tp] = d.transaction.eventTimeMs }
+                    let slot = batch.recordSlots[i]
+                    newest[slot] = max(newest[slot], d.transaction.eventTimeMs)
                 case .late: s.late += 1
                 case .rejected(let reason):
                     s.rejected += 1
@@ -360,6 +362,9 @@ extension Pipeline {
                 }
             }
             for (tp, last) in batch.lastOffsets { s.positions[tp] = last + 1 }
+            for (slot, ms) in newest.enumerated() where ms > s.newestEventTimeMs[batch.slotPartitions[slot]] ?? .min {
+                s.newestEventTimeMs[batch.slotPartitions[slot]] = ms
+            }
         }
         for ms in latencies { stats.metrics.recordLatency(ms: ms) }
         stats.metrics.recordBatch(records: batch.messages.count)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,14 +15,11 @@ public struct ProcessStats: Sendable, Equatable {
     public var startTimeSeconds: Double
 
     /// When this process started, as far as it knows without /proc/stat: `recordStart()` as early as possible.
-    nonisolated(unsafe) private static var recordedStartSeconds: Double?
-    private static let startLock = NSLock()
+    private static let recordedStartSeconds = Mutex<Double?>(nil)
 
     /// Notes the start time now, for when /proc/stat cannot be read (systemd's `ProcSubset=pid` hides it).
     public static func recordStart() {
-        startLock.lock()
-        defer { startLock.unlock() }
-        if recordedStartSeconds == nil { recordedStartSeconds = Date().timeIntervalSince1970 }
+        recordedStartSeconds.withLock { if $0 == nil { $0 = Date().timeIntervalSince1970 } }
     }
 
     /// Now, for this process; nil where /proc/self is not there (not Linux).
@@ -37,9 +35,7 @@ public struct ProcessStats: Sendable, Equatable {
             pageSize: Int(sysconf(Int32(_SC_PAGESIZE))), openFiles: openFiles, maxFiles: maxFiles)
         else { return nil }
         if !system.contains("btime ") {
-            startLock.lock()
-            stats.startTimeSeconds = recordedStartSeconds ?? 0
-            startLock.unlock()
+            stats.startTimeSeconds = recordedStartSeconds.withLock { $0 } ?? 0
         }
         return stats
     }
